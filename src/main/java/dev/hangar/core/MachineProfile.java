@@ -1,0 +1,36 @@
+package dev.hangar.core;
+
+/**
+ * The virtual hardware an image asks for (from a .vmx, an OVF or a Hangar manifest). Any field may be
+ * null: the image has no opinion and the service default applies. Request values override these.
+ */
+public record MachineProfile(
+        Integer cpus,
+        Integer memoryMib,
+        String guestOs,
+        NicModel nic,
+        DiskBus diskBus,
+        Firmware firmware,
+        String cmdline) {
+
+    public enum NicModel { E1000, E1000E, VMXNET3, VIRTIO, PCNET, RTL8139 }
+
+    /** The controller the image's disks hang on; each maps to a QEMU device the guest has drivers for. */
+    public enum DiskBus { IDE, SATA, LSI, MEGASAS, PVSCSI, VIRTIO, NVME }
+
+    public enum Firmware { BIOS, EFI }
+
+    public static final MachineProfile EMPTY = new MachineProfile(null, null, null, null, null, null, null);
+
+    /** Every field this profile leaves open, taken from {@code fallback}. */
+    public MachineProfile or(MachineProfile fallback) {
+        return new MachineProfile(
+                cpus != null ? cpus : fallback.cpus,
+                memoryMib != null ? memoryMib : fallback.memoryMib,
+                guestOs != null ? guestOs : fallback.guestOs,
+                nic != null ? nic : fallback.nic,
+                diskBus != null ? diskBus : fallback.diskBus,
+                firmware != null ? firmware : fallback.firmware,
+                cmdline != null ? cmdline : fallback.cmdline);
+    }
+}
