@@ -1,0 +1,123 @@
+package dev.hangar.api;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.hangar.core.HangarException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP server all faces hang their routes on (the JDK's own server, one virtual thread a request).
+ * Every error leaves as {@code {"code": ..., "message": ...}}: HangarException kinds map to statuses
+ * here, once; anything unexpected is a 500 internal-error whose details go to the log, not the client.
+ */
+public final class ApiServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+
+    @FunctionalInterface
+    public interface Handler {
+        void handle(Exchange exchange) throws IOException;
+    }
+
+    private record Route(String method, String[] segments, Handler handler) {}
+
+    private final List<Route> routes = new ArrayList<>();
+    private HttpServer server;
+
+    /** Adds a route; a path segment written {@code :name} matches any one segment and is captured. */
+    public ApiServer route(String method, String path, Handler handler) {
+        routes.add(new Route(method, split(path), handler));
+        return this;
+    }
+
+    public void start(InetSocketAddress address) throws IOException {
+        server = HttpServer.create(address, 128);
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server.createContext("/", this::dispatch);
+        server.start();
+    }
+
+    public InetSocketAddress address() {
+        return server.getAddress();
+    }
+
+    private void dispatch(HttpExchange http) {
+        try (http) {
+            String[] path = split(http.getRequestURI().getPath());
+            Map<String, String> params = new HashMap<>();
+            Route match = null;
+            List<String> allowed = new ArrayList<>();
+            for (Route r : routes) {
+                params.clear();
+                if (!matches(r.segments, path, params)) continue;
+                allowed.add(r.method);
+                if (r.method.equals(http.getRequestMethod())) {
+                    match = r;
+                    break;
+                }
+            }
+            Exchange exchange = new Exchange(http, params);
+            try {
+                if (match != null) {
+                    match.handler.handle(exchange);
+                } else if (!allowed.isEmpty()) {
+                    exchange.setHeader("Allow", String.join(", ", allowed));
+                    exchange.json(405, error("method-not-allowed", http.getRequestMethod() + " is not allowed here; use " + String.join(", ", allowed)));
+                } else {
+                    exchange.json(404, error("route-not-found", "no such route: " + http.getRequestURI().getPath()));
+                }
+            } catch (HangarException e) {
+                exchange.json(status(e.kind()), error(e.code(), e.getMessage()));
+            } catch (RuntimeException e) {
+                log.error("{} {} failed", http.getRequestMethod(), http.getRequestURI(), e);
+                exchange.json(500, error("internal-error", "internal error; the service log has the details"));
+            }
+        } catch (IOException e) {
+            log.debug("client went away: {}", e.getMessage());
+        }
+    }
+
+    static int status(HangarException.Kind kind) {
+        return switch (kind) {
+            case INVALID -> 400;
+            case NOT_FOUND -> 404;
+            case CONFLICT -> 409;
+            case UNSUPPORTED_MEDIA -> 415;
+            case UNAVAILABLE -> 503;
+            case INTERNAL -> 500;
+        };
+    }
+
+    public static Map<String, String> error(String code, String message) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("code", code);
+        m.put("message", message);
+        return m;
+    }
+
+    private static boolean matches(String[] pattern, String[] path, Map<String, String> params) {
+        if (pattern.length != path.length) return false;
+        for (int i = 0; i < pattern.length; i++) {
+            if (pattern[i].startsWith(":")) params.put(pattern[i].substring(1), path[i]);
+            else if (!pattern[i].equals(path[i])) return false;
+        }
+        return true;
+    }
+
+    private static String[] split(String path) {
+        return java.util.Arrays.stream(path.split("/")).filter(s -> !s.isEmpty()).toArray(String[]::new);
+    }
+
+    @Override
+    public void close() {
+        if (server != null) server.stop(0);
+    }
+}

@@ -1,0 +1,58 @@
+package dev.hangar.api.vms;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.hangar.api.ApiServer;
+import dev.hangar.api.Exchange;
+import dev.hangar.api.Json;
+import dev.hangar.core.HangarException;
+import dev.hangar.core.Vm;
+import dev.hangar.core.VmService;
+import java.io.IOException;
+import java.util.UUID;
+
+/** The OS X Builder API: {@code /vms}. Translates its JSON to the core model and back; nothing more. */
+public final class VmsFace {
+    private final VmService service;
+
+    public VmsFace(VmService service) {
+        this.service = service;
+    }
+
+    public void register(ApiServer server) {
+        server.route("POST", "/vms", this::create)
+                .route("GET", "/vms", this::list)
+                .route("GET", "/vms/:id", this::get)
+                .route("DELETE", "/vms/:id", this::delete);
+    }
+
+    private void create(Exchange ex) throws IOException {
+        Vm vm = service.create(VmJson.parseCreate(ex.jsonBody()));
+        ex.setHeader("Location", "/vms/" + vm.id());
+        ex.json(202, VmJson.render(vm));
+    }
+
+    private void list(Exchange ex) throws IOException {
+        ArrayNode all = Json.MAPPER.createArrayNode();
+        for (Vm vm : service.list()) all.add(VmJson.render(vm));
+        ex.json(200, all);
+    }
+
+    private void get(Exchange ex) throws IOException {
+        ex.json(200, VmJson.render(service.get(id(ex))));
+    }
+
+    private void delete(Exchange ex) throws IOException {
+        service.delete(id(ex));
+        ex.empty(204);
+    }
+
+    /** An id that is no UUID names no VM: 404, as for any unknown id. */
+    private static UUID id(Exchange ex) {
+        try {
+            return UUID.fromString(ex.pathParam("id"));
+        } catch (IllegalArgumentException e) {
+            throw new HangarException(HangarException.Kind.NOT_FOUND, "vm-not-found",
+                    "The requested virtual machine ID was not found: " + ex.pathParam("id"));
+        }
+    }
+}

@@ -1,0 +1,137 @@
+package dev.hangar.callbacks;
+
+import dev.hangar.store.CallbackOutbox;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Delivers the callback outbox: POSTs each entry's JSON body to its URL. Connection errors, 408, 429
+ * and 5xx are retried with exponential backoff (1 s doubling, at most a minute apart) until the
+ * entry's give-up time; any other answer ends the entry. Because the outbox is in the database,
+ * delivery resumes after a restart.
+ */
+public final class CallbackDispatcher implements AutoCloseable {
+    /** The header carrying {@code sha256=<hex HMAC-SHA256 of the body>} when a secret is configured. */
+    public static final String SIGNATURE_HEADER = "X-Hangar-Signature";
+    private static final Logger log = LoggerFactory.getLogger(CallbackDispatcher.class);
+    private static final Duration MAX_BACKOFF = Duration.ofMinutes(1);
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+
+    private final CallbackOutbox outbox;
+    private final HttpClient http;
+    private final byte[] secret;
+    private final Clock clock;
+    private final Object wakeUp = new Object();
+    private volatile boolean running = true;
+    private final Thread thread;
+
+    public CallbackDispatcher(CallbackOutbox outbox, HttpClient http, String secret, Clock clock) {
+        this.outbox = outbox;
+        this.http = http;
+        this.secret = secret == null || secret.isEmpty() ? null : secret.getBytes(StandardCharsets.UTF_8);
+        this.clock = clock;
+        this.thread = Thread.ofVirtual().name("callback-dispatcher").unstarted(this::loop);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** Tells the dispatcher that something new is due now. */
+    public void wake() {
+        synchronized (wakeUp) {
+            wakeUp.notifyAll();
+        }
+    }
+
+    private void loop() {
+        while (running) {
+            try {
+                for (CallbackOutbox.Entry e : outbox.due(clock.instant(), 50)) deliver(e);
+                long sleep = outbox.nextDue()
+                        .map(t -> Math.max(10, Duration.between(clock.instant(), t).toMillis()))
+                        .orElse(60_000L);
+                synchronized (wakeUp) {
+                    if (running) wakeUp.wait(Math.min(sleep, 60_000L));
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                log.warn("callback dispatch failed, retrying: {}", e.toString());
+                try { Thread.sleep(1000); } catch (InterruptedException ie) { return; }
+            }
+        }
+    }
+
+    void deliver(CallbackOutbox.Entry e) {
+        int attempts = e.attempts() + 1;
+        String failure;
+        try {
+            HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(e.url()))
+                    .timeout(REQUEST_TIMEOUT)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(e.body(), StandardCharsets.UTF_8));
+            if (secret != null) req.header(SIGNATURE_HEADER, "sha256=" + sign(e.body()));
+            int status = http.send(req.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            if (status / 100 == 2) {
+                outbox.delivered(e.id(), attempts);
+                log.info("callback for VM {} delivered to {} (attempt {})", e.vmId(), e.url(), attempts);
+                return;
+            }
+            failure = "HTTP " + status;
+            if (status / 100 == 4 && status != 408 && status != 429) {
+                outbox.abandoned(e.id(), attempts, failure);
+                log.warn("callback for VM {} refused by {}: {}", e.vmId(), e.url(), failure);
+                return;
+            }
+        } catch (IOException | IllegalArgumentException ex) {
+            failure = ex.toString();
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        Instant next = clock.instant().plus(backoff(attempts));
+        if (next.isAfter(e.giveUpAt())) {
+            outbox.abandoned(e.id(), attempts, failure);
+            log.warn("callback for VM {} to {} abandoned after {} attempts: {}", e.vmId(), e.url(), attempts, failure);
+        } else {
+            outbox.retryAt(e.id(), attempts, next, failure);
+        }
+    }
+
+    static Duration backoff(int attempts) {
+        long seconds = 1L << Math.min(attempts - 1, 10);
+        Duration d = Duration.ofSeconds(seconds);
+        return d.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : d;
+    }
+
+    String sign(String body) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secret, "HmacSHA256"));
+            return HexFormat.of().formatHex(mac.doFinal(body.getBytes(StandardCharsets.UTF_8)));
+        } catch (GeneralSecurityException ex) {
+            throw new IllegalStateException("HmacSHA256 is part of every JDK", ex);
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        wake();
+        thread.interrupt();
+    }
+}

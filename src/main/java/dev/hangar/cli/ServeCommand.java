@@ -1,0 +1,155 @@
+package dev.hangar.cli;
+
+import dev.hangar.api.ApiServer;
+import dev.hangar.api.vms.VmCallbacks;
+import dev.hangar.api.vms.VmsFace;
+import dev.hangar.callbacks.CallbackDispatcher;
+import dev.hangar.core.MemorySize;
+import dev.hangar.core.VmService;
+import dev.hangar.core.VmSettings;
+import dev.hangar.hypervisor.qemu.Accelerator;
+import dev.hangar.hypervisor.qemu.QemuDriver;
+import dev.hangar.images.GoldImageStore;
+import dev.hangar.network.LinuxNetworks;
+import dev.hangar.network.NetworkSettings;
+import dev.hangar.network.Subnet;
+import dev.hangar.store.CallbackOutbox;
+import dev.hangar.store.Database;
+import dev.hangar.store.VmRepository;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.http.HttpClient;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code hangar serve}: the service. Wires the layers together and runs until SIGTERM. */
+@Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the Hangar service.")
+public final class ServeCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:12345",
+            description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String listen;
+
+    @Option(names = "--data-dir", paramLabel = "DIR",
+            description = "Where the database, gold images and VM disks live (default: /var/lib/hangar as root, else ~/.local/share/hangar).")
+    Path dataDir;
+
+    @Option(names = "--accel", defaultValue = "auto", description = "Accelerator: auto (probe), kvm or tcg (default: ${DEFAULT-VALUE}).")
+    String accel;
+
+    @Option(names = "--qemu", defaultValue = "qemu-system-x86_64", description = "The QEMU binary (default: ${DEFAULT-VALUE}).")
+    String qemu;
+
+    @Option(names = "--network-mode", defaultValue = "bridge",
+            description = "bridge: managed bridges, taps and dnsmasq (needs root); user: QEMU user-mode networking (default: ${DEFAULT-VALUE}).")
+    String networkMode;
+
+    @Option(names = "--nat-bridge", defaultValue = "hangar0", description = "Bridge for nat VMs (default: ${DEFAULT-VALUE}).")
+    String natBridge;
+
+    @Option(names = "--nat-subnet", defaultValue = "10.213.0.0/24", description = "Subnet of the nat bridge (default: ${DEFAULT-VALUE}).")
+    String natSubnet;
+
+    @Option(names = "--hostonly-bridge", defaultValue = "hangar1", description = "Bridge for hostonly VMs (default: ${DEFAULT-VALUE}).")
+    String hostonlyBridge;
+
+    @Option(names = "--hostonly-subnet", defaultValue = "10.214.0.0/24", description = "Subnet of the hostonly bridge (default: ${DEFAULT-VALUE}).")
+    String hostonlySubnet;
+
+    @Option(names = "--bridged-interface", paramLabel = "BRIDGE", description = "Existing host bridge for bridged VMs.")
+    String bridgedInterface;
+
+    @Option(names = "--max-image-size", defaultValue = "64gib", description = "Largest image download or unpacked size (default: ${DEFAULT-VALUE}).")
+    String maxImageSize;
+
+    @Option(names = "--tools-init-timeout", defaultValue = "180",
+            description = "Seconds to wait for a guest's address when a request says 0 (default: ${DEFAULT-VALUE}).")
+    int toolsInitTimeout;
+
+    @Option(names = "--delete-grace", defaultValue = "10",
+            description = "Seconds a guest gets to power off cleanly on DELETE before a hard stop (default: ${DEFAULT-VALUE}).")
+    int deleteGrace;
+
+    @Option(names = "--callback-secret", defaultValue = "${env:HANGAR_CALLBACK_SECRET}",
+            description = "Sign callbacks: header X-Hangar-Signature: sha256=HMAC-SHA256(body). Also from HANGAR_CALLBACK_SECRET.")
+    String callbackSecret;
+
+    @Option(names = "--callback-retry-for", defaultValue = "3600",
+            description = "Seconds to keep retrying a callback (default: ${DEFAULT-VALUE}).")
+    int callbackRetryFor;
+
+    @Option(names = "--insecure", description = "Allow listening on a non-loopback address without TLS and OAuth (not built yet).")
+    boolean insecure;
+
+    @Override
+    public Integer call() throws Exception {
+        long started = System.nanoTime();
+        InetSocketAddress address = parseListen(listen);
+        if (!address.getAddress().isLoopbackAddress() && !insecure) {
+            System.err.println("hangar: TLS and OAuth for non-loopback listeners are not built yet; "
+                    + "listen on loopback, or pass --insecure to listen on " + listen + " without them");
+            return 2;
+        }
+        Path data = (dataDir != null ? dataDir : defaultDataDir()).toAbsolutePath();
+        Database db = Database.open(data.resolve("hangar.db"));
+        HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
+                .connectTimeout(Duration.ofSeconds(15)).build();
+        GoldImageStore images = new GoldImageStore(data.resolve("images"), MemorySize.parseMib(maxImageSize) * 1024 * 1024, http);
+        QemuDriver driver = new QemuDriver(qemu, Accelerator.choose(accel));
+        NetworkSettings net = new NetworkSettings(networkMode.equals("user"), natBridge, Subnet.parse(natSubnet),
+                hostonlyBridge, Subnet.parse(hostonlySubnet), bridgedInterface);
+        if (!networkMode.equals("user") && !networkMode.equals("bridge")) {
+            System.err.println("hangar: --network-mode must be bridge or user");
+            return 2;
+        }
+        CallbackOutbox outbox = new CallbackOutbox(db);
+        CallbackDispatcher dispatcher = new CallbackDispatcher(outbox, http, callbackSecret, Clock.systemUTC());
+        VmService vms = new VmService(new VmRepository(db), images, driver, new LinuxNetworks(net, data.resolve("networks")),
+                new VmCallbacks(outbox, dispatcher, Duration.ofSeconds(callbackRetryFor), Clock.systemUTC()),
+                new VmSettings(data.resolve("vms"), 2, 1024, Duration.ofSeconds(toolsInitTimeout),
+                        Duration.ofSeconds(deleteGrace), Duration.ofSeconds(2)),
+                Clock.systemUTC());
+        ApiServer api = new ApiServer();
+        new VmsFace(vms).register(api);
+
+        vms.start();
+        dispatcher.start();
+        api.start(address);
+        log.info("hangar listening on http://{}:{} (data in {}; ready in {} ms)", address.getHostString(),
+                api.address().getPort(), data, (System.nanoTime() - started) / 1_000_000);
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // VMs keep running: they are not the service's children and it adopts them at the next start.
+            api.close();
+            vms.close();
+            dispatcher.close();
+            db.close();
+            stopped.countDown();
+        }));
+        stopped.await();
+        return 0;
+    }
+
+    static InetSocketAddress parseListen(String listen) throws Exception {
+        int colon = listen.lastIndexOf(':');
+        if (colon < 0) throw new IllegalArgumentException("--listen must be HOST:PORT, not " + listen);
+        String host = listen.substring(0, colon).replace("[", "").replace("]", "");
+        return new InetSocketAddress(InetAddress.getByName(host.isEmpty() ? "0.0.0.0" : host),
+                Integer.parseInt(listen.substring(colon + 1)));
+    }
+
+    static Path defaultDataDir() {
+        if ("root".equals(System.getProperty("user.name"))) return Path.of("/var/lib/hangar");
+        String xdg = System.getenv("XDG_DATA_HOME");
+        return (xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".local", "share")).resolve("hangar");
+    }
+}

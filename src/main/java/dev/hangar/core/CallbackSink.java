@@ -1,0 +1,13 @@
+package dev.hangar.core;
+
+/** Where the service reports a finished creation; the face that owns the callback's format renders it. */
+public interface CallbackSink {
+    void created(Vm vm);
+
+    void failed(Vm vm);
+
+    CallbackSink NONE = new CallbackSink() {
+        @Override public void created(Vm vm) {}
+        @Override public void failed(Vm vm) {}
+    };
+}

@@ -1,0 +1,363 @@
+package dev.hangar.core;
+
+import dev.hangar.hypervisor.Driver;
+import dev.hangar.hypervisor.GuestInfo;
+import dev.hangar.hypervisor.MachineSpec;
+import dev.hangar.hypervisor.MachineState;
+import dev.hangar.hypervisor.NetAttachment;
+import dev.hangar.images.GoldImage;
+import dev.hangar.images.GoldImageStore;
+import dev.hangar.images.QemuImg;
+import dev.hangar.network.Networks;
+import dev.hangar.store.VmRepository;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * VMs from gold images: create (fetch the gold, clone it, wire it, boot it, wait for its address,
+ * call back), watch, delete. The record in the database is the truth; creation and deletion run as
+ * jobs that a restarted service picks up again from the record's status.
+ */
+public final class VmService implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(VmService.class);
+    private static final Duration IP_POLL = Duration.ofMillis(250);
+
+    private final VmRepository vms;
+    private final GoldImageStore images;
+    private final Driver driver;
+    private final Networks networks;
+    private final CallbackSink callbacks;
+    private final VmSettings settings;
+    private final Clock clock;
+    private final ExecutorService jobs = Executors.newVirtualThreadPerTaskExecutor();
+    /** One lock per VM, held while a job or a delete changes the machine, so they never interleave. */
+    private final ConcurrentHashMap<UUID, ReentrantLock> locks = new ConcurrentHashMap<>();
+    private final Thread monitor;
+    private volatile boolean running = true;
+
+    public VmService(VmRepository vms, GoldImageStore images, Driver driver, Networks networks,
+                     CallbackSink callbacks, VmSettings settings, Clock clock) {
+        this.vms = vms;
+        this.images = images;
+        this.driver = driver;
+        this.networks = networks;
+        this.callbacks = callbacks;
+        this.settings = settings;
+        this.clock = clock;
+        this.monitor = Thread.ofVirtual().name("vm-monitor").unstarted(this::watch);
+    }
+
+    /** Adopts what runs, resumes cut-off jobs, removes leftovers; then starts watching. */
+    public void start() throws IOException {
+        Files.createDirectories(settings.vmsDir());
+        images.removeLeftovers();
+        Set<String> known = new HashSet<>();
+        Set<String> taps = new HashSet<>();
+        for (Vm vm : vms.all()) {
+            known.add(vm.id().toString());
+            taps.add(vm.tapName());
+            switch (vm.status()) {
+                case CREATING -> {
+                    log.info("resuming creation of VM {} cut off by a restart", vm.id());
+                    jobs.submit(() -> create(vm.id()));
+                }
+                case DELETING -> jobs.submit(() -> deleteQuietly(vm.id()));
+                case POWERED_ON, SUSPENDED, POWERED_OFF -> refresh(vm);
+                case ERROR -> { }
+            }
+        }
+        removeLeftoverMachines(known);
+        networks.removeLeftovers(taps);
+        monitor.start();
+    }
+
+    public Vm create(VmRequest request) {
+        request.validated();
+        UUID id = UUID.randomUUID();
+        Optional<MachineProfile> cached = images.cached(request.image()).map(GoldImage::profile);
+        MachineProfile profile = cached.orElse(MachineProfile.EMPTY);
+        Vm vm = new Vm(id, request.name(), request.image(),
+                request.cpus() != null ? request.cpus() : or(profile.cpus(), settings.defaultCpus()),
+                request.memoryMib() != null ? request.memoryMib() : mib(profile.memoryMib(), settings.defaultMemoryMib()),
+                request.networkType() == null ? NetworkType.NAT : request.networkType(), request.gui(),
+                request.toolsInitTimeoutSeconds(), blankToNull(request.callbackUrl()), request.dialect(), newMac(),
+                VmStatus.CREATING, "", or(profile.guestOs(), ""), null, null, clock.instant(),
+                request.cpus(), request.memoryMib());
+        networks.checkAvailable(vm);
+        vms.insert(vm);
+        log.info("VM {} accepted: image {}", id, request.image().url());
+        jobs.submit(() -> create(id));
+        return vm;
+    }
+
+    public Vm get(UUID id) {
+        return vms.find(id).orElseThrow(() -> notFound(id));
+    }
+
+    public List<Vm> list() {
+        return vms.all();
+    }
+
+    /** Powers the VM off (cleanly, then hard) and removes its clone, files, port, lease and record. */
+    public void delete(UUID id) {
+        ReentrantLock lock = lock(id);
+        lock.lock();
+        try {
+            Vm vm = vms.find(id).orElseThrow(() -> notFound(id));
+            vms.update(vm.withStatus(VmStatus.DELETING));
+            Path dir = dir(id);
+            driver.stop(dir, settings.deleteGrace());
+            networks.detach(vm);
+            deleteTree(dir);
+            vms.delete(id);
+            log.info("VM {} deleted", id);
+        } finally {
+            lock.unlock();
+            locks.remove(id, lock);
+        }
+    }
+
+    // ---- the creation job ------------------------------------------------------------------------
+
+    private void create(UUID id) {
+        Vm vm = vms.find(id).orElse(null);
+        if (vm == null) return;
+        try {
+            GoldImage gold = images.obtain(vm.image());
+            vm = boot(id, gold);
+            if (vm == null) return; // deleted meanwhile
+            vm = awaitAddress(vm);
+            if (vm == null) return;
+            callbacks.created(vm);
+        } catch (HangarException e) {
+            fail(id, Problem.of(e));
+        } catch (IOException | RuntimeException e) {
+            log.warn("creating VM {} failed", id, e);
+            fail(id, new Problem("vm-create-failed", e.getMessage() == null ? e.toString() : e.getMessage()));
+        }
+    }
+
+    /** Clones, wires and starts the machine under the VM's lock; null when the VM was deleted meanwhile. */
+    private Vm boot(UUID id, GoldImage gold) throws IOException {
+        ReentrantLock lock = lock(id);
+        lock.lock();
+        try {
+            Vm vm = vms.find(id).orElse(null);
+            if (vm == null || vm.status() != VmStatus.CREATING) return null;
+            MachineProfile p = gold.profile();
+            vm = vm.withHardware(
+                    vm.requestedCpus() != null ? vm.requestedCpus() : or(p.cpus(), settings.defaultCpus()),
+                    vm.requestedMemoryMib() != null ? vm.requestedMemoryMib() : mib(p.memoryMib(), settings.defaultMemoryMib()))
+                    .withGuestOs(or(p.guestOs(), vm.guestOs()));
+            Path dir = dir(id);
+            Files.createDirectories(dir);
+            List<Path> clones = new ArrayList<>();
+            for (int i = 0; i < gold.disks().size(); i++) {
+                Path clone = dir.resolve("disk" + i + ".qcow2");
+                if (!Files.exists(clone)) QemuImg.createOverlay(gold.disks().get(i), clone);
+                clones.add(clone);
+            }
+            NetAttachment net = networks.attach(vm);
+            if (driver.state(dir) == MachineState.STOPPED) {
+                driver.start(new MachineSpec(id.toString(), dir, vm.cpus(), vm.memoryMib(), clones, p.diskBus(),
+                        p.firmware(), gold.kernel(), gold.initrd(), p.cmdline(), p.nic(), vm.mac(), net, vm.gui()));
+            }
+            vm = vm.withStatus(VmStatus.POWERED_ON).withVnc(driver.vncAddress(dir).orElse(null));
+            vms.update(vm);
+            return vm;
+        } catch (IOException | RuntimeException e) {
+            stopQuietly(id); // no half-started machine is left running
+            throw e;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits for the guest's address until tools_init_timeout; the VM is reported either way. */
+    private Vm awaitAddress(Vm vm) {
+        Duration timeout = vm.toolsInitTimeoutSeconds() > 0
+                ? Duration.ofSeconds(vm.toolsInitTimeoutSeconds()) : settings.toolsInitTimeout();
+        Instant until = clock.instant().plus(timeout);
+        while (running) {
+            Optional<Vm> current = vms.find(vm.id());
+            if (current.isEmpty() || current.get().status() == VmStatus.DELETING) return null;
+            vm = current.get();
+            Vm observed = observeGuest(vm);
+            if (!observed.ipAddress().isEmpty() || clock.instant().isAfter(until)) {
+                if (!observed.equals(vm)) vms.update(observed);
+                if (observed.ipAddress().isEmpty()) log.info("VM {}: no address within {}", vm.id(), timeout);
+                return observed;
+            }
+            sleep(IP_POLL);
+        }
+        return null;
+    }
+
+    /** The VM with its address and guest OS filled in from the DHCP lease or the guest agent. */
+    private Vm observeGuest(Vm vm) {
+        String ip = networks.leasedIp(vm).orElse("");
+        String os = vm.guestOs();
+        if (ip.isEmpty() || os.isEmpty()) {
+            Optional<GuestInfo> agent = driver.guestInfo(dir(vm.id()));
+            if (agent.isPresent()) {
+                if (ip.isEmpty()) ip = agent.get().ipAddress();
+                if (os.isEmpty()) os = agent.get().osName();
+            }
+        }
+        return vm.withIp(ip.isEmpty() ? vm.ipAddress() : ip).withGuestOs(os);
+    }
+
+    private void fail(UUID id, Problem problem) {
+        log.warn("VM {} failed: {} ({})", id, problem.code(), problem.message());
+        stopQuietly(id);
+        ReentrantLock lock = lock(id);
+        lock.lock();
+        try {
+            Optional<Vm> vm = vms.find(id);
+            if (vm.isEmpty() || vm.get().status() == VmStatus.DELETING) return;
+            networks.detach(vm.get());
+            Vm failed = vm.get().failed(problem);
+            vms.update(failed);
+            callbacks.failed(failed);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- watching --------------------------------------------------------------------------------
+
+    private void watch() {
+        while (running) {
+            sleep(settings.monitorInterval());
+            for (Vm vm : vms.all()) {
+                try {
+                    refresh(vm);
+                } catch (RuntimeException e) {
+                    log.warn("watching VM {}: {}", vm.id(), e.toString());
+                }
+            }
+        }
+    }
+
+    /** Brings a settled VM's status (and missing address) in line with what the hypervisor says. */
+    private void refresh(Vm vm) {
+        if (vm.status() != VmStatus.POWERED_ON && vm.status() != VmStatus.SUSPENDED && vm.status() != VmStatus.POWERED_OFF) return;
+        VmStatus status = switch (driver.state(dir(vm.id()))) {
+            case RUNNING -> VmStatus.POWERED_ON;
+            case PAUSED -> VmStatus.SUSPENDED;
+            case STOPPED -> VmStatus.POWERED_OFF;
+            case UNKNOWN -> vm.status();
+        };
+        Vm now = vm.withStatus(status);
+        if (status == VmStatus.POWERED_ON && vm.ipAddress().isEmpty()) now = observeGuest(now);
+        if (!now.equals(vm)) {
+            if (status != vm.status()) log.info("VM {} is {}", vm.id(), status.wireName());
+            vms.update(now);
+        }
+    }
+
+    private void removeLeftoverMachines(Set<String> known) throws IOException {
+        try (Stream<Path> dirs = Files.list(settings.vmsDir())) {
+            for (Path dir : dirs.filter(Files::isDirectory).toList()) {
+                if (known.contains(dir.getFileName().toString())) continue;
+                log.info("removing leftover VM directory {} (no record)", dir);
+                driver.stop(dir, Duration.ZERO);
+                deleteTree(dir);
+            }
+        }
+    }
+
+    // ---- small helpers ---------------------------------------------------------------------------
+
+    private void deleteQuietly(UUID id) {
+        try {
+            delete(id);
+        } catch (HangarException e) {
+            // already gone
+        }
+    }
+
+    private void stopQuietly(UUID id) {
+        try {
+            driver.stop(dir(id), Duration.ZERO);
+        } catch (RuntimeException e) {
+            log.warn("stopping VM {}: {}", id, e.toString());
+        }
+    }
+
+    private ReentrantLock lock(UUID id) {
+        return locks.computeIfAbsent(id, k -> new ReentrantLock());
+    }
+
+    private Path dir(UUID id) {
+        return settings.vmsDir().resolve(id.toString());
+    }
+
+    private static HangarException notFound(UUID id) {
+        return new HangarException(HangarException.Kind.NOT_FOUND, "vm-not-found", "The requested virtual machine ID was not found: " + id);
+    }
+
+    /** A locally administered MAC in QEMU's 52:54:00 range; the database's unique index catches the rare clash. */
+    static String newMac() {
+        byte[] b = new byte[3];
+        ThreadLocalRandom.current().nextBytes(b);
+        return "52:54:00:" + HexFormat.ofDelimiter(":").formatHex(b);
+    }
+
+    private static <T> T or(T value, T fallback) {
+        return value != null ? value : fallback;
+    }
+
+    private static long mib(Integer value, long fallback) {
+        return value != null ? value : fallback;
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            log.warn("could not remove {}: {}", dir, e.getMessage());
+        }
+    }
+
+    private void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        monitor.interrupt();
+        jobs.shutdownNow();
+    }
+}

@@ -1,0 +1,13 @@
+package dev.hangar.core;
+
+import java.util.Locale;
+
+/** A VM's life: creating → powered-on ⇄ suspended, → powered-off, → deleting; error when creation failed. */
+public enum VmStatus {
+    CREATING, POWERED_ON, POWERED_OFF, SUSPENDED, ERROR, DELETING;
+
+    /** The name used on the wire and in the database: "powered-on". */
+    public String wireName() { return name().toLowerCase(Locale.ROOT).replace('_', '-'); }
+
+    public static VmStatus fromWire(String s) { return valueOf(s.toUpperCase(Locale.ROOT).replace('-', '_')); }
+}

@@ -1,0 +1,108 @@
+package dev.hangar.hypervisor.qemu;
+
+import dev.hangar.core.MachineProfile.DiskBus;
+import dev.hangar.core.MachineProfile.Firmware;
+import dev.hangar.core.MachineProfile.NicModel;
+import dev.hangar.hypervisor.MachineSpec;
+import dev.hangar.hypervisor.NetAttachment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns a {@link MachineSpec} into a qemu-system-x86_64 command line. Pure: no I/O, so the mapping from
+ * VMware-style hardware to QEMU devices the guest has drivers for is tested on its own.
+ */
+final class QemuCommandLine {
+    static final String QMP_SOCKET = "qmp.sock";
+    static final String AGENT_SOCKET = "qga.sock";
+    static final String SERIAL_SOCKET = "serial.sock";
+    static final String SERIAL_LOG = "serial.log";
+    static final String PID_FILE = "qemu.pid";
+    static final String VARS_FILE = "OVMF_VARS.fd";
+    static final Path OVMF_CODE = Path.of("/usr/share/OVMF/OVMF_CODE.fd");
+
+    private QemuCommandLine() {}
+
+    /** The marker in a QEMU's command line that ties the process to its VM, checked before any kill. */
+    static String processName(String id) {
+        return "hangar-" + id;
+    }
+
+    static List<String> build(String qemuBinary, MachineSpec spec, Accelerator accel, Integer vncDisplay) {
+        Path dir = spec.dir();
+        List<String> a = new ArrayList<>(List.of(qemuBinary,
+                "-name", processName(spec.id()),
+                // i440fx ("pc") is the only machine with a legacy IDE controller; q35 otherwise.
+                "-machine", (spec.diskBus() == DiskBus.IDE ? "pc" : "q35") + ",accel=" + accel.qemuName(),
+                "-cpu", accel.cpuModel(),
+                "-smp", String.valueOf(spec.cpus()),
+                "-m", spec.memoryMib() + "M",
+                "-nodefaults", "-no-user-config",
+                "-qmp", "unix:" + dir.resolve(QMP_SOCKET) + ",server=on,wait=off",
+                "-chardev", "socket,id=serial0,path=" + dir.resolve(SERIAL_SOCKET) + ",server=on,wait=off,logfile=" + dir.resolve(SERIAL_LOG),
+                "-serial", "chardev:serial0",
+                "-chardev", "socket,id=qga0,path=" + dir.resolve(AGENT_SOCKET) + ",server=on,wait=off",
+                "-device", "virtio-serial-pci,id=vser0",
+                "-device", "virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0"));
+        if (spec.firmware() == Firmware.EFI) {
+            a.addAll(List.of("-drive", "if=pflash,format=raw,readonly=on,file=" + OVMF_CODE,
+                    "-drive", "if=pflash,format=raw,file=" + dir.resolve(VARS_FILE)));
+        }
+        if (spec.kernel() != null) {
+            a.addAll(List.of("-kernel", spec.kernel().toString()));
+            if (spec.initrd() != null) a.addAll(List.of("-initrd", spec.initrd().toString()));
+            if (spec.cmdline() != null) a.addAll(List.of("-append", spec.cmdline()));
+        }
+        addDisks(a, spec);
+        addNic(a, spec);
+        if (spec.gui() && vncDisplay != null) {
+            a.addAll(List.of("-device", "VGA", "-vnc", "127.0.0.1:" + vncDisplay));
+        } else {
+            a.addAll(List.of("-display", "none"));
+        }
+        a.addAll(List.of("-daemonize", "-pidfile", dir.resolve(PID_FILE).toString()));
+        return a;
+    }
+
+    private static void addDisks(List<String> a, MachineSpec spec) {
+        DiskBus bus = spec.diskBus() == null ? DiskBus.VIRTIO : spec.diskBus();
+        String controller = switch (bus) {
+            case LSI -> "lsi53c895a";
+            case MEGASAS -> "megasas-gen2";
+            case PVSCSI -> "pvscsi";
+            default -> null;
+        };
+        if (controller != null) a.addAll(List.of("-device", controller + ",id=scsi0"));
+        for (int i = 0; i < spec.disks().size(); i++) {
+            String id = "disk" + i;
+            a.addAll(List.of("-drive", "file=" + spec.disks().get(i) + ",format=qcow2,if=none,id=" + id + ",cache=writeback"));
+            String boot = spec.kernel() == null ? ",bootindex=" + i : "";
+            String device = switch (bus) {
+                case VIRTIO -> "virtio-blk-pci,drive=" + id;
+                case SATA -> "ide-hd,bus=ide." + i + ",drive=" + id; // q35's built-in AHCI: ports ide.0 .. ide.5
+                case IDE -> "ide-hd,bus=ide." + (i / 2) + ",unit=" + (i % 2) + ",drive=" + id;
+                case LSI, MEGASAS, PVSCSI -> "scsi-hd,bus=scsi0.0,scsi-id=" + i + ",drive=" + id;
+                case NVME -> "nvme,serial=hangar" + i + ",drive=" + id;
+            };
+            a.addAll(List.of("-device", device + boot));
+        }
+    }
+
+    private static void addNic(List<String> a, MachineSpec spec) {
+        NetAttachment net = spec.net();
+        String backend = net.kind() == NetAttachment.Kind.TAP
+                ? "tap,id=net0,ifname=" + net.tap() + ",script=no,downscript=no"
+                : "user,id=net0";
+        NicModel nic = spec.nic() == null ? NicModel.VIRTIO : spec.nic();
+        String model = switch (nic) {
+            case E1000 -> "e1000";
+            case E1000E -> "e1000e";
+            case VMXNET3 -> "vmxnet3";
+            case VIRTIO -> "virtio-net-pci";
+            case PCNET -> "pcnet";
+            case RTL8139 -> "rtl8139";
+        };
+        a.addAll(List.of("-netdev", backend, "-device", model + ",netdev=net0,mac=" + spec.mac()));
+    }
+}

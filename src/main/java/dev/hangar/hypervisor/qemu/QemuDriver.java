@@ -1,0 +1,167 @@
+package dev.hangar.hypervisor.qemu;
+
+import dev.hangar.core.MachineProfile.Firmware;
+import dev.hangar.hypervisor.Driver;
+import dev.hangar.hypervisor.GuestInfo;
+import dev.hangar.hypervisor.MachineSpec;
+import dev.hangar.hypervisor.MachineState;
+import dev.hangar.process.Command;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One detached QEMU process per machine ({@code -daemonize}): it is not the service's child and keeps
+ * running when the service stops. The machine's directory holds the pid file, the QMP, serial and
+ * guest-agent sockets and the serial log, which is all a restarted service needs to adopt it.
+ */
+public final class QemuDriver implements Driver {
+    private static final Logger log = LoggerFactory.getLogger(QemuDriver.class);
+    private static final Duration QMP_TIMEOUT = Duration.ofSeconds(2);
+    private static final Path OVMF_VARS_TEMPLATE = Path.of("/usr/share/OVMF/OVMF_VARS.fd");
+    private static final String VNC_FILE = "vnc";
+
+    private final String qemuBinary;
+    private final Accelerator accelerator;
+
+    public QemuDriver(String qemuBinary, Accelerator accelerator) {
+        this.qemuBinary = qemuBinary;
+        this.accelerator = accelerator;
+    }
+
+    @Override
+    public void start(MachineSpec spec) throws IOException {
+        Path dir = spec.dir();
+        Files.createDirectories(dir);
+        if (spec.firmware() == Firmware.EFI && !Files.exists(dir.resolve(QemuCommandLine.VARS_FILE))) {
+            Files.copy(OVMF_VARS_TEMPLATE, dir.resolve(QemuCommandLine.VARS_FILE), StandardCopyOption.REPLACE_EXISTING);
+        }
+        Integer display = spec.gui() ? freeVncDisplay() : null;
+        List<String> argv = QemuCommandLine.build(qemuBinary, spec, accelerator, display);
+        Files.writeString(dir.resolve("qemu.cmdline"), String.join(" ", argv) + "\n");
+        // With -daemonize the command returns once the guest is set up and running in the background.
+        Command.Result r = Command.run(argv, Duration.ofSeconds(60));
+        if (!r.ok()) throw new IOException("QEMU did not start: " + r.stderr().strip());
+        if (display != null) Files.writeString(dir.resolve(VNC_FILE), "127.0.0.1:" + (5900 + display));
+        log.info("machine {} started: pid {}", spec.id(), pid(dir).orElse(-1));
+    }
+
+    @Override
+    public MachineState state(Path dir) {
+        if (pid(dir).isEmpty()) return MachineState.STOPPED;
+        try (QmpClient qmp = QmpClient.connect(dir.resolve(QemuCommandLine.QMP_SOCKET), QMP_TIMEOUT)) {
+            return switch (qmp.status()) {
+                case "running" -> MachineState.RUNNING;
+                case "shutdown" -> MachineState.STOPPED;
+                case "paused", "suspended", "prelaunch", "save-vm", "restore-vm" -> MachineState.PAUSED;
+                default -> MachineState.UNKNOWN;
+            };
+        } catch (IOException e) {
+            // The process died between the two checks, or QMP is busy: look at the process again.
+            return pid(dir).isEmpty() ? MachineState.STOPPED : MachineState.UNKNOWN;
+        }
+    }
+
+    @Override
+    public void stop(Path dir, Duration grace) {
+        if (pid(dir).isEmpty()) return;
+        qmp(dir, "system_powerdown");
+        if (waitForExit(dir, grace)) return;
+        log.info("machine in {} ignored the power button for {}; quitting QEMU", dir, grace);
+        qmp(dir, "quit");
+        if (waitForExit(dir, Duration.ofSeconds(3))) return;
+        pid(dir).ifPresent(pid -> {
+            log.warn("killing QEMU pid {} for {}", pid, dir);
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        });
+        waitForExit(dir, Duration.ofSeconds(5));
+    }
+
+    @Override
+    public Optional<GuestInfo> guestInfo(Path dir) {
+        Path socket = dir.resolve(QemuCommandLine.AGENT_SOCKET);
+        if (!Files.exists(socket) || pid(dir).isEmpty()) return Optional.empty();
+        try {
+            return Optional.of(GuestAgentClient.query(socket, Duration.ofSeconds(1)));
+        } catch (IOException e) {
+            return Optional.empty(); // no agent in this guest, or not up yet
+        }
+    }
+
+    @Override
+    public Optional<String> vncAddress(Path dir) {
+        try {
+            return Optional.of(Files.readString(dir.resolve(VNC_FILE)).strip());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The PID of the live QEMU for this directory. The pid file alone is not trusted: the process must
+     * exist and carry this machine's name on its command line, so a recycled PID is never taken for it.
+     */
+    OptionalLong pid(Path dir) {
+        long pid;
+        try {
+            pid = Long.parseLong(Files.readString(dir.resolve(QemuCommandLine.PID_FILE)).strip());
+        } catch (IOException | NumberFormatException e) {
+            return OptionalLong.empty();
+        }
+        String marker = QemuCommandLine.processName(dir.getFileName().toString());
+        try {
+            byte[] raw = Files.readAllBytes(Path.of("/proc", String.valueOf(pid), "cmdline"));
+            String cmdline = new String(raw, StandardCharsets.UTF_8).replace('\0', ' ');
+            String state = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+            boolean zombie = state.substring(state.lastIndexOf(')') + 2).startsWith("Z");
+            return cmdline.contains(" " + marker + " ") && !zombie ? OptionalLong.of(pid) : OptionalLong.empty();
+        } catch (IOException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    private void qmp(Path dir, String command) {
+        try (QmpClient qmp = QmpClient.connect(dir.resolve(QemuCommandLine.QMP_SOCKET), QMP_TIMEOUT)) {
+            qmp.execute(command);
+        } catch (IOException e) {
+            log.debug("QMP {} in {}: {}", command, dir, e.getMessage());
+        }
+    }
+
+    private boolean waitForExit(Path dir, Duration timeout) {
+        Instant until = Instant.now().plus(timeout);
+        while (pid(dir).isPresent()) {
+            if (Instant.now().isAfter(until)) return false;
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The lowest VNC display (5900 + n) free on loopback. */
+    private static int freeVncDisplay() throws IOException {
+        for (int n = 1; n < 100; n++) {
+            try (ServerSocket s = new ServerSocket(5900 + n, 1, InetAddress.getLoopbackAddress())) {
+                return n;
+            } catch (IOException busy) {
+                // try the next one
+            }
+        }
+        throw new IOException("no free VNC display on 127.0.0.1:5901-5999");
+    }
+}

@@ -1,0 +1,100 @@
+package dev.hangar.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hangar.core.HangarException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Every error leaves in one shape, {"code", "message"}, with the status its kind maps to. */
+class ApiServerTest {
+    private final ApiServer server = new ApiServer();
+    private final HttpClient http = HttpClient.newHttpClient();
+    private String base;
+
+    @BeforeEach
+    void start() throws Exception {
+        server.route("GET", "/things/:id", ex -> {
+            switch (ex.pathParam("id")) {
+                case "missing" -> throw new HangarException(HangarException.Kind.NOT_FOUND, "thing-not-found", "no such thing");
+                case "locked" -> throw new HangarException(HangarException.Kind.CONFLICT, "vm-open-error", "locked");
+                case "boom" -> throw new IllegalStateException("secret internals");
+                default -> ex.json(200, Map.of("id", ex.pathParam("id")));
+            }
+        });
+        server.route("POST", "/things", ex -> ex.json(202, ex.jsonBody()));
+        server.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        base = "http://127.0.0.1:" + server.address().getPort();
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder b) throws Exception {
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static JsonNode json(HttpResponse<String> r) throws Exception {
+        assertEquals("application/json", r.headers().firstValue("Content-Type").orElse(""));
+        return Json.MAPPER.readTree(r.body());
+    }
+
+    @Test
+    void capturesPathParameters() throws Exception {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/things/42")));
+        assertEquals(200, r.statusCode());
+        assertEquals("42", json(r).get("id").textValue());
+    }
+
+    @Test
+    void mapsKindsToStatuses() throws Exception {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/things/missing")));
+        assertEquals(404, r.statusCode());
+        assertEquals("thing-not-found", json(r).get("code").textValue());
+        assertEquals(409, send(HttpRequest.newBuilder(URI.create(base + "/things/locked"))).statusCode());
+    }
+
+    @Test
+    void anUnexpectedFailureIsA500WithoutItsDetails() throws Exception {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/things/boom")));
+        assertEquals(500, r.statusCode());
+        assertEquals("internal-error", json(r).get("code").textValue());
+        assertEquals(-1, r.body().indexOf("secret internals"));
+    }
+
+    @Test
+    void unknownRoutesAndWrongMethodsAnswerJson() throws Exception {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/nope")));
+        assertEquals(404, r.statusCode());
+        assertEquals("route-not-found", json(r).get("code").textValue());
+        r = send(HttpRequest.newBuilder(URI.create(base + "/things/1")).DELETE());
+        assertEquals(405, r.statusCode());
+        assertEquals("method-not-allowed", json(r).get("code").textValue());
+        assertEquals("GET", r.headers().firstValue("Allow").orElse(""));
+    }
+
+    @Test
+    void aBodyThatIsNotJsonIs415() throws Exception {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/things"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{not json")));
+        assertEquals(415, r.statusCode());
+        assertEquals("unsupported-media-type", json(r).get("code").textValue());
+        r = send(HttpRequest.newBuilder(URI.create(base + "/things"))
+                .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("{}")));
+        assertEquals(415, r.statusCode());
+        r = send(HttpRequest.newBuilder(URI.create(base + "/things"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"a\":1}")));
+        assertEquals(202, r.statusCode());
+    }
+}

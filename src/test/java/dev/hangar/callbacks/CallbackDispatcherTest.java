@@ -1,0 +1,117 @@
+package dev.hangar.callbacks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.hangar.store.CallbackOutbox;
+import dev.hangar.store.Database;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Delivery against a real HTTP receiver on loopback that answers as scripted. */
+class CallbackDispatcherTest {
+    private HttpServer receiver;
+    private final List<Integer> script = new CopyOnWriteArrayList<>();
+    private final List<String> bodies = new CopyOnWriteArrayList<>();
+    private final List<String> signatures = new CopyOnWriteArrayList<>();
+    private final AtomicInteger calls = new AtomicInteger();
+    private String url;
+
+    @BeforeEach
+    void startReceiver() throws Exception {
+        receiver = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        receiver.createContext("/cb", ex -> {
+            bodies.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            signatures.add(ex.getRequestHeaders().getFirst(CallbackDispatcher.SIGNATURE_HEADER));
+            int n = calls.getAndIncrement();
+            ex.sendResponseHeaders(n < script.size() ? script.get(n) : 200, -1);
+            ex.close();
+        });
+        receiver.start();
+        url = "http://127.0.0.1:" + receiver.getAddress().getPort() + "/cb";
+    }
+
+    @AfterEach
+    void stopReceiver() {
+        receiver.stop(0);
+    }
+
+    @Test
+    void retriesServerErrorsUntilDeliveredAndSignsTheBody(@TempDir Path dir) throws Exception {
+        script.addAll(List.of(503, 500));
+        try (Database db = Database.open(dir.resolve("h.db"))) {
+            CallbackOutbox outbox = new CallbackOutbox(db);
+            long id = outbox.enqueue("vm1", url, "{\"id\":\"vm1\"}", Instant.now(), Duration.ofMinutes(5));
+            try (CallbackDispatcher d = new CallbackDispatcher(outbox, HttpClient.newHttpClient(), "s3cret", Clock.systemUTC())) {
+                d.start();
+                waitFor(() -> outbox.state(id).orElseThrow().equals("delivered"), Duration.ofSeconds(20));
+            }
+            assertEquals(3, calls.get());
+            assertEquals("{\"id\":\"vm1\"}", bodies.get(2));
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec("s3cret".getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            String expected = "sha256=" + HexFormat.of().formatHex(mac.doFinal(bodies.get(2).getBytes(StandardCharsets.UTF_8)));
+            assertEquals(expected, signatures.get(2));
+        }
+    }
+
+    @Test
+    void aClientErrorIsNotRetried(@TempDir Path dir) throws Exception {
+        script.add(404);
+        try (Database db = Database.open(dir.resolve("h.db"))) {
+            CallbackOutbox outbox = new CallbackOutbox(db);
+            long id = outbox.enqueue("vm1", url, "{}", Instant.now(), Duration.ofMinutes(5));
+            try (CallbackDispatcher d = new CallbackDispatcher(outbox, HttpClient.newHttpClient(), null, Clock.systemUTC())) {
+                d.start();
+                waitFor(() -> outbox.state(id).orElseThrow().equals("abandoned"), Duration.ofSeconds(10));
+            }
+            assertEquals(1, calls.get());
+            assertEquals(null, signatures.get(0));
+        }
+    }
+
+    @Test
+    void anUnreachableReceiverIsRetriedThenAbandonedAtTheDeadline(@TempDir Path dir) throws Exception {
+        receiver.stop(0);
+        try (Database db = Database.open(dir.resolve("h.db"))) {
+            CallbackOutbox outbox = new CallbackOutbox(db);
+            long id = outbox.enqueue("vm1", url, "{}", Instant.now(), Duration.ofSeconds(2));
+            try (CallbackDispatcher d = new CallbackDispatcher(outbox, HttpClient.newHttpClient(), null, Clock.systemUTC())) {
+                d.start();
+                waitFor(() -> outbox.state(id).orElseThrow().equals("abandoned"), Duration.ofSeconds(15));
+            }
+        }
+    }
+
+    @Test
+    void backoffDoublesUpToAMinute() {
+        assertEquals(Duration.ofSeconds(1), CallbackDispatcher.backoff(1));
+        assertEquals(Duration.ofSeconds(8), CallbackDispatcher.backoff(4));
+        assertEquals(Duration.ofMinutes(1), CallbackDispatcher.backoff(30));
+    }
+
+    static void waitFor(java.util.function.BooleanSupplier condition, Duration timeout) throws InterruptedException {
+        long until = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < until, "condition not met within " + timeout);
+            Thread.sleep(50);
+        }
+    }
+}

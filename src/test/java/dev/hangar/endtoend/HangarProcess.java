@@ -1,0 +1,81 @@
+package dev.hangar.endtoend;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The real service, run from the built jar as its own process, the way an operator runs it. */
+final class HangarProcess implements AutoCloseable {
+    private final Path dataDir;
+    private final List<String> extraArgs;
+    private final int port;
+    private Process process;
+
+    HangarProcess(Path dataDir, String... extraArgs) throws IOException {
+        this.dataDir = dataDir;
+        this.extraArgs = List.of(extraArgs);
+        try (ServerSocket s = new ServerSocket(0)) {
+            this.port = s.getLocalPort();
+        }
+    }
+
+    String base() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    Path dataDir() {
+        return dataDir;
+    }
+
+    HangarProcess start() throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> argv = new ArrayList<>(List.of(java, "-jar", System.getProperty("hangar.jar", "target/hangar.jar"),
+                "serve", "--listen", "127.0.0.1:" + port, "--data-dir", dataDir.toString()));
+        argv.addAll(extraArgs);
+        Files.createDirectories(dataDir);
+        process = new ProcessBuilder(argv).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("service.log").toFile())).start();
+        HttpClient http = HttpClient.newHttpClient();
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < until) {
+            if (!process.isAlive()) throw new IllegalStateException("service exited: " + log());
+            try {
+                http.send(HttpRequest.newBuilder(URI.create(base() + "/vms")).build(), HttpResponse.BodyHandlers.discarding());
+                return this;
+            } catch (IOException notYet) {
+                Thread.sleep(100);
+            }
+        }
+        throw new IllegalStateException("service did not answer within 30 s: " + log());
+    }
+
+    /** SIGKILL: no shutdown hook runs, nothing is flushed that was not already committed. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    String log() {
+        try {
+            return Files.readString(dataDir.resolve("service.log"));
+        } catch (IOException e) {
+            return "(no log)";
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            process.waitFor();
+        }
+    }
+}

@@ -1,0 +1,406 @@
+package dev.hangar.endtoend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hangar.api.Json;
+import dev.hangar.process.Command;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import java.util.zip.GZIPOutputStream;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The OS X Builder API end to end: the real service process, real QEMU guests, a real bridge with
+ * dnsmasq, images served over HTTP. Runs only inside the network namespace that src/test/netns-java
+ * makes for it (HANGAR_TEST_NETNS), so nothing touches the host's network.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(600)
+class VmsEndToEndTest {
+    private static final String SECRET = "e2e-secret";
+    private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @TempDir
+    static Path data;
+    static ImageServer images;
+    static CallbackReceiver callbacks;
+    static HangarProcess hangar;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assumeTrue(System.getenv("HANGAR_TEST_NETNS") != null,
+                "end-to-end tests make bridges: run them through ./test, which gives them a network namespace");
+        images = new ImageServer();
+        callbacks = new CallbackReceiver();
+        hangar = new HangarProcess(data.resolve("hangar"), "--delete-grace", "3", "--max-image-size", "64mib",
+                "--callback-secret", SECRET, "--tools-init-timeout", "60").start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (hangar != null) {
+            for (JsonNode vm : get("/vms").body) delete(vm.get("id").textValue());
+            System.out.println("---- service log ----\n" + hangar.log());
+            hangar.close();
+        }
+        if (images != null) images.close();
+        if (callbacks != null) callbacks.close();
+    }
+
+    // ---- the VMware box: the "done means" -------------------------------------------------
+
+    @Test
+    @Order(1)
+    void aVmwareBoxBootsAnswersCallsBackAndIsDeletedCleanly() throws Exception {
+        Path box = TestImages.vmwareBox();
+        String url = images.serveFile("/boxes/hangar-test-vmware.tar.gz", box);
+        ObjectNode body = Json.MAPPER.createObjectNode()
+                .put("cpus", 1).put("memory", "256mib").put("network_type", "nat")
+                .put("launch_gui", false).put("callback_url", callbacks.url());
+        body.putObject("image").put("url", url).put("checksum", TestImages.sha256(box)).put("checksum_type", "sha256");
+
+        Response created = post("/vms", body);
+        assertEquals(202, created.status, created.text);
+        String id = created.body.get("id").textValue();
+        assertEquals("/vms/" + id, created.location);
+        assertEquals("creating", created.body.get("status").textValue());
+        assertEquals("256mib", created.body.get("memory").textValue());
+        assertEquals("", created.body.get("ip_address").textValue());
+
+        JsonNode vm = awaitIp(id, Duration.ofSeconds(180));
+        assertEquals("powered-on", vm.get("status").textValue());
+        assertEquals("other26xlinux-64", vm.get("guest_os").textValue(), "guest_os comes from the .vmx");
+        String ip = vm.get("ip_address").textValue();
+        assertTrue(guestPage(ip).startsWith("hangar-guest-ok"), "the guest answers from the host at " + ip);
+
+        CallbackReceiver.Call call = callbacks.next(Duration.ofSeconds(30));
+        assertEquals(id, call.body().get("id").textValue());
+        assertEquals(ip, call.body().get("ip_address").textValue());
+        assertEquals("sha256=" + hmac(call.rawBody()), call.signature());
+
+        Path vmDir = hangar.dataDir().resolve("vms").resolve(id);
+        long pid = Long.parseLong(Files.readString(vmDir.resolve("qemu.pid")).strip());
+        String mac = macOf(vmDir);
+        assertEquals(204, delete(id));
+        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "QEMU is gone");
+        assertFalse(Files.exists(vmDir), "the clone and the VM's files are gone");
+        assertFalse(Files.exists(Path.of("/sys/class/net", "hgt" + id.substring(0, 8))), "the tap is gone");
+        assertFalse(leases().contains(mac), "the lease is released");
+        assertEquals(404, delete(id));
+        assertEquals(404, get("/vms/" + id).status);
+    }
+
+    // ---- direct boot: cache, restarts, a dying QEMU ----------------------------------------------
+
+    @Test
+    @Order(2)
+    void aCachedImageIsNotFetchedAgainAndAVmSurvivesAKilledService() throws Exception {
+        Path image = TestImages.directBoot();
+        String path = "/images/direct-boot.tar.gz";
+        String url = images.serveFile(path, image);
+        String sum = TestImages.sha256(image);
+
+        String a = createOk(url, sum, "{\"headless\": true, \"memory\": 256}");
+        JsonNode vmA = awaitIp(a, Duration.ofSeconds(120));
+        assertEquals(256, vmA.get("memory").intValue(), "a document-001 client gets memory back as MiB");
+        assertEquals("hangar-test-linux", vmA.get("guest_os").textValue(), "guest_os comes from the manifest");
+        assertEquals(1, images.hits(path));
+
+        String b = createOk(url, sum, "{\"launch_gui\": true}");
+        JsonNode vmB = awaitIp(b, Duration.ofSeconds(120));
+        assertEquals(1, images.hits(path), "the second create fetched nothing");
+        assertNotEquals(vmA.get("ip_address"), vmB.get("ip_address"));
+        assertTrue(guestPage(vmB.get("ip_address").textValue()).startsWith("hangar-guest-ok"));
+        String vnc = vmB.get("vnc").textValue();
+        assertTrue(vnc.startsWith("127.0.0.1:"), vnc);
+        assertTrue(vncBanner(vnc).startsWith("RFB "), "a VNC server answers at " + vnc);
+        assertEquals(204, delete(b));
+
+        hangar.kill();
+        hangar.start();
+        JsonNode again = get("/vms/" + a).body;
+        assertEquals("powered-on", again.get("status").textValue());
+        assertEquals(vmA.get("ip_address"), again.get("ip_address"), "same VM, same address after a SIGKILL");
+        assertTrue(guestPage(again.get("ip_address").textValue()).startsWith("hangar-guest-ok"));
+
+        // QEMU dies under the service: the VM is seen powered-off within a few seconds.
+        Path vmDir = hangar.dataDir().resolve("vms").resolve(a);
+        long pid = Long.parseLong(Files.readString(vmDir.resolve("qemu.pid")).strip());
+        ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+        awaitStatus(a, "powered-off", Duration.ofSeconds(15));
+        assertEquals(204, delete(a));
+        assertFalse(Files.exists(vmDir));
+    }
+
+    @Test
+    @Order(3)
+    void fiveConcurrentCreatesOfANewImageFetchItOnce() throws Exception {
+        // An empty qcow2: SeaBIOS finds nothing to boot and waits quietly, so five guests cost little.
+        Path disk = data.resolve("blank.qcow2");
+        Command.check("qemu-img", "create", "-q", "-f", "qcow2", disk.toString(), "64M");
+        String path = "/images/blank.qcow2";
+        String url = images.serveFile(path, disk);
+        String sum = TestImages.sha256(disk);
+        List<String> ids = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(5)) {
+            List<Future<String>> creates = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                creates.add(pool.submit((Callable<String>) () -> createOk(url, sum, "{\"memory\": \"64mib\", \"cpus\": 1, \"tools_init_timeout\": 1}")));
+            }
+            for (Future<String> f : creates) ids.add(f.get());
+        }
+        for (String id : ids) awaitStatus(id, "powered-on", Duration.ofSeconds(120));
+        assertEquals(1, images.hits(path), "five concurrent creates downloaded the image once");
+        for (String id : ids) assertEquals(204, delete(id));
+    }
+
+    // ---- bad images: a precise code, nothing cached ----------------------------------------------
+
+    @Test
+    @Order(4)
+    void badImagesEndInErrorWithAPreciseCodeAndNothingCached() throws Exception {
+        Path small = data.resolve("small.qcow2");
+        Command.check("qemu-img", "create", "-q", "-f", "qcow2", small.toString(), "1M");
+        String wrongSum = TestImages.sha256("something else".getBytes(StandardCharsets.UTF_8));
+        assertImageFails(images.serveFile("/bad/mismatch.qcow2", small), wrongSum, "image-checksum-mismatch");
+        assertImageFails(images.url("/bad/missing.tar.gz"), wrongSum, "image-download-failed", "404");
+        assertImageFails("http://127.0.0.1:9/closed.tar.gz", wrongSum, "image-download-failed");
+
+        byte[] random = new byte[4096];
+        new java.util.Random(7).nextBytes(random);
+        random[0] = 0x42;
+        assertImageFails(images.serveBytes("/bad/random.bin", random), TestImages.sha256(random), "image-format-unsupported");
+
+        byte[] readme = tarGz("box/README.txt", "no disk here".getBytes(StandardCharsets.UTF_8));
+        assertImageFails(images.serveBytes("/bad/readme.tar.gz", readme), TestImages.sha256(readme), "image-no-disk");
+
+        byte[] evil = tarGz("../../evil.vmdk", "x".getBytes(StandardCharsets.UTF_8));
+        assertImageFails(images.serveBytes("/bad/evil.tar.gz", evil), TestImages.sha256(evil), "image-unsafe-archive");
+        assertFalse(Files.exists(hangar.dataDir().resolve("evil.vmdk")));
+
+        // 80 MiB raw disk against the 64 MiB cap this service runs with; streamed, never stored here.
+        long size = 80L << 20;
+        assertImageFails(images.serve("/bad/huge.raw", () -> hugeRawDisk(size)), "00".repeat(32), "image-too-large");
+    }
+
+    @Test
+    @Order(5)
+    void invalidRequestsGetOneCodeEach() throws Exception {
+        String image = "\"image\": {\"url\": \"http://127.0.0.1:1/x\", \"checksum\": \"" + "0".repeat(64) + "\", \"checksum_type\": \"sha256\"}";
+        assertEquals("invalid-memory", postRaw("{\"memory\": \"1gb\", " + image + "}", "application/json").body.get("code").textValue());
+        assertEquals("invalid-cpus", postRaw("{\"cpus\": 0, " + image + "}", "application/json").body.get("code").textValue());
+        assertEquals("invalid-network-type", postRaw("{\"network_type\": \"x\", " + image + "}", "application/json").body.get("code").textValue());
+        assertEquals("invalid-checksum-type", postRaw("{\"image\": {\"url\": \"http://h/x\", \"checksum\": \"00\", \"checksum_type\": \"crc\"}}", "application/json").body.get("code").textValue());
+        assertEquals("missing-image", postRaw("{\"cpus\": 1}", "application/json").body.get("code").textValue());
+        Response notJson = postRaw("{\"cpus\": ", "application/json");
+        assertEquals(415, notJson.status);
+        assertEquals(415, postRaw("cpus=1", "text/plain").status);
+        assertEquals(404, get("/vms/" + java.util.UUID.randomUUID()).status);
+        assertEquals("vm-not-found", get("/vms/nope").body.get("code").textValue());
+        assertEquals(404, get("/nowhere").status);
+        HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(hangar.base() + "/vms"))
+                .PUT(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(405, put.statusCode());
+        assertEquals("method-not-allowed", Json.MAPPER.readTree(put.body()).get("code").textValue());
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------
+
+    private void assertImageFails(String url, String sha256, String code, String... messageParts) throws Exception {
+        ObjectNode body = Json.MAPPER.createObjectNode().put("tools_init_timeout", 1).put("callback_url", callbacks.url());
+        body.putObject("image").put("url", url).put("checksum", sha256).put("checksum_type", "sha256");
+        Response r = post("/vms", body);
+        assertEquals(202, r.status, r.text);
+        String id = r.body.get("id").textValue();
+        JsonNode vm = awaitStatus(id, "error", Duration.ofSeconds(60));
+        assertEquals(code, vm.get("error").get("code").textValue(), vm.toString());
+        for (String part : messageParts) assertTrue(vm.get("error").get("message").textValue().contains(part), vm.toString());
+        CallbackReceiver.Call call = callbacks.next(Duration.ofSeconds(30));
+        assertEquals(id, call.body().get("id").textValue());
+        assertEquals(code, call.body().get("code").textValue());
+        try (Stream<Path> cached = Files.list(hangar.dataDir().resolve("images"))) {
+            List<String> names = cached.map(p -> p.getFileName().toString()).toList();
+            assertFalse(names.contains("sha256-" + sha256), "nothing is cached for a bad image: " + names);
+            assertTrue(names.stream().noneMatch(n -> n.startsWith(".")), "no partial image is left: " + names);
+        }
+        assertFalse(Files.exists(hangar.dataDir().resolve("vms").resolve(id).resolve("qemu.pid")), "no machine was started");
+        assertEquals(204, delete(id));
+    }
+
+    private static String createOk(String url, String sum, String extraJson) throws Exception {
+        ObjectNode body = (ObjectNode) Json.MAPPER.readTree(extraJson);
+        body.putObject("image").put("url", url).put("checksum", sum).put("checksum_type", "sha256");
+        Response r = post("/vms", body);
+        assertEquals(202, r.status, r.text);
+        return r.body.get("id").textValue();
+    }
+
+    private static JsonNode awaitIp(String id, Duration timeout) throws Exception {
+        long until = System.nanoTime() + timeout.toNanos();
+        JsonNode vm;
+        do {
+            vm = get("/vms/" + id).body;
+            assertNotEquals("error", vm.get("status").textValue(), vm.toString());
+            if (!vm.get("ip_address").textValue().isEmpty()) return vm;
+            Thread.sleep(250);
+        } while (System.nanoTime() < until);
+        throw new AssertionError("no IP within " + timeout + ": " + vm + "\n" + hangar.log());
+    }
+
+    private static JsonNode awaitStatus(String id, String status, Duration timeout) throws Exception {
+        long until = System.nanoTime() + timeout.toNanos();
+        JsonNode vm;
+        do {
+            vm = get("/vms/" + id).body;
+            if (status.equals(vm.get("status").textValue())) return vm;
+            Thread.sleep(250);
+        } while (System.nanoTime() < until);
+        throw new AssertionError("not " + status + " within " + timeout + ": " + vm);
+    }
+
+    /** The guest's web page, retried briefly: the address is leased before httpd listens. */
+    private static String guestPage(String ip) throws Exception {
+        IOException last = null;
+        for (int i = 0; i < 40; i++) {
+            try {
+                return http.send(HttpRequest.newBuilder(URI.create("http://" + ip + "/")).timeout(Duration.ofSeconds(3)).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+            } catch (IOException e) {
+                last = e;
+                Thread.sleep(500);
+            }
+        }
+        throw new AssertionError("guest at " + ip + " did not answer", last);
+    }
+
+    private static String vncBanner(String hostPort) throws IOException {
+        int colon = hostPort.lastIndexOf(':');
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1))), 3000);
+            s.setSoTimeout(5000);
+            return new String(s.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+        }
+    }
+
+    private static String macOf(Path vmDir) throws IOException {
+        String cmdline = Files.readString(vmDir.resolve("qemu.cmdline"));
+        int i = cmdline.indexOf("mac=");
+        return cmdline.substring(i + 4, i + 21);
+    }
+
+    private static String leases() throws IOException {
+        Path f = hangar.dataDir().resolve("networks").resolve("hangar0.leases");
+        return Files.exists(f) ? Files.readString(f) : "";
+    }
+
+    private static String hmac(String body) throws Exception {
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        return HexFormat.of().formatHex(mac.doFinal(body.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static byte[] tarGz(String name, byte[] content) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(bytes))) {
+            TarArchiveEntry e = new TarArchiveEntry(name, true);
+            e.setSize(content.length);
+            tar.putArchiveEntry(e);
+            tar.write(content);
+            tar.closeArchiveEntry();
+        }
+        return bytes.toByteArray();
+    }
+
+    /** A raw disk (MBR signature at 510) of the given size, generated as it is read. */
+    private static InputStream hugeRawDisk(long size) {
+        return new InputStream() {
+            long pos;
+
+            @Override
+            public int read() {
+                if (pos >= size) return -1;
+                long p = pos++;
+                return p == 510 ? 0x55 : p == 511 ? 0xAA : 0;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                if (pos >= size) return -1;
+                int n = (int) Math.min(len, size - pos);
+                java.util.Arrays.fill(b, off, off + n, (byte) 0);
+                for (int i = 0; i < n; i++) {
+                    long p = pos + i;
+                    if (p == 510) b[off + i] = 0x55;
+                    if (p == 511) b[off + i] = (byte) 0xAA;
+                }
+                pos += n;
+                return n;
+            }
+        };
+    }
+
+    record Response(int status, JsonNode body, String text, String location) {}
+
+    private static Response post(String path, JsonNode body) throws Exception {
+        return postRaw(Json.MAPPER.writeValueAsString(body), "application/json", path);
+    }
+
+    private static Response postRaw(String body, String type) throws Exception {
+        return postRaw(body, type, "/vms");
+    }
+
+    private static Response postRaw(String body, String type, String path) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(hangar.base() + path))
+                .header("Content-Type", type).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return new Response(r.statusCode(), r.body().isEmpty() ? null : Json.MAPPER.readTree(r.body()), r.body(),
+                r.headers().firstValue("Location").orElse(null));
+    }
+
+    private static Response get(String path) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(hangar.base() + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return new Response(r.statusCode(), Json.MAPPER.readTree(r.body()), r.body(), null);
+    }
+
+    private static int delete(String id) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(hangar.base() + "/vms/" + id)).DELETE().build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+}
