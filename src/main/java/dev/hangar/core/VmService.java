@@ -72,10 +72,9 @@ public final class VmService implements AutoCloseable {
         Files.createDirectories(settings.vmsDir());
         images.removeLeftovers();
         Set<String> known = new HashSet<>();
-        Set<String> taps = new HashSet<>();
-        for (Vm vm : vms.all()) {
+        List<Vm> all = vms.all();
+        for (Vm vm : all) {
             known.add(vm.id().toString());
-            taps.add(vm.tapName());
             switch (vm.status()) {
                 case CREATING -> {
                     log.info("resuming creation of VM {} cut off by a restart", vm.id());
@@ -87,7 +86,7 @@ public final class VmService implements AutoCloseable {
             }
         }
         removeLeftoverMachines(known);
-        networks.removeLeftovers(taps);
+        networks.removeLeftovers(all);
         monitor.start();
     }
 

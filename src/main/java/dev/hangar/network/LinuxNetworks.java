@@ -9,7 +9,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.Collection;
+import java.util.List;
 import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -83,7 +86,11 @@ public final class LinuxNetworks implements Networks {
     }
 
     @Override
-    public void removeLeftovers(Set<String> vmTaps) {
+    public void removeLeftovers(Collection<Vm> vms) {
+        if (settings.userMode()) return;
+        Set<String> vmTaps = vms.stream().map(Vm::tapName).collect(Collectors.toSet());
+        Set<String> macs = vms.stream().map(Vm::mac).collect(Collectors.toSet());
+        for (ManagedBridge bridge : List.of(nat, hostonly)) bridge.releaseLeasesExcept(macs);
         try (Stream<Path> links = Files.list(Path.of("/sys/class/net"))) {
             links.map(p -> p.getFileName().toString())
                     .filter(n -> n.startsWith(TAP_PREFIX) && !vmTaps.contains(n))

@@ -74,13 +74,27 @@ final class ManagedBridge {
 
     /** Releases the VM's lease at once, so its address is free and no stale lease is left behind. */
     void releaseLease(String mac) {
-        leases().ipFor(mac).ifPresent(ip -> {
+        leases().find(mac).ifPresent(lease -> {
+            // dnsmasq matches a release on the client id when the guest sent one.
+            var argv = new java.util.ArrayList<>(java.util.List.of("dhcp_release", name, lease.ip(), lease.mac()));
+            if (lease.clientId() != null) argv.add(lease.clientId());
             try {
-                Command.check("dhcp_release", name, ip, mac);
+                Command.check(argv, java.time.Duration.ofSeconds(10));
             } catch (IOException e) {
-                log.warn("could not release lease {} of {}: {}", ip, mac, e.getMessage());
+                log.warn("could not release lease {} of {}: {}", lease.ip(), mac, e.getMessage());
             }
         });
+    }
+
+    /** Releases every lease of a MAC not in {@code keep}: addresses of VMs deleted while the service was down. */
+    void releaseLeasesExcept(java.util.Set<String> keep) {
+        if (dnsmasqPid().isEmpty()) return; // nothing serves these leases; dnsmasq drops expired ones at start
+        for (LeaseFile.Lease lease : leases().all()) {
+            if (!keep.contains(lease.mac())) {
+                log.info("releasing leftover lease {} of {}", lease.ip(), lease.mac());
+                releaseLease(lease.mac());
+            }
+        }
     }
 
     private Path pidFile() { return stateDir.resolve(name + ".dnsmasq.pid"); }

@@ -4,7 +4,7 @@ import dev.hangar.core.Vm;
 import dev.hangar.hypervisor.NetAttachment;
 import java.io.IOException;
 import java.util.Optional;
-import java.util.Set;
+import java.util.Collection;
 
 /** The networks VMs attach to, as the core sees them. */
 public interface Networks {
@@ -20,6 +20,6 @@ public interface Networks {
     /** The address the network's DHCP server leased to the VM, if any. */
     Optional<String> leasedIp(Vm vm);
 
-    /** Removes ports that belong to no VM in {@code vmTaps} (leftovers of a crash). */
-    void removeLeftovers(Set<String> vmTaps);
+    /** Removes ports and leases that belong to none of {@code vms} (leftovers of a crash). */
+    void removeLeftovers(Collection<Vm> vms);
 }

@@ -21,6 +21,8 @@ class LeaseFileTest {
         assertEquals(Optional.of("10.213.0.18"), leases.ipFor("52:54:00:AA:BB:02"));
         assertEquals(Optional.of("10.213.0.17"), leases.ipFor("52:54:00:aa:bb:01"));
         assertTrue(leases.ipFor("52:54:00:aa:bb:03").isEmpty());
+        assertEquals("01:52:54:00:aa:bb:01", leases.find("52:54:00:aa:bb:01").orElseThrow().clientId());
+        assertEquals(null, leases.find("52:54:00:aa:bb:02").orElseThrow().clientId());
     }
 
     @Test

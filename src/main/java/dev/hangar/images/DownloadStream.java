@@ -1,0 +1,92 @@
+package dev.hangar.images;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+
+/**
+ * The response body as it arrives. Every byte read from the network passes through the digest and the
+ * counter exactly once, whoever reads it (sniffer, decompressor, archive reader or the final drain), so
+ * the checksum covers the whole download without a second read or a temporary copy.
+ *
+ * <p>Failures of the network surface as {@code image-download-failed} and an oversized body as
+ * {@code image-too-large}, both unchecked, so they pass unchanged through the decompressors above; any
+ * other IOException seen above this stream therefore comes from damaged data.
+ */
+final class DownloadStream extends InputStream {
+    private final InputStream body;
+    private final URI uri;
+    private final MessageDigest digest;
+    private final long maxBytes;
+    private long count;
+
+    DownloadStream(InputStream body, URI uri, MessageDigest digest, long maxBytes) {
+        this.body = body;
+        this.uri = uri;
+        this.digest = digest;
+        this.maxBytes = maxBytes;
+    }
+
+    @Override
+    public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) == 1 ? one[0] & 0xff : -1;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) {
+        int n;
+        try {
+            n = body.read(b, off, len);
+        } catch (IOException e) {
+            throw ImageFailures.downloadFailed("download of " + uri + " failed after " + count + " bytes: "
+                    + ImageFailures.describe(e));
+        }
+        if (n > 0) {
+            count += n;
+            if (count > maxBytes) {
+                throw ImageFailures.tooLarge("download of " + uri + " exceeds the limit of " + maxBytes + " bytes");
+            }
+            digest.update(b, off, n);
+        }
+        return n;
+    }
+
+    /** Skipping must still feed the digest, so it reads. */
+    @Override
+    public long skip(long n) {
+        byte[] buf = new byte[(int) Math.min(n, 65536)];
+        long skipped = 0;
+        while (skipped < n) {
+            int r = read(buf, 0, (int) Math.min(buf.length, n - skipped));
+            if (r < 0) break;
+            skipped += r;
+        }
+        return skipped;
+    }
+
+    /** Reads what is left (after an archive's end, trailing padding or junk) so the checksum covers it. */
+    void drain() {
+        byte[] buf = new byte[65536];
+        while (read(buf, 0, buf.length) >= 0) {
+            // every byte goes through the digest in read()
+        }
+    }
+
+    long bytesRead() { return count; }
+
+    /** The lower-case hex digest of everything read so far. */
+    String hexDigest() { return HexFormat.of().formatHex(digest.digest()); }
+
+    /** Releases the connection. */
+    @Override
+    public void close() {
+        try {
+            body.close();
+        } catch (IOException ignored) {
+            // closing an HTTP body only releases the connection; nothing to report
+        }
+    }
+}

@@ -1,0 +1,274 @@
+package dev.hangar.images;
+
+import dev.hangar.core.HangarException;
+import dev.hangar.core.HangarException.Kind;
+import dev.hangar.core.ImageRef;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cache of gold images under {@code imagesDir}, one directory per {@link ImageRef#cacheKey()}.
+ *
+ * <p>A gold image is built in {@code imagesDir/.tmp-<random>/} (download unpacked to {@code unpack/},
+ * converted disks and {@code gold.json} to {@code gold/}), then published by one atomic rename of
+ * {@code gold/} to {@code imagesDir/<key>/}. {@code gold.json} is written last, and a directory without it
+ * is never used, so a crash leaves either a whole gold image or only a temp directory, which
+ * {@link #removeLeftovers()} deletes at the next start. Any failure deletes the temp directory.
+ */
+public final class GoldImageStore {
+    private static final Logger log = LoggerFactory.getLogger(GoldImageStore.class);
+    private static final String TEMP_PREFIX = ".tmp-";
+    private static final Pattern KEY_DIR = Pattern.compile("(md5|sha1|sha256|sha512)-[0-9a-f]+");
+    private static final String KERNEL = "kernel";
+    private static final String INITRD = "initrd";
+
+    private final Path imagesDir;
+    private final long maxImageBytes;
+    private final HttpClient http;
+    /** Fetches under way by key: later callers for the same key wait on the first one's result. */
+    private final ConcurrentHashMap<String, CompletableFuture<GoldImage>> inFlight = new ConcurrentHashMap<>();
+
+    /**
+     * @param maxImageBytes the most an image may download, and separately the most it may unpack to
+     * @param http used for every download; redirects are followed whatever its redirect policy
+     */
+    public GoldImageStore(Path imagesDir, long maxImageBytes, HttpClient http) {
+        Objects.requireNonNull(imagesDir, "imagesDir");
+        this.http = Objects.requireNonNull(http, "http");
+        if (maxImageBytes <= 0) throw new IllegalArgumentException("maxImageBytes must be positive: " + maxImageBytes);
+        this.maxImageBytes = maxImageBytes;
+        this.imagesDir = UnpackDir.local(() -> {
+            Files.createDirectories(imagesDir);
+            return imagesDir.toRealPath();
+        });
+    }
+
+    /**
+     * Blocking. Returns the cached gold for ref.cacheKey() with no network access, or downloads, verifies,
+     * unpacks, converts and publishes it. Concurrent calls for one key download once and share the result
+     * (or the failure); a failed key is fetched afresh by the next call.
+     */
+    public GoldImage obtain(ImageRef ref) {
+        ImageRef image = ref.validated();
+        String key = image.cacheKey();
+        Optional<GoldImage> hit = read(key);
+        if (hit.isPresent()) return hit.get();
+
+        CompletableFuture<GoldImage> mine = new CompletableFuture<>();
+        CompletableFuture<GoldImage> running = inFlight.putIfAbsent(key, mine);
+        if (running != null) return await(running);
+        try {
+            // Another call may have published between the cache check and claiming the key.
+            GoldImage gold = read(key).orElseGet(() -> fetch(image));
+            mine.complete(gold);
+            return gold;
+        } catch (RuntimeException | Error e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            inFlight.remove(key, mine);
+        }
+    }
+
+    /** The gold image for ref if it is in the cache; never touches the network. */
+    public Optional<GoldImage> cached(ImageRef ref) {
+        return read(ref.validated().cacheKey());
+    }
+
+    /** Called at service start: deletes temp directories and gold directories a crash left without gold.json. */
+    public void removeLeftovers() {
+        List<Path> leftovers = new ArrayList<>();
+        try (Stream<Path> entries = Files.list(imagesDir)) {
+            entries.filter(p -> {
+                String name = p.getFileName().toString();
+                return name.startsWith(TEMP_PREFIX)
+                        || (KEY_DIR.matcher(name).matches() && Files.isDirectory(p) && !Files.exists(p.resolve(GoldFile.NAME)));
+            }).forEach(leftovers::add);
+        } catch (IOException e) {
+            throw ImageFailures.storeFailed("cannot list " + imagesDir + ": " + ImageFailures.describe(e), e);
+        }
+        for (Path p : leftovers) deleteTree(p);
+        if (!leftovers.isEmpty()) log.info("removed {} leftover image directories from {}", leftovers.size(), imagesDir);
+    }
+
+    private GoldImage fetch(ImageRef ref) {
+        String key = ref.cacheKey();
+        long started = System.nanoTime();
+        Path work = UnpackDir.local(() -> Files.createTempDirectory(imagesDir, TEMP_PREFIX));
+        try {
+            UnpackDir tree = new UnpackDir(work.resolve("unpack"), new ByteBudget(maxImageBytes));
+            long bytes = download(ref, tree);
+            VmLocator.LocatedVm vm = new VmLocator(tree, work).locate();
+            Path gold = UnpackDir.local(() -> Files.createDirectory(work.resolve("gold")));
+            build(ref, vm, gold);
+            GoldImage image = publish(gold, key);
+            log.info("fetched image {}: {} bytes in {} s, gold {} ({} disks, from {})", ref.url(), bytes,
+                    String.format("%.1f", (System.nanoTime() - started) / 1e9), key, image.disks().size(), vm.describedBy());
+            return image;
+        } catch (RuntimeException e) {
+            log.warn("fetch of image {} for {} failed after {} s: {}", ref.url(), key,
+                    String.format("%.1f", (System.nanoTime() - started) / 1e9), e.getMessage());
+            throw e;
+        } finally {
+            deleteTree(work);
+        }
+    }
+
+    /**
+     * The one pass over the download: unpack while the digest and counters see every byte, then drain
+     * what follows the archive, then verify. Damaged data is reported only after the checksum: a body
+     * that fails to decompress is most often one that does not match.
+     */
+    private long download(ImageRef ref, UnpackDir tree) {
+        try (DownloadStream body = Download.open(http, ref.url(), ref.checksumType(), maxImageBytes)) {
+            IOException damaged = null;
+            boolean recognised = false;
+            try {
+                recognised = new Unpacker(tree).unpack(body);
+            } catch (IOException e) {
+                damaged = e;
+            }
+            // body.drain();
+            String actual = body.hexDigest();
+            if (!actual.equalsIgnoreCase(ref.checksum())) {
+                throw ImageFailures.checksumMismatch(ref.checksumType().wireName() + " of " + ref.url() + " is " + actual
+                        + ", expected " + ref.checksum());
+            }
+            if (damaged != null) {
+                throw ImageFailures.formatUnsupported("image from " + ref.url() + " cannot be unpacked: " + ImageFailures.describe(damaged));
+            }
+            if (!recognised) {
+                throw ImageFailures.formatUnsupported("image from " + ref.url() + " is none of the supported formats:"
+                        + " tar, zip (optionally gzip or bzip2 compressed), or a qcow2, vmdk, vdi, vhd, vhdx or raw disk");
+            }
+            return body.bytesRead();
+        }
+    }
+
+    /** Converts every disk to qcow2, copies kernel and initrd, and writes gold.json last. */
+    private void build(ImageRef ref, VmLocator.LocatedVm vm, Path gold) {
+        List<String> disks = new ArrayList<>();
+        for (VmLocator.LocatedDisk disk : vm.disks()) {
+            DiskReferences.check(disk.path(), disk.format(), disk.tree());
+            String name = "disk" + disks.size() + ".qcow2";
+            try {
+                QemuImg.convertToQcow2(disk.path(), disk.format().qemuName(), gold.resolve(name));
+            } catch (HangarException e) {
+                if (QemuImg.refused(e)) {
+                    throw ImageFailures.formatUnsupported("qemu-img cannot convert disk " + disk.path().getFileName() + ": " + e.getMessage());
+                }
+                throw e;
+            }
+            disks.add(name);
+        }
+        String kernel = copyIn(vm.kernel(), gold, KERNEL);
+        String initrd = copyIn(vm.initrd(), gold, INITRD);
+        GoldFile file = new GoldFile(GoldFile.VERSION, ref.cacheKey(), ref.url(), disks, kernel, initrd, vm.profile(),
+                vm.describedBy(), Instant.now().toString());
+        UnpackDir.local(() -> {
+            file.write(gold);
+            return null;
+        });
+    }
+
+    private static String copyIn(Path source, Path gold, String name) {
+        if (source == null) return null;
+        UnpackDir.local(() -> Files.copy(source, gold.resolve(name)));
+        return name;
+    }
+
+    /** Moves the built directory into place atomically; if another process published the key first, its copy wins. */
+    private GoldImage publish(Path built, String key) {
+        Path target = imagesDir.resolve(key);
+        try {
+            Files.move(built, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            if (!Files.exists(target)) throw ImageFailures.storeFailed("cannot publish " + key + ": " + ImageFailures.describe(e), e);
+            Optional<GoldImage> theirs = read(key);
+            if (theirs.isPresent()) return theirs.get();
+            // A directory there without a readable gold.json is no gold image: set it aside and take its place.
+            Path stale = imagesDir.resolve(TEMP_PREFIX + "stale-" + UUID.randomUUID());
+            UnpackDir.local(() -> Files.move(target, stale, StandardCopyOption.ATOMIC_MOVE));
+            deleteTree(stale);
+            UnpackDir.local(() -> Files.move(built, target, StandardCopyOption.ATOMIC_MOVE));
+        }
+        return read(key).orElseThrow(() -> ImageFailures.storeFailed("published gold image " + key + " cannot be read back", null));
+    }
+
+    private Optional<GoldImage> read(String key) {
+        Path dir = imagesDir.resolve(key);
+        if (!Files.isRegularFile(dir.resolve(GoldFile.NAME))) return Optional.empty();
+        try {
+            GoldFile f = GoldFile.read(dir);
+            List<Path> disks = f.disks().stream().map(dir::resolve).toList();
+            for (Path d : disks) {
+                if (!Files.isRegularFile(d)) throw new IOException("disk " + d.getFileName() + " is missing");
+            }
+            return Optional.of(new GoldImage(key, dir, disks,
+                    f.kernel() == null ? null : dir.resolve(f.kernel()),
+                    f.initrd() == null ? null : dir.resolve(f.initrd()),
+                    f.profile()));
+        } catch (IOException | RuntimeException e) {
+            log.warn("ignoring gold image {}: {}", dir, ImageFailures.describe(e));
+            return Optional.empty();
+        }
+    }
+
+    private static GoldImage await(CompletableFuture<GoldImage> running) {
+        try {
+            return running.get();
+        } catch (ExecutionException e) {
+            // Re-thrown with this caller's stack; the fetching thread's failure is the cause.
+            if (e.getCause() instanceof HangarException h) throw new HangarException(h.kind(), h.code(), h.getMessage(), h);
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof Error err) throw err;
+            throw new HangarException(Kind.INTERNAL, "image-store-failed", ImageFailures.describe(e.getCause()), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HangarException(Kind.INTERNAL, "interrupted", "interrupted while waiting for an image download");
+        }
+    }
+
+    /** Deletes a directory tree without following links; problems are logged, never thrown (it runs in finally). */
+    private static void deleteTree(Path root) {
+        try {
+            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                    Files.deleteIfExists(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (NoSuchFileException gone) {
+            // already deleted
+        } catch (IOException e) {
+            log.warn("cannot delete {}: {}", root, ImageFailures.describe(e));
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package dev.hangar.images;
+
+import dev.hangar.core.HangarException;
+import dev.hangar.core.HangarException.Kind;
+
+/**
+ * The error codes this package reports, in one place so that each code always comes with the same kind.
+ * Everything wrong with the image itself is INVALID (the caller asked for a bad image); only failures of
+ * this host (disk full, qemu-img missing) are INTERNAL.
+ */
+final class ImageFailures {
+    private ImageFailures() {}
+
+    static HangarException downloadFailed(String message) {
+        return new HangarException(Kind.INVALID, "image-download-failed", message);
+    }
+
+    static HangarException checksumMismatch(String message) {
+        return new HangarException(Kind.INVALID, "image-checksum-mismatch", message);
+    }
+
+    static HangarException formatUnsupported(String message) {
+        return new HangarException(Kind.INVALID, "image-format-unsupported", message);
+    }
+
+    static HangarException tooLarge(String message) {
+        return new HangarException(Kind.INVALID, "image-too-large", message);
+    }
+
+    static HangarException unsafe(String message) {
+        return new HangarException(Kind.INVALID, "image-unsafe-archive", message);
+    }
+
+    static HangarException noDisk(String message) {
+        return new HangarException(Kind.INVALID, "image-no-disk", message);
+    }
+
+    static HangarException manifestInvalid(String message) {
+        return new HangarException(Kind.INVALID, "image-manifest-invalid", message);
+    }
+
+    /** This host failed (disk full, permissions), not the image. */
+    static HangarException storeFailed(String message, Throwable cause) {
+        return new HangarException(Kind.INTERNAL, "image-store-failed", message, cause);
+    }
+
+    /** An exception's text for a message: its message and its causes' (type names where there is no message). */
+    static String describe(Throwable e) {
+        StringBuilder text = new StringBuilder();
+        int depth = 0;
+        for (Throwable t = e; t != null && depth < 4; t = t.getCause(), depth++) {
+            String m = t.getMessage();
+            String part = m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
+            if (text.indexOf(part) >= 0) continue;
+            if (!text.isEmpty()) text.append(": ");
+            text.append(part);
+        }
+        return text.toString();
+    }
+}
