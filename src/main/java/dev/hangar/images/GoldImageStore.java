@@ -148,7 +148,7 @@ public final class GoldImageStore {
             } catch (IOException e) {
                 damaged = e;
             }
-            // body.drain();
+            body.drain();
             String actual = body.hexDigest();
             if (!actual.equalsIgnoreCase(ref.checksum())) {
                 throw ImageFailures.checksumMismatch(ref.checksumType().wireName() + " of " + ref.url() + " is " + actual

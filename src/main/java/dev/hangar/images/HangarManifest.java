@@ -3,16 +3,15 @@ package dev.hangar.images;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hangar.core.HangarException;
 import dev.hangar.core.MachineProfile;
+import dev.hangar.core.MemorySize;
 import dev.hangar.core.MachineProfile.DiskBus;
 import dev.hangar.core.MachineProfile.Firmware;
 import dev.hangar.core.MachineProfile.NicModel;
-import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * {@code hangar.json}: an image's own description of the VM it holds, for images that are not VMware or
@@ -40,7 +39,6 @@ import java.util.regex.Pattern;
 record HangarManifest(String kernel, String initrd, List<String> disks, MachineProfile profile) {
     static final String FILE_NAME = "hangar.json";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern IEC = Pattern.compile("^\\s*(\\d+(?:\\.\\d+)?)\\s*(kib|mib|gib|tib)\\s*$");
 
     static HangarManifest parse(byte[] json) {
         JsonNode root;
@@ -104,22 +102,12 @@ record HangarManifest(String kernel, String initrd, List<String> disks, MachineP
         throw ImageFailures.manifestInvalid("hangar.json: memory must be IEC units (e.g. 512mib, 1.5gib) or an integer of MiB, not " + n);
     }
 
-    // TODO(lead): use core MemorySize
-    /** "1gib", "1024mib", "1048576kib", "1.5gib" (any case) in whole MiB, or null if it is not such a string. */
+    /** An IEC string through the same parser the API uses; null when it is not one. */
     private static Long parseMib(String text) {
-        Matcher m = IEC.matcher(text.toLowerCase(Locale.ROOT));
-        if (!m.matches()) return null;
-        BigDecimal value = new BigDecimal(m.group(1));
-        BigDecimal mib = switch (m.group(2)) {
-            case "kib" -> value.divide(BigDecimal.valueOf(1024));
-            case "mib" -> value;
-            case "gib" -> value.multiply(BigDecimal.valueOf(1024));
-            default -> value.multiply(BigDecimal.valueOf(1024L * 1024));
-        };
         try {
-            return mib.longValueExact();
-        } catch (ArithmeticException notWhole) {
-            return null; // a fraction of a MiB is not a memory size a VM can have
+            return MemorySize.parseMib(text);
+        } catch (HangarException notASize) {
+            return null;
         }
     }
 

@@ -44,7 +44,7 @@ final class VmLocator {
     }
 
     LocatedVm locate() {
-        List<Path> files = tree.files().toList();
+        List<Path> files = tree.files().filter(p -> !isMacMetadata(p)).toList();
         Optional<Path> manifest = first(files, p -> p.getFileName().toString().equals(HangarManifest.FILE_NAME));
         if (manifest.isPresent()) return fromManifest(manifest.get());
         Optional<Path> vmx = first(files, hasExtension("vmx"));

@@ -1,0 +1,455 @@
+package dev.hangar.images;
+
+import static dev.hangar.images.Archives.dir;
+import static dev.hangar.images.Archives.file;
+import static dev.hangar.images.Archives.symlink;
+import static dev.hangar.images.TestDisks.convert;
+import static dev.hangar.images.TestDisks.rawDisk;
+import static dev.hangar.images.TestDisks.read;
+import static dev.hangar.images.TestDisks.ref;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.hangar.core.ChecksumType;
+import dev.hangar.core.HangarException;
+import dev.hangar.core.ImageRef;
+import dev.hangar.core.MachineProfile;
+import dev.hangar.core.MachineProfile.DiskBus;
+import dev.hangar.core.MachineProfile.Firmware;
+import dev.hangar.core.MachineProfile.NicModel;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The gold image store against a real HTTP server, with real archives and real disks. */
+class GoldImageStoreTest {
+    static final long LIMIT = 64L << 20;
+    static final String VMX = """
+            .encoding = "UTF-8"
+            numvcpus = "2"
+            memsize = "512"
+            guestOS = "other26xlinux-64"
+            ethernet0.virtualDev = "vmxnet3"
+            scsi0.present = "TRUE"
+            scsi0.virtualDev = "lsilogic"
+            scsi0:0.present = "TRUE"
+            scsi0:0.fileName = "box.vmdk"
+            ide1:0.fileName = "tools.iso"
+            """;
+
+    @TempDir Path tmp;
+    Path images;
+    Path sourceRaw;
+    ImageServer server;
+    GoldImageStore store;
+
+    @BeforeEach
+    void setUp() {
+        images = tmp.resolve("images");
+        sourceRaw = rawDisk(tmp.resolve("src"), "box.raw", 2 << 20);
+        server = new ImageServer();
+        // The JDK default client: it does not follow redirects itself.
+        store = new GoldImageStore(images, LIMIT, HttpClient.newHttpClient());
+    }
+
+    @AfterEach
+    void tearDown() {
+        server.close();
+    }
+
+    /** box.vmwarevm/{box.vmx, box.vmdk} as a tar.gz, the way osx-builder images are packed. */
+    byte[] vmwareBundle(String vmx) {
+        Path vmdk = convert(sourceRaw, "vmdk", tmp.resolve("src/box.vmdk"));
+        return Archives.gzip(Archives.tar(
+                dir("box.vmwarevm"),
+                file("box.vmwarevm/box.vmx", vmx),
+                file("box.vmwarevm/box.vmdk", read(vmdk))));
+    }
+
+    HangarException failure(ImageRef ref) {
+        return assertThrows(HangarException.class, () -> store.obtain(ref));
+    }
+
+    void assertNothingCached() throws Exception {
+        try (Stream<Path> left = Files.list(images)) {
+            assertEquals(List.of(), left.toList(), "a failed fetch leaves nothing under the images directory");
+        }
+    }
+
+    @Test
+    void aVmwareBundleBecomesAGoldImage() throws Exception {
+        byte[] body = vmwareBundle(VMX);
+        ImageRef ref = ref(server.serve("/coreos_developer_vmware.tar.gz", body), body);
+
+        GoldImage gold = store.obtain(ref);
+
+        assertEquals(ref.cacheKey(), gold.key());
+        assertEquals(images.toRealPath().resolve(ref.cacheKey()), gold.dir());
+        assertEquals(1, gold.disks().size());
+        Path disk = gold.disks().get(0);
+        assertTrue(disk.startsWith(gold.dir()));
+        assertEquals("qcow2", QemuImg.format(disk));
+        assertTrue(TestDisks.info(disk).path("backing-filename").isMissingNode(), "the gold disk stands alone");
+        assertTrue(TestDisks.sameContent(sourceRaw, disk), "the gold disk holds what the vmdk held");
+        assertNull(gold.kernel());
+        assertNull(gold.initrd());
+        assertEquals(new MachineProfile(2, 512, "other26xlinux-64", NicModel.VMXNET3, DiskBus.LSI, Firmware.BIOS, null),
+                gold.profile());
+        assertEquals(1, server.requests());
+        assertTrue(Files.isRegularFile(gold.dir().resolve("gold.json")));
+        try (Stream<Path> entries = Files.list(images)) {
+            assertEquals(List.of(gold.dir()), entries.toList(), "only the published gold directory remains");
+        }
+    }
+
+    @Test
+    void aCachedGoldImageIsReturnedWithoutTheNetwork() {
+        byte[] body = vmwareBundle(VMX);
+        ImageRef ref = ref(server.serve("/box.tar.gz", body), body);
+        assertTrue(store.cached(ref).isEmpty());
+        GoldImage first = store.obtain(ref);
+
+        GoldImage second = store.obtain(ref);
+        GoldImage afterRestart = new GoldImageStore(images, LIMIT, HttpClient.newHttpClient()).obtain(ref);
+        ImageRef sameImageElsewhere = new ImageRef("http://127.0.0.1:9/unreachable.tar.gz", ref.checksum(), ref.checksumType());
+
+        assertEquals(1, server.requests(), "only the first obtain downloads");
+        assertEquals(first, second);
+        assertEquals(first, afterRestart);
+        assertEquals(first, store.obtain(sameImageElsewhere), "the checksum identifies the gold image, not the URL");
+        assertEquals(first, store.cached(ref).orElseThrow());
+    }
+
+    @Test
+    void concurrentObtainsOfOneKeyDownloadOnce() throws Exception {
+        byte[] body = vmwareBundle(VMX);
+        ImageRef ref = ref(server.serve("/box.tar.gz", body), body);
+        server.delay(300);
+        ExecutorService pool = Executors.newFixedThreadPool(5);
+        CountDownLatch start = new CountDownLatch(1);
+        try {
+            List<Future<GoldImage>> results = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                results.add(pool.submit(() -> {
+                    start.await();
+                    return store.obtain(ref);
+                }));
+            }
+            start.countDown();
+            GoldImage first = results.get(0).get();
+            for (Future<GoldImage> r : results) assertEquals(first, r.get());
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(1, server.requests());
+    }
+
+    @Test
+    void aWrongChecksumCachesNothing() throws Exception {
+        byte[] body = vmwareBundle(VMX);
+        String url = server.serve("/box.tar.gz", body);
+        String wrong = TestDisks.hex(ChecksumType.SHA1, "something else".getBytes());
+        String actual = TestDisks.hex(ChecksumType.SHA1, body);
+
+        HangarException e = failure(new ImageRef(url, wrong.toUpperCase(), ChecksumType.SHA1));
+
+        assertEquals("image-checksum-mismatch", e.code());
+        assertTrue(e.getMessage().contains(wrong) && e.getMessage().contains(actual), e.getMessage());
+        assertNothingCached();
+        assertEquals(1, store.obtain(new ImageRef(url, actual.toUpperCase(), ChecksumType.SHA1)).disks().size());
+    }
+
+    @Test
+    void aMissingImageIsADownloadFailureNamingTheStatus() throws Exception {
+        HangarException e = failure(ref(server.url("/nope.tar.gz"), new byte[1]));
+
+        assertEquals("image-download-failed", e.code());
+        assertTrue(e.getMessage().contains("404"), e.getMessage());
+        assertNothingCached();
+    }
+
+    @Test
+    void anUnreachableServerIsADownloadFailure() throws Exception {
+        String url = server.url("/box.tar.gz");
+        server.close();
+
+        HangarException e = failure(ref(url, new byte[1]));
+
+        assertEquals("image-download-failed", e.code());
+        assertNothingCached();
+    }
+
+    @Test
+    void aFailedFetchIsRetriedByTheNextCall() {
+        byte[] body = vmwareBundle(VMX);
+        ImageRef ref = ref(server.url("/later.tar.gz"), body);
+        assertEquals("image-download-failed", failure(ref).code());
+
+        server.serve("/later.tar.gz", body);
+
+        assertEquals(1, store.obtain(ref).disks().size());
+        assertEquals(2, server.requests());
+    }
+
+    @Test
+    void redirectsAreFollowed() {
+        byte[] body = vmwareBundle(VMX);
+        server.serve("/releases/box.tar.gz", body);
+        String url = server.redirect("/latest.tar.gz", "/releases/box.tar.gz");
+
+        assertEquals(1, store.obtain(ref(url, body)).disks().size());
+        assertEquals(2, server.requests());
+    }
+
+    @Test
+    void randomBytesAreAnUnsupportedFormat() throws Exception {
+        byte[] noise = new byte[100_000];
+        new Random(1).nextBytes(noise);
+        noise[510] = 0;
+
+        HangarException e = failure(ref(server.serve("/noise.bin", noise), noise));
+
+        assertEquals("image-format-unsupported", e.code());
+        assertNothingCached();
+    }
+
+    @Test
+    void aDamagedArchiveIsReportedAsAChecksumMismatchWhenItIsOne() throws Exception {
+        byte[] good = vmwareBundle(VMX);
+        byte[] damaged = good.clone();
+        for (int i = 100; i < 200; i++) damaged[i] ^= 0x5a; // corrupt the deflate data
+        String url = server.serve("/damaged.tar.gz", damaged);
+
+        assertEquals("image-checksum-mismatch", failure(ref(url, good)).code(), "the checksum the user gave is for the good file");
+        assertEquals("image-format-unsupported", failure(ref(url, damaged)).code(), "checksum fine: the file itself is broken");
+        assertNothingCached();
+    }
+
+    @Test
+    void theChecksumCoversBytesAfterTheArchiveEnd() throws Exception {
+        // Tar readers stop at the end-of-archive marker; whatever follows (here 1 MiB of block padding)
+        // is still part of the file the checksum was made of.
+        byte[] tar = Archives.tar(file("vm/box.vmx", VMX), file("vm/box.vmdk", read(convert(sourceRaw, "vmdk", tmp.resolve("src/box.vmdk")))));
+        byte[] padded = java.util.Arrays.copyOf(tar, tar.length + (1 << 20));
+        String url = server.serve("/padded.tar", padded);
+
+        assertEquals("image-checksum-mismatch", failure(ref(url, tar)).code(), "a checksum of the archive alone does not match");
+        assertNothingCached();
+        assertEquals(1, store.obtain(ref(url, padded)).disks().size());
+    }
+
+    @Test
+    void anArchiveWithoutAVmHasNoDisk() throws Exception {
+        byte[] body = Archives.gzip(Archives.tar(file("README", "nothing to see here\n")));
+
+        HangarException e = failure(ref(server.serve("/readme.tar.gz", body), body));
+
+        assertEquals("image-no-disk", e.code());
+        assertNothingCached();
+    }
+
+    @Test
+    void aVmxWhoseDiskIsMissingHasNoDisk() throws Exception {
+        byte[] body = Archives.tar(file("box.vmwarevm/box.vmx", VMX));
+
+        HangarException e = failure(ref(server.serve("/box.tar", body), body));
+
+        assertEquals("image-no-disk", e.code());
+        assertTrue(e.getMessage().contains("box.vmdk"), e.getMessage());
+        assertNothingCached();
+    }
+
+    @Test
+    void aDownloadOverTheLimitIsTooLarge() throws Exception {
+        byte[] body = vmwareBundle(VMX);
+        store = new GoldImageStore(images, body.length - 1, HttpClient.newHttpClient());
+
+        HangarException e = failure(ref(server.serve("/box.tar.gz", body), body));
+
+        assertEquals("image-too-large", e.code());
+        assertNothingCached();
+    }
+
+    @Test
+    void anArchiveThatUnpacksPastTheLimitIsTooLarge() throws Exception {
+        // A few KiB of gzip that would unpack to 32 MiB: the download is small, the unpacking is not.
+        byte[] bomb = Archives.gzip(Archives.tar(file("zeros.img", new byte[32 << 20])));
+        store = new GoldImageStore(images, 4L << 20, HttpClient.newHttpClient());
+        assertTrue(bomb.length < 4 << 20);
+
+        HangarException e = failure(ref(server.serve("/bomb.tar.gz", bomb), bomb));
+
+        assertEquals("image-too-large", e.code());
+        assertNothingCached();
+    }
+
+    @Test
+    void aZipOfAVmwareBundleWorks() {
+        Path vmdk = convert(sourceRaw, "vmdk", tmp.resolve("src/box.vmdk"));
+        byte[] body = Archives.zip(file("box.vmwarevm/box.vmx", VMX), file("box.vmwarevm/box.vmdk", read(vmdk)));
+
+        GoldImage gold = store.obtain(ref(server.serve("/box.zip", body), body, ChecksumType.SHA1));
+
+        assertTrue(TestDisks.sameContent(sourceRaw, gold.disks().get(0)));
+        assertEquals(512, gold.profile().memoryMib());
+    }
+
+    @Test
+    void aTarBz2MadeOnAMacWorks() {
+        Path vmdk = convert(sourceRaw, "vmdk", tmp.resolve("src/box.vmdk"));
+        // macOS tar adds AppleDouble "._" files beside the real ones; "._box.vmx" sorts first but is no .vmx.
+        byte[] appleDouble = {0, 5, 22, 7, 0, 2, 0, 0, 'M', 'a', 'c', ' ', 'O', 'S', ' ', 'X'};
+        byte[] body = Archives.bzip2(Archives.tar(file("vm/._box.vmx", appleDouble), file("vm/box.vmx", VMX),
+                file("vm/._box.vmdk", appleDouble), file("vm/box.vmdk", read(vmdk))));
+
+        GoldImage gold = store.obtain(ref(server.serve("/box.tar.bzip2", body), body, ChecksumType.MD5));
+
+        assertTrue(TestDisks.sameContent(sourceRaw, gold.disks().get(0)));
+    }
+
+    @Test
+    void aBareQcow2Works() {
+        byte[] body = read(convert(sourceRaw, "qcow2", tmp.resolve("src/cloud.qcow2")));
+
+        // Named .img like many cloud images: the bytes decide, not the name.
+        GoldImage gold = store.obtain(ref(server.serve("/cloud.img", body), body, ChecksumType.SHA512));
+
+        assertEquals(1, gold.disks().size());
+        assertTrue(TestDisks.sameContent(sourceRaw, gold.disks().get(0)));
+        assertEquals(MachineProfile.EMPTY, gold.profile(), "a bare disk says nothing about the machine");
+    }
+
+    @Test
+    void aGzippedBareDiskWorks() {
+        byte[] body = Archives.gzip(read(convert(sourceRaw, "qcow2", tmp.resolve("src/disk.qcow2"))));
+
+        GoldImage gold = store.obtain(ref(server.serve("/disk.qcow2.gz", body), body));
+
+        assertTrue(TestDisks.sameContent(sourceRaw, gold.disks().get(0)));
+    }
+
+    @Test
+    void aFixedVhdIsRecognisedByItsFooter() {
+        Path vhd = convert(sourceRaw, "vpc", tmp.resolve("src/disk.vhd"), "-o", "subformat=fixed");
+        byte[] body = read(vhd);
+
+        GoldImage gold = store.obtain(ref(server.serve("/disk", body), body));
+
+        assertEquals("qcow2", QemuImg.format(gold.disks().get(0)));
+        assertTrue(TestDisks.sameContent(sourceRaw, gold.disks().get(0)), "converted as a VHD, footer not taken for data");
+    }
+
+    @Test
+    void anOvaInsideAZipWorks() {
+        Path disk1 = convert(sourceRaw, "vmdk", tmp.resolve("src/disk1.vmdk"), "-o", "subformat=streamOptimized");
+        Path otherRaw = rawDisk(tmp.resolve("src"), "other.raw", 1 << 20);
+        Path disk2 = convert(otherRaw, "vmdk", tmp.resolve("src/disk2.vmdk"), "-o", "subformat=streamOptimized");
+        byte[] ova = Archives.tar(
+                file("box.ovf", OvfDescriptorTest.VMWARE_OVF),
+                file("box-disk1.vmdk", read(disk1)),
+                file("box-disk2.vmdk", read(disk2)));
+        byte[] body = Archives.zip(file("export/box.ova", ova));
+
+        GoldImage gold = store.obtain(ref(server.serve("/box.zip", body), body));
+
+        assertEquals(2, gold.disks().size());
+        assertTrue(TestDisks.sameContent(sourceRaw, gold.disks().get(0)), "disks in the OVF's DiskSection order");
+        assertTrue(TestDisks.sameContent(otherRaw, gold.disks().get(1)));
+        assertEquals("ubuntu64Guest", gold.profile().guestOs());
+        assertEquals(2048, gold.profile().memoryMib());
+        assertEquals(DiskBus.LSI, gold.profile().diskBus());
+    }
+
+    @Test
+    void aHangarManifestDescribesADirectBootImage() throws Exception {
+        byte[] kernel = "pretend this is a vmlinux".getBytes();
+        byte[] initrd = "pretend this is an initramfs".getBytes();
+        byte[] rootfs = new byte[1 << 20]; // an ext4-like raw file system: no partition table, no signature
+        rootfs[1080] = 0x53;
+        rootfs[1081] = (byte) 0xef;
+        String manifest = """
+                {"kernel": "boot/vmlinux", "initrd": "boot/initrd.img", "cmdline": "console=ttyS0 root=/dev/vda",
+                 "disks": ["root.ext4"], "cpus": 1, "memory": "1.5gib", "nic": "virtio", "disk_bus": "virtio"}
+                """;
+        byte[] body = Archives.gzip(Archives.tar(
+                file("image/hangar.json", manifest), file("image/boot/vmlinux", kernel),
+                file("image/boot/initrd.img", initrd), file("image/root.ext4", rootfs)));
+
+        GoldImage gold = store.obtain(ref(server.serve("/direct.tar.gz", body), body));
+
+        assertArrayEquals(kernel, Files.readAllBytes(gold.kernel()));
+        assertArrayEquals(initrd, Files.readAllBytes(gold.initrd()));
+        assertTrue(gold.kernel().startsWith(gold.dir()));
+        assertEquals(1, gold.disks().size());
+        Path raw = tmp.resolve("rootfs.raw");
+        Files.write(raw, rootfs);
+        assertTrue(TestDisks.sameContent(raw, gold.disks().get(0)));
+        assertEquals(new MachineProfile(1, 1536, null, NicModel.VIRTIO, DiskBus.VIRTIO, null, "console=ttyS0 root=/dev/vda"),
+                gold.profile());
+    }
+
+    @Test
+    void linksThatStayInsideTheImageAreKept() {
+        byte[] disk = read(convert(sourceRaw, "qcow2", tmp.resolve("src/disk.qcow2")));
+        Archives.Entry[] entries = {
+                file("data/disk.qcow2", disk),
+                symlink("disks/main.qcow2", "../data/disk.qcow2"),
+                file("hangar.json", "{\"disks\": [\"disks/main.qcow2\"]}")};
+        byte[] tar = Archives.tar(entries);
+        // In a zip the link is only known from the central directory at the end, after it was written as a file.
+        byte[] zip = Archives.zip(entries);
+
+        GoldImage fromTar = store.obtain(ref(server.serve("/linked.tar", tar), tar));
+        GoldImage fromZip = store.obtain(ref(server.serve("/linked.zip", zip), zip));
+
+        assertTrue(TestDisks.sameContent(sourceRaw, fromTar.disks().get(0)));
+        assertTrue(TestDisks.sameContent(sourceRaw, fromZip.disks().get(0)));
+    }
+
+    @Test
+    void removeLeftoversDeletesOnlyWhatACrashLeft() throws Exception {
+        byte[] body = vmwareBundle(VMX);
+        GoldImage gold = store.obtain(ref(server.serve("/box.tar.gz", body), body));
+        Path temp = Files.createDirectories(images.resolve(".tmp-12345/unpack/box.vmwarevm"));
+        Files.writeString(temp.resolve("box.vmx"), VMX);
+        Path halfDone = Files.createDirectories(images.resolve("sha256-" + "ab".repeat(32)));
+        Files.writeString(halfDone.resolve("disk0.qcow2"), "partial");
+
+        new GoldImageStore(images, LIMIT, HttpClient.newHttpClient()).removeLeftovers();
+
+        try (Stream<Path> left = Files.list(images)) {
+            assertEquals(List.of(gold.dir()), left.toList());
+        }
+        assertTrue(Files.isRegularFile(gold.disks().get(0)));
+    }
+
+    @Test
+    void aGoldDirectoryWithoutGoldJsonIsNotUsed() throws Exception {
+        byte[] body = vmwareBundle(VMX);
+        ImageRef ref = ref(server.serve("/box.tar.gz", body), body);
+        Path broken = Files.createDirectories(images.resolve(ref.cacheKey()));
+        Files.writeString(broken.resolve("disk0.qcow2"), "not a disk");
+
+        assertTrue(store.cached(ref).isEmpty());
+        GoldImage gold = store.obtain(ref);
+
+        assertEquals(1, server.requests());
+        assertEquals("qcow2", QemuImg.format(gold.disks().get(0)));
+        assertTrue(TestDisks.sameContent(sourceRaw, gold.disks().get(0)));
+    }
+}

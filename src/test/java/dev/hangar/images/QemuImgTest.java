@@ -1,0 +1,61 @@
+package dev.hangar.images;
+
+import static dev.hangar.images.TestDisks.convert;
+import static dev.hangar.images.TestDisks.rawDisk;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hangar.core.HangarException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class QemuImgTest {
+    @TempDir Path dir;
+
+    @Test
+    void createOverlayMakesALinkedCloneOfTheGoldDisk() throws Exception {
+        Path raw = rawDisk(dir, "src.raw", 1 << 20);
+        Path gold = dir.resolve("gold/disk0.qcow2");
+        Files.createDirectories(gold.getParent());
+        QemuImg.convertToQcow2(raw, gold);
+        Path clone = dir.resolve("vm/disk0.qcow2");
+        Files.createDirectories(clone.getParent());
+
+        QemuImg.createOverlay(gold, clone);
+
+        JsonNode info = TestDisks.info(clone);
+        assertEquals("qcow2", info.path("format").asText());
+        assertEquals(gold.toAbsolutePath().toString(), info.path("backing-filename").asText());
+        assertEquals("qcow2", info.path("backing-filename-format").asText());
+        assertTrue(Files.size(clone) < Files.size(gold), "a linked clone holds only its own writes");
+        assertTrue(TestDisks.sameContent(raw, clone), "the clone reads the gold disk's content");
+    }
+
+    @Test
+    void convertDetectsTheSourceFormat() throws Exception {
+        Path raw = rawDisk(dir, "src.raw", 1 << 20);
+        Path vdi = convert(raw, "vdi", dir.resolve("src.vdi"));
+
+        QemuImg.convertToQcow2(vdi, dir.resolve("out.qcow2"));
+
+        assertEquals("qcow2", QemuImg.format(dir.resolve("out.qcow2")));
+        assertEquals("vdi", QemuImg.format(vdi));
+        assertEquals("raw", QemuImg.format(raw));
+        assertTrue(TestDisks.sameContent(raw, dir.resolve("out.qcow2")));
+    }
+
+    @Test
+    void anUnreadableDiskIsAQemuImgFailure() throws Exception {
+        Path bogus = dir.resolve("bogus.qcow2");
+        Files.write(bogus, new byte[] {'Q', 'F', 'I', (byte) 0xfb, 0, 0, 0, 99});
+
+        HangarException e = assertThrows(HangarException.class, () -> QemuImg.convertToQcow2(bogus, dir.resolve("out.qcow2")));
+
+        assertEquals("qemu-img-failed", e.code());
+        assertTrue(QemuImg.refused(e), "qemu-img ran and refused the disk");
+    }
+}
