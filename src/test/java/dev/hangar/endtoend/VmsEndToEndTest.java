@@ -47,7 +47,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The OS X Builder API end to end: the real service process, real QEMU guests, a real bridge with
- * dnsmasq, images served over HTTP. Runs only inside the network namespace that src/test/netns-java
+ * dnsmasq, images served over HTTP. Runs only inside the network namespace that src/test/netns/bin/java
  * makes for it (HANGAR_TEST_NETNS), so nothing touches the host's network.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
