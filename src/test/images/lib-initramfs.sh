@@ -1,0 +1,197 @@
+# shellcheck shell=bash
+# Shared by build-direct-boot-image and build-vmware-box (sourced, not run): picks the installed
+# Debian kernel and builds the busybox initramfs that every Hangar test guest boots into.
+#
+# The guest's /init: mounts proc/sys/devtmpfs, insmods the modules it was built with (in dependency
+# order), starts acpid (ACPI power button -> poweroff -f, so QMP system_powerdown works), an HTTP
+# server answering "hangar-guest-ok <hostname>" on port 80, and udhcpc on eth0; once it has a lease it
+# prints "HANGAR-GUEST-READY <ip>" on the console (ttyS0) and keeps a shell there.
+#
+# Needs only Debian packages already on the machine: busybox-static, linux-image-amd64, cpio, gzip,
+# xz-utils. Nothing is downloaded.
+
+# Prints the kernel version to use: $HANGAR_KVER if set, else the newest /boot/vmlinuz-* whose modules
+# are installed (/lib/modules also holds the HOST's kernel, which is not what we boot).
+hangar_kernel_version() {
+  if [ -n "${HANGAR_KVER:-}" ]; then
+    [ -f "/boot/vmlinuz-$HANGAR_KVER" ] && [ -f "/lib/modules/$HANGAR_KVER/modules.dep" ] \
+      || { echo "hangar-images: HANGAR_KVER=$HANGAR_KVER: no /boot/vmlinuz-$HANGAR_KVER with modules" >&2; return 1; }
+    echo "$HANGAR_KVER"; return
+  fi
+  local v best=""
+  for v in /boot/vmlinuz-*; do
+    v=${v#/boot/vmlinuz-}
+    [ -f "/lib/modules/$v/modules.dep" ] || continue
+    if [ -z "$best" ] || [ "$(printf '%s\n%s\n' "$best" "$v" | sort -V | tail -n1)" = "$v" ]; then best=$v; fi
+  done
+  [ -n "$best" ] || { echo "hangar-images: no /boot/vmlinuz-* with modules under /lib/modules (install linux-image-amd64)" >&2; return 1; }
+  echo "$best"
+}
+
+# Prints the .ko paths (relative to /lib/modules/KVER) to load for the given module names, each after
+# its dependencies. Busybox insmod knows nothing of modules.dep, so the order is resolved here, at
+# build time. Built-in "modules" (modules.builtin) are skipped; an unknown name is an error.
+hangar_module_order() {
+  local kver=$1; shift
+  local dir=/lib/modules/$kver
+  local -A seen=()
+  local -a order=()
+  _hangar_visit() {
+    local p=$1 d
+    [ -z "${seen[$p]:-}" ] || return 0
+    seen[$p]=1
+    for d in $(awk -v k="$p:" '$1 == k { for (i = 2; i <= NF; i++) print $i; exit }' "$dir/modules.dep"); do
+      _hangar_visit "$d"
+    done
+    order+=("$p")
+  }
+  local m alt p
+  for m in "$@"; do
+    alt=${m//_/-}; m=${m//-/_}   # file names use either '-' or '_'
+    p=$(grep -m1 -E "(^|/)($m|$alt)\.ko(\.xz|\.zst|\.gz)?:" "$dir/modules.dep" | cut -d: -f1 || true)
+    if [ -z "$p" ]; then
+      if grep -qE "(^|/)($m|$alt)\.ko$" "$dir/modules.builtin" 2>/dev/null; then continue; fi
+      echo "hangar-images: kernel module $m not found for $kver" >&2; return 1
+    fi
+    _hangar_visit "$p"
+  done
+  unset -f _hangar_visit
+  printf '%s\n' "${order[@]}"
+}
+
+# hangar_build_initramfs OUT KVER MODULE... : writes a gzip'd cpio (newc) initramfs to OUT.
+# Runs in a subshell so that its scratch dir goes away on any exit, error or not.
+hangar_build_initramfs() (
+  out=$1 kver=$2; shift 2
+  busybox=$(command -v busybox || true)
+  [ -n "$busybox" ] || { echo "hangar-images: busybox not found (install busybox-static)" >&2; return 1; }
+  # The guest has no libc: the busybox must be the static one.
+  if ldd "$busybox" >/dev/null 2>&1; then
+    echo "hangar-images: $busybox is dynamically linked (install busybox-static)" >&2; return 1
+  fi
+
+  root=$(mktemp -d /tmp/imgtest-initramfs.XXXXXX)
+  trap 'rm -rf "$root"' EXIT
+  mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,run,tmp,var/log,www,lib/modules,etc/udhcpc,etc/acpi/PWRF}
+  cp "$busybox" "$root/bin/busybox"
+  # The kernel opens /dev/console before running /init: without this node init has no stdout.
+  mknod -m 600 "$root/dev/console" c 5 1
+  mknod -m 666 "$root/dev/null" c 1 3
+
+  # Modules, decompressed here (Debian 12's are plain .ko, newer kernels ship .ko.xz/.ko.zst and
+  # busybox insmod cannot be relied on to decompress), listed in load order in /etc/modules.
+  order=$(hangar_module_order "$kver" "$@")   # not in <(...): its failure must stop the build
+  : > "$root/etc/modules"
+  while read -r p; do
+    [ -n "$p" ] || continue
+    name=$(basename "$p"); name=${name%%.ko*}.ko
+    case $p in
+      *.ko)     cp "/lib/modules/$kver/$p" "$root/lib/modules/$name" ;;
+      *.ko.xz)  xz -dc "/lib/modules/$kver/$p" > "$root/lib/modules/$name" ;;
+      *.ko.gz)  gzip -dc "/lib/modules/$kver/$p" > "$root/lib/modules/$name" ;;
+      *.ko.zst) zstd -q -dc "/lib/modules/$kver/$p" > "$root/lib/modules/$name" ;;
+    esac
+    echo "$name" >> "$root/etc/modules"
+  done <<< "$order"
+
+  cat > "$root/init" <<'EOF'
+#!/bin/busybox sh
+# PID 1 of a Hangar test guest. It must never exit (the kernel panics when init dies).
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sysfs /sys
+/bin/busybox mount -t devtmpfs devtmpfs /dev
+/bin/busybox --install -s
+exec </dev/console >/dev/console 2>&1
+echo   # the firmware / boot loader may have left the cursor mid-line
+mkdir -p /var/log /tmp /run /dev/pts
+mount -t devpts devpts /dev/pts
+
+for m in $(cat /etc/modules); do
+  insmod "/lib/modules/$m" || echo "hangar-init: insmod $m failed"
+done
+
+hn=hangar-test
+for a in $(cat /proc/cmdline); do
+  case $a in hangar.hostname=*) hn=${a#hangar.hostname=} ;; esac
+done
+hostname "$hn"
+ip link set lo up
+
+# Bring eth0 up first: the NIC's link negotiation (about 2 s for e1000) then overlaps the rest.
+i=0; while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do usleep 50000; i=$((i + 1)); done
+ip link set eth0 up
+echo "hangar-init: net: $(ls /sys/class/net | tr '\n' ' ')disks: $(ls /sys/block | tr '\n' ' ')"
+
+# acpid only opens the /dev/input/event* nodes present when it starts (button + evdev make them);
+# it runs /etc/acpi/PWRF/00000080 on the power button and logs to /var/log/acpid.log.
+i=0; while [ ! -e /dev/input/event0 ] && [ $i -lt 40 ]; do usleep 50000; i=$((i + 1)); done
+acpid -c /etc/acpi -a /etc/acpid.conf
+
+echo "hangar-guest-ok $hn" > /www/index.html
+httpd -p 80 -h /www
+
+# Packets sent before the link is up are dropped: wait for carrier (at most 5 s) before DHCP.
+i=0; while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" != 1 ] && [ $i -lt 100 ]; do usleep 50000; i=$((i + 1)); done
+# Foreground udhcpc in the background of init, so it keeps renewing the lease; -A 2: retry fast.
+udhcpc -f -S -i eth0 -s /etc/udhcpc/default.script -x "hostname:$hn" -T 1 -t 5 -A 2 &
+
+# udhcpc's script prints "HANGAR-GUEST-READY <ip>" once the address is configured. Wait for it (at
+# most 60 s) so the shell's prompt cannot land in the middle of that line.
+i=0; while [ ! -s /run/hangar-ip ] && [ $i -lt 600 ]; do usleep 100000; i=$((i + 1)); done
+# A shell on the console for debugging (serial input); respawned, throttled in case of EOF.
+while :; do
+  setsid cttyhack sh
+  sleep 1
+done
+EOF
+  chmod 755 "$root/init"
+
+  cat > "$root/etc/udhcpc/default.script" <<'EOF'
+#!/bin/sh
+# udhcpc hook: $1 is deconfig|bound|renew|leasefail|nak; $ip, $mask (prefix length), $router, $dns.
+case "$1" in
+  deconfig)
+    ip -4 addr flush dev "$interface"
+    ip link set "$interface" up
+    ;;
+  bound|renew)
+    if [ "$(cat /run/hangar-ip 2>/dev/null)" != "$ip" ]; then
+      ip -4 addr flush dev "$interface"
+      ip addr add "$ip/${mask:-24}" ${broadcast:+broadcast "$broadcast"} dev "$interface"
+      new=1
+    fi
+    if [ -n "$router" ]; then
+      set -- $router
+      ip route replace default via "$1" dev "$interface"
+    fi
+    : > /etc/resolv.conf
+    for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done
+    echo "$ip" > /run/hangar-ip
+    # Printed here, the moment the address is up (httpd already listens): hosts wait for this line.
+    [ -z "${new:-}" ] || echo "HANGAR-GUEST-READY $ip" > /dev/console
+    ;;
+esac
+exit 0
+EOF
+  chmod 755 "$root/etc/udhcpc/default.script"
+
+  # Busybox acpid: the power button's event is "PWRF"; its action is a file under the conf dir.
+  echo "PWRF PWRF/00000080" > "$root/etc/acpid.conf"
+  cat > "$root/etc/acpi/PWRF/00000080" <<'EOF'
+#!/bin/sh
+# init is a shell script, not busybox init: plain poweroff would only signal it, so force.
+echo "hangar-init: power button, powering off"
+sync
+poweroff -f
+EOF
+  chmod 755 "$root/etc/acpi/PWRF/00000080"
+
+  echo "root:x:0:0:root:/:/bin/sh" > "$root/etc/passwd"
+  echo "root:x:0:" > "$root/etc/group"
+
+  # Reproducible archive: sorted names, owner root, fixed times, no gzip timestamp.
+  find "$root" -exec touch -h -d @0 {} +
+  (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) \
+    | gzip -n -9 > "$out.tmp"
+  mv "$out.tmp" "$out"
+)
