@@ -5,9 +5,4 @@ public interface CallbackSink {
     void created(Vm vm);
 
     void failed(Vm vm);
-
-    CallbackSink NONE = new CallbackSink() {
-        @Override public void created(Vm vm) {}
-        @Override public void failed(Vm vm) {}
-    };
 }

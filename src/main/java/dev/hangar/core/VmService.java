@@ -109,8 +109,16 @@ public final class VmService implements AutoCloseable {
         return vm;
     }
 
+    /** The VM; 409 vm-open-error when its record says it exists on disk but its files are gone. */
     public Vm get(UUID id) {
-        return vms.find(id).orElseThrow(() -> notFound(id));
+        Vm vm = vms.find(id).orElseThrow(() -> notFound(id));
+        boolean settled = vm.status() == VmStatus.POWERED_ON || vm.status() == VmStatus.SUSPENDED
+                || vm.status() == VmStatus.POWERED_OFF;
+        if (settled && !Files.isDirectory(dir(id))) {
+            throw new HangarException(HangarException.Kind.CONFLICT, "vm-open-error",
+                    "the files of VM " + id + " are missing from " + dir(id) + "; DELETE removes what is left of it");
+        }
+        return vm;
     }
 
     public List<Vm> list() {
@@ -149,8 +157,10 @@ public final class VmService implements AutoCloseable {
             if (vm == null) return;
             callbacks.created(vm);
         } catch (HangarException e) {
+            if (!running) return; // cut off by shutdown: the record says creating, the next start resumes it
             fail(id, Problem.of(e));
         } catch (IOException | RuntimeException e) {
+            if (!running) return;
             log.warn("creating VM {} failed", id, e);
             fail(id, new Problem("vm-create-failed", e.getMessage() == null ? e.toString() : e.getMessage()));
         }
@@ -185,7 +195,7 @@ public final class VmService implements AutoCloseable {
             vms.update(vm);
             return vm;
         } catch (IOException | RuntimeException e) {
-            stopQuietly(id); // no half-started machine is left running
+            if (running) stopQuietly(id); // no half-started machine is left running
             throw e;
         } finally {
             lock.unlock();
@@ -353,10 +363,16 @@ public final class VmService implements AutoCloseable {
         }
     }
 
+    /** Stops watching and cuts off running jobs; VMs keep running and creations resume at the next start. */
     @Override
     public void close() {
         running = false;
         monitor.interrupt();
         jobs.shutdownNow();
+        try {
+            jobs.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

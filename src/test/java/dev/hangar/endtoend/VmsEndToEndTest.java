@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hangar.api.Json;
+import dev.hangar.hypervisor.qemu.QmpClient;
 import dev.hangar.process.Command;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -152,6 +153,13 @@ class VmsEndToEndTest {
         assertTrue(vncBanner(vnc).startsWith("RFB "), "a VNC server answers at " + vnc);
         assertEquals(204, delete(b));
 
+        // A guest paused over QMP shows as suspended, and as powered-on again once it runs.
+        Path dirA = hangar.dataDir().resolve("vms").resolve(a);
+        qmp(dirA, "stop");
+        awaitStatus(a, "suspended", Duration.ofSeconds(15));
+        qmp(dirA, "cont");
+        awaitStatus(a, "powered-on", Duration.ofSeconds(15));
+
         hangar.kill();
         hangar.start();
         JsonNode again = get("/vms/" + a).body;
@@ -165,8 +173,14 @@ class VmsEndToEndTest {
         ProcessHandle.of(pid).orElseThrow().destroyForcibly();
         awaitStatus(a, "powered-off", Duration.ofSeconds(15));
         assertFalse(running(pid));
+
+        // Its files vanish behind the service's back: 409 vm-open-error, and DELETE still cleans up.
+        Files.move(vmDir, vmDir.resolveSibling(a + ".moved"));
+        Response conflict = get("/vms/" + a);
+        assertEquals(409, conflict.status);
+        assertEquals("vm-open-error", conflict.body.get("code").textValue());
         assertEquals(204, delete(a));
-        assertFalse(Files.exists(vmDir));
+        assertEquals(404, get("/vms/" + a).status);
     }
 
     @Test
@@ -316,6 +330,12 @@ class VmsEndToEndTest {
             s.connect(new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1))), 3000);
             s.setSoTimeout(5000);
             return new String(s.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+        }
+    }
+
+    private static void qmp(Path vmDir, String command) throws IOException {
+        try (QmpClient qmp = QmpClient.connect(vmDir.resolve("qmp.sock"), Duration.ofSeconds(5))) {
+            qmp.execute(command);
         }
     }
 
