@@ -205,10 +205,42 @@ class VmsEndToEndTest {
         for (String id : ids) assertEquals(204, delete(id));
     }
 
+    @Test
+    @Order(4)
+    void aCreationCutOffByAKilledServiceResumesAfterTheRestart() throws Exception {
+        Path disk = data.resolve("blank-slow.qcow2");
+        Command.check("qemu-img", "create", "-q", "-f", "qcow2", disk.toString(), "32M");
+        String path = "/images/slow.qcow2";
+        // The first response stalls, so the service is killed mid-download.
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        String url = images.serve(path, () -> {
+            try {
+                if (first.getAndSet(false)) Thread.sleep(60_000);
+                return Files.newInputStream(disk);
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        String id = createOk(url, TestImages.sha256(disk), "{\"memory\": \"64mib\", \"cpus\": 1, \"tools_init_timeout\": 1}");
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (images.hits(path) == 0 && System.nanoTime() < until) Thread.sleep(50);
+        assertEquals(1, images.hits(path));
+
+        hangar.kill();
+        hangar.start();
+        JsonNode vm = awaitStatus(id, "powered-on", Duration.ofSeconds(60));
+        assertEquals(2, images.hits(path), "the cut-off download ran again");
+        assertEquals("", vm.get("ip_address").textValue());
+        try (Stream<Path> cached = Files.list(hangar.dataDir().resolve("images"))) {
+            assertTrue(cached.noneMatch(p -> p.getFileName().toString().startsWith(".")), "no partial image is left");
+        }
+        assertEquals(204, delete(id));
+    }
+
     // ---- bad images: a precise code, nothing cached ----------------------------------------------
 
     @Test
-    @Order(4)
+    @Order(5)
     void badImagesEndInErrorWithAPreciseCodeAndNothingCached() throws Exception {
         Path small = data.resolve("small.qcow2");
         Command.check("qemu-img", "create", "-q", "-f", "qcow2", small.toString(), "1M");
@@ -235,7 +267,7 @@ class VmsEndToEndTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void invalidRequestsGetOneCodeEach() throws Exception {
         String image = "\"image\": {\"url\": \"http://127.0.0.1:1/x\", \"checksum\": \"" + "0".repeat(64) + "\", \"checksum_type\": \"sha256\"}";
         assertEquals("invalid-memory", postRaw("{\"memory\": \"1gb\", " + image + "}", "application/json").body.get("code").textValue());
