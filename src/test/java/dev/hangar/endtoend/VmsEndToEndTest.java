@@ -1,5 +1,6 @@
 package dev.hangar.endtoend;
 
+import dev.hangar.testing.ImageServer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -90,7 +91,7 @@ class VmsEndToEndTest {
     @Order(1)
     void aVmwareBoxBootsAnswersCallsBackAndIsDeletedCleanly() throws Exception {
         Path box = TestImages.vmwareBox();
-        String url = images.serveFile("/boxes/hangar-test-vmware.tar.gz", box);
+        String url = images.serve("/boxes/hangar-test-vmware.tar.gz", box);
         ObjectNode body = Json.MAPPER.createObjectNode()
                 .put("cpus", 1).put("memory", "256mib").put("network_type", "nat")
                 .put("launch_gui", false).put("callback_url", callbacks.url());
@@ -134,7 +135,7 @@ class VmsEndToEndTest {
     void aCachedImageIsNotFetchedAgainAndAVmSurvivesAKilledService() throws Exception {
         Path image = TestImages.directBoot();
         String path = "/images/direct-boot.tar.gz";
-        String url = images.serveFile(path, image);
+        String url = images.serve(path, image);
         String sum = TestImages.sha256(image);
 
         String a = createOk(url, sum, "{\"headless\": true, \"memory\": 256}");
@@ -190,7 +191,7 @@ class VmsEndToEndTest {
         Path disk = data.resolve("blank.qcow2");
         Command.check("qemu-img", "create", "-q", "-f", "qcow2", disk.toString(), "64M");
         String path = "/images/blank.qcow2";
-        String url = images.serveFile(path, disk);
+        String url = images.serve(path, disk);
         String sum = TestImages.sha256(disk);
         List<String> ids = new ArrayList<>();
         try (ExecutorService pool = Executors.newFixedThreadPool(5)) {
@@ -245,20 +246,20 @@ class VmsEndToEndTest {
         Path small = data.resolve("small.qcow2");
         Command.check("qemu-img", "create", "-q", "-f", "qcow2", small.toString(), "1M");
         String wrongSum = TestImages.sha256("something else".getBytes(StandardCharsets.UTF_8));
-        assertImageFails(images.serveFile("/bad/mismatch.qcow2", small), wrongSum, "image-checksum-mismatch");
+        assertImageFails(images.serve("/bad/mismatch.qcow2", small), wrongSum, "image-checksum-mismatch");
         assertImageFails(images.url("/bad/missing.tar.gz"), wrongSum, "image-download-failed", "404");
         assertImageFails("http://127.0.0.1:9/closed.tar.gz", wrongSum, "image-download-failed");
 
         byte[] random = new byte[4096];
         new java.util.Random(7).nextBytes(random);
         random[0] = 0x42;
-        assertImageFails(images.serveBytes("/bad/random.bin", random), TestImages.sha256(random), "image-format-unsupported");
+        assertImageFails(images.serve("/bad/random.bin", random), TestImages.sha256(random), "image-format-unsupported");
 
         byte[] readme = tarGz("box/README.txt", "no disk here".getBytes(StandardCharsets.UTF_8));
-        assertImageFails(images.serveBytes("/bad/readme.tar.gz", readme), TestImages.sha256(readme), "image-no-disk");
+        assertImageFails(images.serve("/bad/readme.tar.gz", readme), TestImages.sha256(readme), "image-no-disk");
 
         byte[] evil = tarGz("../../evil.vmdk", "x".getBytes(StandardCharsets.UTF_8));
-        assertImageFails(images.serveBytes("/bad/evil.tar.gz", evil), TestImages.sha256(evil), "image-unsafe-archive");
+        assertImageFails(images.serve("/bad/evil.tar.gz", evil), TestImages.sha256(evil), "image-unsafe-archive");
         assertFalse(Files.exists(hangar.dataDir().resolve("evil.vmdk")));
 
         // A 256 MiB raw disk against the 200 MiB cap this service runs with; generated as it is sent.

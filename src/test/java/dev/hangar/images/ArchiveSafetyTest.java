@@ -1,5 +1,6 @@
 package dev.hangar.images;
 
+import dev.hangar.testing.ImageServer;
 import static dev.hangar.images.Archives.charDevice;
 import static dev.hangar.images.Archives.dir;
 import static dev.hangar.images.Archives.fifo;

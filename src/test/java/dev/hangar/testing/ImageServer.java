@@ -1,0 +1,128 @@
+package dev.hangar.testing;
+
+import dev.hangar.testing.ImageServer;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * A real HTTP server on 127.0.0.1 that serves images by path and counts the requests it gets, in all
+ * and per path. Bodies are streamed, so a test can serve more bytes than it holds.
+ */
+public final class ImageServer implements AutoCloseable {
+    private final HttpServer server;
+    private final Map<String, Body> bodies = new ConcurrentHashMap<>();
+    private final Map<String, String> redirects = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
+    private final AtomicInteger requests = new AtomicInteger();
+    private volatile long delayMillis;
+
+    public ImageServer() {
+        try {
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    /** What is served at a path; a length of -1 sends the body chunked. */
+    private record Body(Supplier<InputStream> open, long length) {}
+
+    /** Serves body at path, with its Content-Length, and returns its URL. */
+    public String serve(String path, byte[] body) {
+        bodies.put(path, new Body(() -> new ByteArrayInputStream(body), body.length));
+        return url(path);
+    }
+
+    public String serve(String path, Path file) {
+        return serve(path, () -> {
+            try {
+                return Files.newInputStream(file);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    /** Serves whatever the supplier opens for each request (it may block, to stall a download). */
+    public String serve(String path, Supplier<InputStream> body) {
+        bodies.put(path, new Body(body, -1));
+        return url(path);
+    }
+
+    public String redirect(String from, String to) {
+        redirects.put(from, to);
+        return url(from);
+    }
+
+    public String url(String path) {
+        return "http://127.0.0.1:" + server.getAddress().getPort() + path;
+    }
+
+    /** Requests for every path. */
+    public int requests() {
+        return requests.get();
+    }
+
+    /** Requests for one path. */
+    public int hits(String path) {
+        AtomicInteger n = hits.get(path);
+        return n == null ? 0 : n.get();
+    }
+
+    /** Makes every answer wait, so that concurrent clients overlap. */
+    public void delay(long millis) {
+        delayMillis = millis;
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        requests.incrementAndGet();
+        String path = exchange.getRequestURI().getPath();
+        hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+        try (exchange) {
+            if (delayMillis > 0) Thread.sleep(delayMillis);
+            String to = redirects.get(path);
+            if (to != null) {
+                exchange.getResponseHeaders().add("Location", to);
+                exchange.sendResponseHeaders(302, -1);
+                return;
+            }
+            Body body = bodies.get(path);
+            if (body == null) {
+                exchange.sendResponseHeaders(404, -1);
+                return;
+            }
+            try (InputStream in = body.open().get()) {
+                exchange.sendResponseHeaders(200, body.length() < 0 ? 0 : body.length());
+                try (OutputStream out = exchange.getResponseBody()) {
+                    in.transferTo(out);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException clientWentAway) {
+            // the client stopped reading, e.g. at a size cap
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
