@@ -11,11 +11,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import dev.hangar.process.Command;
 
 /** The real service, run from the built jar as its own process, the way an operator runs it. */
 final class HangarProcess implements AutoCloseable {
     private final Path dataDir;
     private final List<String> extraArgs;
+    private final List<String> launcher = new ArrayList<>();
     private final int port;
     private Process process;
 
@@ -25,6 +27,13 @@ final class HangarProcess implements AutoCloseable {
         try (ServerSocket s = new ServerSocket(0)) {
             this.port = s.getLocalPort();
         }
+    }
+
+    /** Runs the service as the unprivileged user nobody, with no capabilities, as a non-root operator would. */
+    HangarProcess unprivileged() {
+        launcher.addAll(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+                "--bounding-set=-all"));
+        return this;
     }
 
     String base() {
@@ -37,10 +46,12 @@ final class HangarProcess implements AutoCloseable {
 
     HangarProcess start() throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> argv = new ArrayList<>(List.of(java, "-jar", System.getProperty("hangar.jar", "target/hangar.jar"),
+        List<String> argv = new ArrayList<>(launcher);
+        argv.addAll(List.of(java, "-jar", System.getProperty("hangar.jar", "target/hangar.jar"),
                 "serve", "--listen", "127.0.0.1:" + port, "--data-dir", dataDir.toString()));
         argv.addAll(extraArgs);
         Files.createDirectories(dataDir);
+        if (!launcher.isEmpty()) Command.check("chown", "65534:65534", dataDir.toString());
         process = new ProcessBuilder(argv).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("service.log").toFile())).start();
         HttpClient http = HttpClient.newHttpClient();

@@ -288,6 +288,34 @@ class VmsEndToEndTest {
         assertEquals("method-not-allowed", Json.MAPPER.readTree(put.body()).get("code").textValue());
     }
 
+    @Test
+    @Order(7)
+    void withoutRootBridgesAreRefusedWithAClearCodeAndUserModeNetworkingWorks() throws Exception {
+        Path image = TestImages.directBoot();
+        String url = images.serve("/images/direct-boot-user.tar.gz", image);
+        String body = "{\"image\": {\"url\": \"" + url + "\", \"checksum\": \"" + TestImages.sha256(image)
+                + "\", \"checksum_type\": \"sha256\"}, \"tools_init_timeout\": 60}";
+        Command.check("chmod", "755", data.toString()); // JUnit makes it private to root
+        Path home = Files.createDirectories(data.resolve("nobody"));
+        Command.check("chown", "65534:65534", home.toString());
+
+        try (HangarProcess bridged = new HangarProcess(home.resolve("bridge"), "--max-image-size", "200mib").unprivileged().start()) {
+            Response refused = postTo(bridged.base(), body);
+            assertEquals(503, refused.status, refused.text);
+            assertEquals("network-permission-denied", refused.body.get("code").textValue());
+        }
+        try (HangarProcess user = new HangarProcess(home.resolve("user"), "--max-image-size", "200mib",
+                "--network-mode", "user", "--delete-grace", "3").unprivileged().start()) {
+            Response created = postTo(user.base(), body);
+            assertEquals(202, created.status, created.text);
+            String id = created.body.get("id").textValue();
+            JsonNode vm = awaitStatus(user.base(), id, "powered-on", Duration.ofSeconds(120));
+            assertEquals("hangar-test-linux", vm.get("guest_os").textValue());
+            assertEquals(204, http.send(HttpRequest.newBuilder(URI.create(user.base() + "/vms/" + id)).DELETE().build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode());
+        }
+    }
+
     // ---- helpers ---------------------------------------------------------------------------------
 
     private void assertImageFails(String url, String sha256, String code, String... messageParts) throws Exception {
@@ -332,10 +360,14 @@ class VmsEndToEndTest {
     }
 
     private static JsonNode awaitStatus(String id, String status, Duration timeout) throws Exception {
+        return awaitStatus(hangar.base(), id, status, timeout);
+    }
+
+    private static JsonNode awaitStatus(String base, String id, String status, Duration timeout) throws Exception {
         long until = System.nanoTime() + timeout.toNanos();
         JsonNode vm;
         do {
-            vm = get("/vms/" + id).body;
+            vm = get(base, "/vms/" + id).body;
             if (status.equals(vm.get("status").textValue())) return vm;
             Thread.sleep(250);
         } while (System.nanoTime() < until);
@@ -449,8 +481,16 @@ class VmsEndToEndTest {
         return postRaw(body, type, "/vms");
     }
 
+    private static Response postTo(String base, String body) throws Exception {
+        return send(base, body, "application/json", "/vms");
+    }
+
     private static Response postRaw(String body, String type, String path) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(hangar.base() + path))
+        return send(hangar.base(), body, type, path);
+    }
+
+    private static Response send(String base, String body, String type, String path) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path))
                 .header("Content-Type", type).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
         return new Response(r.statusCode(), r.body().isEmpty() ? null : Json.MAPPER.readTree(r.body()), r.body(),
@@ -458,7 +498,11 @@ class VmsEndToEndTest {
     }
 
     private static Response get(String path) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(hangar.base() + path)).build(),
+        return get(hangar.base(), path);
+    }
+
+    private static Response get(String base, String path) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path)).build(),
                 HttpResponse.BodyHandlers.ofString());
         return new Response(r.statusCode(), Json.MAPPER.readTree(r.body()), r.body(), null);
     }
