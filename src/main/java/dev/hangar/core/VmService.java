@@ -93,15 +93,13 @@ public final class VmService implements AutoCloseable {
     public Vm create(VmRequest request) {
         request.validated();
         UUID id = UUID.randomUUID();
-        Optional<MachineProfile> cached = images.cached(request.image()).map(GoldImage::profile);
-        MachineProfile profile = cached.orElse(MachineProfile.EMPTY);
-        Vm vm = new Vm(id, request.name(), request.image(),
-                request.cpus() != null ? request.cpus() : or(profile.cpus(), settings.defaultCpus()),
-                request.memoryMib() != null ? request.memoryMib() : mib(profile.memoryMib(), settings.defaultMemoryMib()),
+        // With the image cached, the first answer already shows the image's own cpus, memory and guest OS.
+        MachineProfile profile = images.cached(request.image()).map(GoldImage::profile).orElse(MachineProfile.EMPTY);
+        Vm vm = sized(new Vm(id, request.name(), request.image(), 0, 0,
                 request.networkType() == null ? NetworkType.NAT : request.networkType(), request.gui(),
                 request.toolsInitTimeoutSeconds(), blankToNull(request.callbackUrl()), request.dialect(), newMac(),
-                VmStatus.CREATING, "", or(profile.guestOs(), ""), null, null, clock.instant(),
-                request.cpus(), request.memoryMib());
+                VmStatus.CREATING, "", "", null, null, clock.instant(),
+                request.cpus(), request.memoryMib()), profile);
         networks.checkAvailable(vm);
         vms.insert(vm);
         log.info("VM {} accepted: image {}", id, request.image().url());
@@ -174,10 +172,7 @@ public final class VmService implements AutoCloseable {
             Vm vm = vms.find(id).orElse(null);
             if (vm == null || vm.status() != VmStatus.CREATING) return null;
             MachineProfile p = gold.profile();
-            vm = vm.withHardware(
-                    vm.requestedCpus() != null ? vm.requestedCpus() : or(p.cpus(), settings.defaultCpus()),
-                    vm.requestedMemoryMib() != null ? vm.requestedMemoryMib() : mib(p.memoryMib(), settings.defaultMemoryMib()))
-                    .withGuestOs(or(p.guestOs(), vm.guestOs()));
+            vm = sized(vm, p);
             Path dir = dir(id);
             Files.createDirectories(dir);
             List<Path> clones = new ArrayList<>();
@@ -200,6 +195,14 @@ public final class VmService implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Cpus and memory as the request gave them, else as the image says, else the service default. */
+    private Vm sized(Vm vm, MachineProfile image) {
+        return vm.withHardware(
+                        vm.requestedCpus() != null ? vm.requestedCpus() : or(image.cpus(), settings.defaultCpus()),
+                        vm.requestedMemoryMib() != null ? vm.requestedMemoryMib() : mib(image.memoryMib(), settings.defaultMemoryMib()))
+                .withGuestOs(or(image.guestOs(), vm.guestOs()));
     }
 
     /** Waits for the guest's address until tools_init_timeout; the VM is reported either way. */

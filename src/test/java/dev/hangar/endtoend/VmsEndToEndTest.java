@@ -142,6 +142,7 @@ class VmsEndToEndTest {
         JsonNode vmA = awaitIp(a, Duration.ofSeconds(120));
         assertEquals(256, vmA.get("memory").intValue(), "a document-001 client gets memory back as MiB");
         assertEquals("hangar-test-linux", vmA.get("guest_os").textValue(), "guest_os comes from the manifest");
+        assertEquals(1, vmA.get("cpus").intValue(), "cpus the request left out come from the manifest");
         assertEquals(1, images.hits(path));
 
         String b = createOk(url, sum, "{\"launch_gui\": true}");
