@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class VmService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(VmService.class);
-    private static final Duration IP_POLL = Duration.ofMillis(250);
+    private static final Duration IP_POLL = Duration.ofMillis(100);
+    private static final Duration AGENT_POLL = Duration.ofSeconds(2);
 
     private final VmRepository vms;
     private final GoldImageStore images;
@@ -205,16 +206,23 @@ public final class VmService implements AutoCloseable {
                 .withGuestOs(or(image.guestOs(), vm.guestOs()));
     }
 
-    /** Waits for the guest's address until tools_init_timeout; the VM is reported either way. */
+    /**
+     * Waits for the guest's address until tools_init_timeout; the VM is reported either way. The lease
+     * file is read every poll; the guest agent, which costs a timeout when the guest has none, only
+     * every {@link #AGENT_POLL}.
+     */
     private Vm awaitAddress(Vm vm) {
         Duration timeout = vm.toolsInitTimeoutSeconds() > 0
                 ? Duration.ofSeconds(vm.toolsInitTimeoutSeconds()) : settings.toolsInitTimeout();
         Instant until = clock.instant().plus(timeout);
+        Instant nextAgentQuery = clock.instant();
         while (running) {
             Optional<Vm> current = vms.find(vm.id());
             if (current.isEmpty() || current.get().status() == VmStatus.DELETING) return null;
             vm = current.get();
-            Vm observed = observeGuest(vm);
+            boolean askAgent = !clock.instant().isBefore(nextAgentQuery);
+            if (askAgent) nextAgentQuery = clock.instant().plus(AGENT_POLL);
+            Vm observed = observeGuest(vm, askAgent);
             if (!observed.ipAddress().isEmpty() || clock.instant().isAfter(until)) {
                 if (!observed.equals(vm)) vms.update(observed);
                 if (observed.ipAddress().isEmpty()) log.info("VM {}: no address within {}", vm.id(), timeout);
@@ -225,11 +233,11 @@ public final class VmService implements AutoCloseable {
         return null;
     }
 
-    /** The VM with its address and guest OS filled in from the DHCP lease or the guest agent. */
-    private Vm observeGuest(Vm vm) {
+    /** The VM with its address and guest OS filled in from the DHCP lease or, if asked, the guest agent. */
+    private Vm observeGuest(Vm vm, boolean askAgent) {
         String ip = networks.leasedIp(vm).orElse("");
         String os = vm.guestOs();
-        if (ip.isEmpty() || os.isEmpty()) {
+        if (askAgent && (ip.isEmpty() || os.isEmpty())) {
             Optional<GuestInfo> agent = driver.guestInfo(dir(vm.id()));
             if (agent.isPresent()) {
                 if (ip.isEmpty()) ip = agent.get().ipAddress();
@@ -281,7 +289,7 @@ public final class VmService implements AutoCloseable {
             case UNKNOWN -> vm.status();
         };
         Vm now = vm.withStatus(status);
-        if (status == VmStatus.POWERED_ON && vm.ipAddress().isEmpty()) now = observeGuest(now);
+        if (status == VmStatus.POWERED_ON && vm.ipAddress().isEmpty()) now = observeGuest(now, true);
         if (!now.equals(vm)) {
             if (status != vm.status()) log.info("VM {} is {}", vm.id(), status.wireName());
             vms.update(now);

@@ -93,7 +93,7 @@ public final class QemuDriver implements Driver {
         Path socket = dir.resolve(QemuCommandLine.AGENT_SOCKET);
         if (!Files.exists(socket) || pid(dir).isEmpty()) return Optional.empty();
         try {
-            return Optional.of(GuestAgentClient.query(socket, Duration.ofSeconds(1)));
+            return Optional.of(GuestAgentClient.query(socket, Duration.ofMillis(500)));
         } catch (IOException e) {
             return Optional.empty(); // no agent in this guest, or not up yet
         }
