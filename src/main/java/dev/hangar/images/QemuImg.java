@@ -47,6 +47,15 @@ public final class QemuImg {
     public static void createOverlay(Path base, Path clone) {
         requireFile(base);
         if (Files.exists(clone)) throw new IllegalArgumentException("overlay already exists: " + clone);
+        // Gold disks are qcow2: their overlay is written directly, with no qemu-img process to start.
+        long qcow2Size = UnpackDir.local(() -> Qcow2Overlay.virtualSize(base));
+        if (qcow2Size >= 0) {
+            UnpackDir.local(() -> {
+                Qcow2Overlay.write(base, qcow2Size, clone);
+                return null;
+            });
+            return;
+        }
         DiskFormat byBytes = UnpackDir.local(() -> DiskFormat.detect(base));
         String baseFormat = byBytes != null ? byBytes.qemuName() : format(base);
         run(List.of("qemu-img", "create", "-q", "-f", "qcow2", "-b", abs(base), "-F", baseFormat, abs(clone)),

@@ -36,6 +36,28 @@ class QemuImgTest {
     }
 
     @Test
+    void anOverlayOnALargeGoldIsCleanAndTakesTheVmsWrites() throws Exception {
+        Path gold = dir.resolve("gold.qcow2");
+        TestDisks.qemuImg(java.util.List.of("qemu-img", "create", "-q", "-f", "qcow2", gold.toString(), "10G"));
+        TestDisks.qemuImg(java.util.List.of("qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 9G 1M", gold.toString()));
+        Path clone = dir.resolve("clone.qcow2");
+
+        QemuImg.createOverlay(gold, clone);
+
+        JsonNode info = TestDisks.info(clone);
+        assertEquals(10L << 30, info.path("virtual-size").asLong());
+        assertEquals(gold.toAbsolutePath().toString(), info.path("backing-filename").asText());
+        TestDisks.qemuImg(java.util.List.of("qemu-img", "check", "-q", clone.toString())); // throws unless clean
+        // The VM writes one place; the rest still reads from the gold.
+        TestDisks.qemuImg(java.util.List.of("qemu-io", "-f", "qcow2", "-c", "write -P 0xc3 1G 64k", clone.toString()));
+        TestDisks.qemuImg(java.util.List.of("qemu-io", "-f", "qcow2", "-c", "read -P 0xc3 1G 64k", "-c", "read -P 0x5a 9G 1M",
+                clone.toString()));
+        TestDisks.qemuImg(java.util.List.of("qemu-img", "check", "-q", clone.toString()));
+        TestDisks.qemuImg(java.util.List.of("qemu-io", "-f", "qcow2", "-c", "read -P 0 1G 64k", gold.toString()));
+        assertTrue(Files.size(clone) < (1 << 20), "the clone holds only its own writes: " + Files.size(clone));
+    }
+
+    @Test
     void convertDetectsTheSourceFormat() throws Exception {
         Path raw = rawDisk(dir, "src.raw", 1 << 20);
         Path vdi = convert(raw, "vdi", dir.resolve("src.vdi"));
