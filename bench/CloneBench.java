@@ -1,8 +1,8 @@
-// Linked clone vs full copy of a gold image, with the product's own QemuImg.createOverlay.
+// Linked clone vs full copy of a gold image, with the product's own Qcow2Overlay.create.
 // Usage: java -cp hangar.jar bench/CloneBench.java WORKDIR RUNS COPY_RUNS GOLD...
 // Prints per gold: clone median/max over RUNS (after 3 untimed warm-up clones), full copy
 // (Files.copy + fsync) median over COPY_RUNS, and the ratios the targets ask for.
-import dev.hangar.images.QemuImg;
+import dev.hangar.images.Qcow2Overlay;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +37,7 @@ public class CloneBench {
         for (int i = 0; i < 3; i++) { // warm-up: class loading, JIT, page cache of the golds' headers
             for (int g = 0; g < n; g++) {
                 Files.deleteIfExists(clones[g]);
-                QemuImg.createOverlay(golds.get(g), clones[g]);
+                Qcow2Overlay.create(golds.get(g), clones[g]);
             }
         }
         // The golds alternate run by run, so drift in machine load hits both alike.
@@ -47,7 +47,7 @@ public class CloneBench {
             for (int g = 0; g < n; g++) {
                 Files.deleteIfExists(clones[g]);
                 long t0 = System.nanoTime();
-                QemuImg.createOverlay(golds.get(g), clones[g]);
+                Qcow2Overlay.create(golds.get(g), clones[g]);
                 c[g][i] = ms(System.nanoTime() - t0);
             }
             for (int g = 0; g < n; g++) { // the same qemu-img command without the product around it
@@ -77,7 +77,7 @@ public class CloneBench {
             cloneMedians[g] = median(c[g]);
             double ratio = median(f) / median(c[g]);
             System.out.printf("gold %s (%d MiB file):%n", gold.getFileName(), Files.size(gold) >> 20);
-            System.out.printf("  linked clone (QemuImg.createOverlay), %d runs: median %.1f ms, max %.1f ms  [target <= 50 ms: median %s, max %s]%n",
+            System.out.printf("  linked clone (Qcow2Overlay.create), %d runs: median %.1f ms, max %.1f ms  [target <= 50 ms: median %s, max %s]%n",
                     runs, median(c[g]), max(c[g]), verdict(median(c[g]) <= 50), verdict(max(c[g]) <= 50));
             System.out.printf("  for reference, bare `qemu-img create -b` from Java: median %.1f ms, max %.1f ms%n", median(bare[g]), max(bare[g]));
             System.out.printf("  full copy (Files.copy + fsync), %d runs: median %.1f ms, max %.1f ms%n", copyRuns, median(f), max(f));

@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Delivers the callback outbox: POSTs each entry's JSON body to its URL. Connection errors, 408, 429
  * and 5xx are retried with exponential backoff (1 s doubling, at most a minute apart) until the
- * entry's give-up time; any other answer ends the entry. Because the outbox is in the database,
+ * entry's give-up time; any other answer (2xx delivered, 3xx or another 4xx refused) ends the entry. Because the outbox is in the database,
  * delivery resumes after a restart.
  */
 public final class CallbackDispatcher implements AutoCloseable {
@@ -35,10 +35,14 @@ public final class CallbackDispatcher implements AutoCloseable {
     private final byte[] secret;
     private final Clock clock;
     private final Object wakeUp = new Object();
+    /** Set by wake() under wakeUp: an entry queued between the loop's look and its wait is not slept past. */
+    private boolean woken;
     private volatile boolean running = true;
     private final Thread thread;
 
+    /** @param http must not follow redirects: a redirected POST turns into a GET that would count as delivered */
     public CallbackDispatcher(CallbackOutbox outbox, HttpClient http, String secret, Clock clock) {
+        if (http.followRedirects() != HttpClient.Redirect.NEVER) throw new IllegalArgumentException("callbacks must not follow redirects");
         this.outbox = outbox;
         this.http = http;
         this.secret = secret == null || secret.isEmpty() ? null : secret.getBytes(StandardCharsets.UTF_8);
@@ -53,6 +57,7 @@ public final class CallbackDispatcher implements AutoCloseable {
     /** Tells the dispatcher that something new is due now. */
     public void wake() {
         synchronized (wakeUp) {
+            woken = true;
             wakeUp.notifyAll();
         }
     }
@@ -65,7 +70,8 @@ public final class CallbackDispatcher implements AutoCloseable {
                         .map(t -> Math.max(10, Duration.between(clock.instant(), t).toMillis()))
                         .orElse(60_000L);
                 synchronized (wakeUp) {
-                    if (running) wakeUp.wait(Math.min(sleep, 60_000L));
+                    if (running && !woken) wakeUp.wait(Math.min(sleep, 60_000L));
+                    woken = false;
                 }
             } catch (InterruptedException e) {
                 return;
@@ -92,7 +98,8 @@ public final class CallbackDispatcher implements AutoCloseable {
                 return;
             }
             failure = "HTTP " + status;
-            if (status / 100 == 4 && status != 408 && status != 429) {
+            // Only 408, 429 and 5xx may go away by waiting; a redirect or another 4xx will not.
+            if (status / 100 != 5 && status != 408 && status != 429) {
                 outbox.abandoned(e.id(), attempts, failure);
                 log.warn("callback for VM {} refused by {}: {}", e.vmId(), e.url(), failure);
                 return;

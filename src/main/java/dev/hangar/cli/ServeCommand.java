@@ -111,7 +111,9 @@ public final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         CallbackOutbox outbox = new CallbackOutbox(db);
-        CallbackDispatcher dispatcher = new CallbackDispatcher(outbox, http, callbackSecret, Clock.systemUTC());
+        HttpClient callbackHttp = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
+                .connectTimeout(Duration.ofSeconds(10)).build();
+        CallbackDispatcher dispatcher = new CallbackDispatcher(outbox, callbackHttp, callbackSecret, Clock.systemUTC());
         VmService vms = new VmService(new VmRepository(db), images, driver, new LinuxNetworks(net, data.resolve("networks")),
                 new VmCallbacks(outbox, dispatcher, Duration.ofSeconds(callbackRetryFor), Clock.systemUTC()),
                 new VmSettings(data.resolve("vms"), 2, 1024, Duration.ofSeconds(toolsInitTimeout),

@@ -21,16 +21,4 @@ public record MachineProfile(
     public enum Firmware { BIOS, EFI }
 
     public static final MachineProfile EMPTY = new MachineProfile(null, null, null, null, null, null, null);
-
-    /** Every field this profile leaves open, taken from {@code fallback}. */
-    public MachineProfile or(MachineProfile fallback) {
-        return new MachineProfile(
-                cpus != null ? cpus : fallback.cpus,
-                memoryMib != null ? memoryMib : fallback.memoryMib,
-                guestOs != null ? guestOs : fallback.guestOs,
-                nic != null ? nic : fallback.nic,
-                diskBus != null ? diskBus : fallback.diskBus,
-                firmware != null ? firmware : fallback.firmware,
-                cmdline != null ? cmdline : fallback.cmdline);
-    }
 }

@@ -62,6 +62,9 @@ public record Vm(
         return new Vm(id, name, image, cpus, memoryMib, networkType, gui, toolsInitTimeoutSeconds, callbackUrl, dialect, mac, VmStatus.ERROR, ipAddress, guestOs, vnc, p, createdAt, requestedCpus, requestedMemoryMib);
     }
 
-    /** The tap device name: short enough for Linux's 15-character limit and derived from the id. */
-    public String tapName() { return "hgt" + id.toString().substring(0, 8); }
+    /**
+     * The tap device name: "hgt" and the MAC's last 6 hex digits, within Linux's 15 characters and as
+     * unique as the MAC, which the database keeps unique.
+     */
+    public String tapName() { return "hgt" + mac.replace(":", "").substring(6); }
 }

@@ -7,7 +7,6 @@ import dev.hangar.hypervisor.MachineState;
 import dev.hangar.hypervisor.NetAttachment;
 import dev.hangar.images.GoldImage;
 import dev.hangar.images.GoldImageStore;
-import dev.hangar.images.QemuImg;
 import dev.hangar.network.Networks;
 import dev.hangar.store.VmRepository;
 import java.io.IOException;
@@ -73,6 +72,7 @@ public final class VmService implements AutoCloseable {
         Files.createDirectories(settings.vmsDir());
         images.removeLeftovers();
         Set<String> known = new HashSet<>();
+        Set<UUID> unreported = new HashSet<>(vms.awaitingAddress());
         List<Vm> all = vms.all();
         for (Vm vm : all) {
             known.add(vm.id().toString());
@@ -82,8 +82,17 @@ public final class VmService implements AutoCloseable {
                     jobs.submit(() -> create(vm.id()));
                 }
                 case DELETING -> jobs.submit(() -> deleteQuietly(vm.id()));
-                case POWERED_ON, SUSPENDED, POWERED_OFF -> refresh(vm);
-                case ERROR -> { }
+                case POWERED_ON, SUSPENDED, POWERED_OFF -> {
+                    if (unreported.contains(vm.id())) {
+                        log.info("resuming the address wait and callback of VM {} cut off by a restart", vm.id());
+                        jobs.submit(() -> report(vm.id()));
+                    } else {
+                        refresh(vm);
+                    }
+                }
+                case ERROR -> {
+                    if (unreported.contains(vm.id())) jobs.submit(() -> reportFailure(vm.id()));
+                }
             }
         }
         removeLeftoverMachines(known);
@@ -96,9 +105,13 @@ public final class VmService implements AutoCloseable {
         UUID id = UUID.randomUUID();
         // With the image cached, the first answer already shows the image's own cpus, memory and guest OS.
         MachineProfile profile = images.cached(request.image()).map(GoldImage::profile).orElse(MachineProfile.EMPTY);
+        String mac;
+        do {
+            mac = newMac(); // 24 random bits: clashes are rare but real over thousands of VMs
+        } while (vms.macInUse(mac));
         Vm vm = sized(new Vm(id, request.name(), request.image(), 0, 0,
                 request.networkType() == null ? NetworkType.NAT : request.networkType(), request.gui(),
-                request.toolsInitTimeoutSeconds(), blankToNull(request.callbackUrl()), request.dialect(), newMac(),
+                request.toolsInitTimeoutSeconds(), blankToNull(request.callbackUrl()), request.dialect(), mac,
                 VmStatus.CREATING, "", "", null, null, clock.instant(),
                 request.cpus(), request.memoryMib()), profile);
         networks.checkAvailable(vm);
@@ -110,10 +123,8 @@ public final class VmService implements AutoCloseable {
 
     /** The VM; 409 vm-open-error when its record says it exists on disk but its files are gone. */
     public Vm get(UUID id) {
-        Vm vm = vms.find(id).orElseThrow(() -> notFound(id));
-        boolean settled = vm.status() == VmStatus.POWERED_ON || vm.status() == VmStatus.SUSPENDED
-                || vm.status() == VmStatus.POWERED_OFF;
-        if (settled && !Files.isDirectory(dir(id))) {
+        Vm vm = vms.find(id).orElseThrow(() -> notFound(id.toString()));
+        if (vm.status().isSettled() && !Files.isDirectory(dir(id))) {
             throw new HangarException(HangarException.Kind.CONFLICT, "vm-open-error",
                     "the files of VM " + id + " are missing from " + dir(id) + "; DELETE removes what is left of it");
         }
@@ -129,12 +140,12 @@ public final class VmService implements AutoCloseable {
         ReentrantLock lock = lock(id);
         lock.lock();
         try {
-            Vm vm = vms.find(id).orElseThrow(() -> notFound(id));
+            Vm vm = vms.find(id).orElseThrow(() -> notFound(id.toString()));
             vms.update(vm.withStatus(VmStatus.DELETING));
             Path dir = dir(id);
             driver.stop(dir, settings.deleteGrace());
             networks.detach(vm);
-            deleteTree(dir);
+            FileTrees.delete(dir);
             vms.delete(id);
             log.info("VM {} deleted", id);
         } finally {
@@ -150,14 +161,11 @@ public final class VmService implements AutoCloseable {
         if (vm == null) return;
         try {
             GoldImage gold = images.obtain(vm.image());
-            vm = boot(id, gold);
-            if (vm == null) return; // deleted meanwhile
-            vm = awaitAddress(vm);
-            if (vm == null) return;
-            callbacks.created(vm);
+            if (boot(id, gold)) report(id);
         } catch (HangarException e) {
             if (!running) return; // cut off by shutdown: the record says creating, the next start resumes it
-            fail(id, Problem.of(e));
+            // Failures of this host (not of the image or the request) all read vm-create-failed.
+            fail(id, e.kind() == HangarException.Kind.INTERNAL ? new Problem("vm-create-failed", e.getMessage()) : Problem.of(e));
         } catch (IOException | RuntimeException e) {
             if (!running) return;
             log.warn("creating VM {} failed", id, e);
@@ -165,31 +173,25 @@ public final class VmService implements AutoCloseable {
         }
     }
 
-    /** Clones, wires and starts the machine under the VM's lock; null when the VM was deleted meanwhile. */
-    private Vm boot(UUID id, GoldImage gold) throws IOException {
+    /** Clones, wires and starts the machine under the VM's lock; false when the VM was deleted meanwhile. */
+    private boolean boot(UUID id, GoldImage gold) throws IOException {
         ReentrantLock lock = lock(id);
         lock.lock();
         try {
             Vm vm = vms.find(id).orElse(null);
-            if (vm == null || vm.status() != VmStatus.CREATING) return null;
+            if (vm == null || vm.status() != VmStatus.CREATING) return false;
             MachineProfile p = gold.profile();
             vm = sized(vm, p);
             Path dir = dir(id);
             Files.createDirectories(dir);
-            List<Path> clones = new ArrayList<>();
-            for (int i = 0; i < gold.disks().size(); i++) {
-                Path clone = dir.resolve("disk" + i + ".qcow2");
-                if (!Files.exists(clone)) QemuImg.createOverlay(gold.disks().get(i), clone);
-                clones.add(clone);
-            }
+            List<Path> clones = images.clone(gold, dir);
             NetAttachment net = networks.attach(vm);
             if (driver.state(dir) == MachineState.STOPPED) {
                 driver.start(new MachineSpec(id.toString(), dir, vm.cpus(), vm.memoryMib(), clones, p.diskBus(),
                         p.firmware(), gold.kernel(), gold.initrd(), p.cmdline(), p.nic(), vm.mac(), net, vm.gui()));
             }
-            vm = vm.withStatus(VmStatus.POWERED_ON).withVnc(driver.vncAddress(dir).orElse(null));
-            vms.update(vm);
-            return vm;
+            vms.update(vm.withStatus(VmStatus.POWERED_ON).withVnc(driver.vncAddress(dir).orElse(null)));
+            return true;
         } catch (IOException | RuntimeException e) {
             if (running) stopQuietly(id); // no half-started machine is left running
             throw e;
@@ -207,30 +209,42 @@ public final class VmService implements AutoCloseable {
     }
 
     /**
-     * Waits for the guest's address until tools_init_timeout; the VM is reported either way. The lease
-     * file is read every poll; the guest agent, which costs a timeout when the guest has none, only
-     * every {@link #AGENT_POLL}.
+     * The last phase of a creation: waits for the guest's address until tools_init_timeout, records it,
+     * and calls back either way. The lease file is read every poll; the guest agent, which costs a
+     * timeout when the guest has none, only every {@link #AGENT_POLL}. The VM stays marked "awaiting
+     * address" until its callback is in the outbox, so a restart in between resumes here.
      */
-    private Vm awaitAddress(Vm vm) {
+    private void report(UUID id) {
+        Vm vm = vms.find(id).orElse(null);
+        if (vm == null) return;
         Duration timeout = vm.toolsInitTimeoutSeconds() > 0
                 ? Duration.ofSeconds(vm.toolsInitTimeoutSeconds()) : settings.toolsInitTimeout();
         Instant until = clock.instant().plus(timeout);
         Instant nextAgentQuery = clock.instant();
-        while (running) {
-            Optional<Vm> current = vms.find(vm.id());
-            if (current.isEmpty() || current.get().status() == VmStatus.DELETING) return null;
-            vm = current.get();
+        Vm observed;
+        while (true) {
+            if (!running) return;
             boolean askAgent = !clock.instant().isBefore(nextAgentQuery);
             if (askAgent) nextAgentQuery = clock.instant().plus(AGENT_POLL);
-            Vm observed = observeGuest(vm, askAgent);
-            if (!observed.ipAddress().isEmpty() || clock.instant().isAfter(until)) {
-                if (!observed.equals(vm)) vms.update(observed);
-                if (observed.ipAddress().isEmpty()) log.info("VM {}: no address within {}", vm.id(), timeout);
-                return observed;
-            }
+            observed = observeGuest(vm, askAgent);
+            if (!observed.ipAddress().isEmpty() || clock.instant().isAfter(until)) break;
             sleep(IP_POLL);
+            vm = vms.find(id).orElse(null);
+            if (vm == null || vm.status() == VmStatus.DELETING) return;
         }
-        return null;
+        if (observed.ipAddress().isEmpty()) log.info("VM {}: no address within {}", id, timeout);
+        ReentrantLock lock = lock(id);
+        lock.lock();
+        try {
+            Vm current = vms.find(id).orElse(null);
+            if (current == null || !current.status().isSettled()) return; // deleted meanwhile
+            Vm done = current.withIp(observed.ipAddress()).withGuestOs(observed.guestOs());
+            if (!done.equals(current)) vms.update(done);
+            callbacks.created(done);
+            vms.reported(id);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The VM with its address and guest OS filled in from the DHCP lease or, if asked, the guest agent. */
@@ -256,20 +270,30 @@ public final class VmService implements AutoCloseable {
             Optional<Vm> vm = vms.find(id);
             if (vm.isEmpty() || vm.get().status() == VmStatus.DELETING) return;
             networks.detach(vm.get());
-            Vm failed = vm.get().failed(problem);
-            vms.update(failed);
-            callbacks.failed(failed);
+            vms.update(vm.get().failed(problem));
         } finally {
             lock.unlock();
         }
+        reportFailure(id);
+    }
+
+    /** Calls back with the failure, then marks it reported; a restart in between calls back again. */
+    private void reportFailure(UUID id) {
+        vms.find(id).filter(vm -> vm.status() == VmStatus.ERROR).ifPresent(vm -> {
+            callbacks.failed(vm);
+            vms.reported(id);
+        });
     }
 
     // ---- watching --------------------------------------------------------------------------------
 
+    /** Every few seconds, each settled VM whose creation has reported is brought up to date. */
     private void watch() {
         while (running) {
             sleep(settings.monitorInterval());
+            Set<UUID> unreported = new HashSet<>(vms.awaitingAddress()); // their creation job owns them
             for (Vm vm : vms.all()) {
+                if (unreported.contains(vm.id())) continue;
                 try {
                     refresh(vm);
                 } catch (RuntimeException e) {
@@ -279,20 +303,31 @@ public final class VmService implements AutoCloseable {
         }
     }
 
-    /** Brings a settled VM's status (and missing address) in line with what the hypervisor says. */
-    private void refresh(Vm vm) {
-        if (vm.status() != VmStatus.POWERED_ON && vm.status() != VmStatus.SUSPENDED && vm.status() != VmStatus.POWERED_OFF) return;
-        VmStatus status = switch (driver.state(dir(vm.id()))) {
-            case RUNNING -> VmStatus.POWERED_ON;
-            case PAUSED -> VmStatus.SUSPENDED;
-            case STOPPED -> VmStatus.POWERED_OFF;
-            case UNKNOWN -> vm.status();
-        };
-        Vm now = vm.withStatus(status);
-        if (status == VmStatus.POWERED_ON && vm.ipAddress().isEmpty()) now = observeGuest(now, true);
-        if (!now.equals(vm)) {
-            if (status != vm.status()) log.info("VM {} is {}", vm.id(), status.wireName());
-            vms.update(now);
+    /**
+     * Brings a settled VM's status (and missing address, from its lease) in line with what the
+     * hypervisor says. Skips a VM whose lock is held: a delete or a job is changing it right now.
+     */
+    private void refresh(Vm seen) {
+        if (!seen.status().isSettled()) return;
+        ReentrantLock lock = lock(seen.id());
+        if (!lock.tryLock()) return;
+        try {
+            Vm vm = vms.find(seen.id()).orElse(null);
+            if (vm == null || !vm.status().isSettled()) return;
+            VmStatus status = switch (driver.state(dir(vm.id()))) {
+                case RUNNING -> VmStatus.POWERED_ON;
+                case PAUSED -> VmStatus.SUSPENDED;
+                case STOPPED -> VmStatus.POWERED_OFF;
+                case UNKNOWN -> vm.status();
+            };
+            Vm now = vm.withStatus(status);
+            if (status == VmStatus.POWERED_ON && vm.ipAddress().isEmpty()) now = observeGuest(now, false);
+            if (!now.equals(vm)) {
+                if (status != vm.status()) log.info("VM {} is {}", vm.id(), status.wireName());
+                vms.update(now);
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -302,7 +337,7 @@ public final class VmService implements AutoCloseable {
                 if (known.contains(dir.getFileName().toString())) continue;
                 log.info("removing leftover VM directory {} (no record)", dir);
                 driver.stop(dir, Duration.ZERO);
-                deleteTree(dir);
+                FileTrees.delete(dir);
             }
         }
     }
@@ -333,11 +368,12 @@ public final class VmService implements AutoCloseable {
         return settings.vmsDir().resolve(id.toString());
     }
 
-    private static HangarException notFound(UUID id) {
+    /** What every face answers for an id that names no VM. */
+    public static HangarException notFound(String id) {
         return new HangarException(HangarException.Kind.NOT_FOUND, "vm-not-found", "The requested virtual machine ID was not found: " + id);
     }
 
-    /** A locally administered MAC in QEMU's 52:54:00 range; the database's unique index catches the rare clash. */
+    /** A MAC in QEMU's locally administered 52:54:00 range. */
     static String newMac() {
         byte[] b = new byte[3];
         ThreadLocalRandom.current().nextBytes(b);
@@ -354,15 +390,6 @@ public final class VmService implements AutoCloseable {
 
     private static String blankToNull(String s) {
         return s == null || s.isBlank() ? null : s;
-    }
-
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) return;
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (IOException e) {
-            log.warn("could not remove {}: {}", dir, e.getMessage());
-        }
     }
 
     private void sleep(Duration d) {

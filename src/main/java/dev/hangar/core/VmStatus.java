@@ -9,5 +9,8 @@ public enum VmStatus {
     /** The name used on the wire and in the database: "powered-on". */
     public String wireName() { return name().toLowerCase(Locale.ROOT).replace('_', '-'); }
 
+    /** A VM that exists as a machine on disk (running or not), past creation and not being deleted. */
+    public boolean isSettled() { return this == POWERED_ON || this == SUSPENDED || this == POWERED_OFF; }
+
     public static VmStatus fromWire(String s) { return valueOf(s.toUpperCase(Locale.ROOT).replace('-', '_')); }
 }

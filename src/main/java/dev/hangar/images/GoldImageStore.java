@@ -1,17 +1,14 @@
 package dev.hangar.images;
 
+import dev.hangar.core.FileTrees;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.HangarException.Kind;
 import dev.hangar.core.ImageRef;
 import java.io.IOException;
 import java.net.http.HttpClient;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,6 +87,24 @@ public final class GoldImageStore {
         }
     }
 
+    /**
+     * Linked clones of the gold's disks in {@code vmDir} ({@code disk0.qcow2}, ...), each a qcow2 overlay
+     * that holds only what the VM writes. A clone already there (a resumed creation) is kept.
+     */
+    public List<Path> clone(GoldImage gold, Path vmDir) {
+        List<Path> clones = new ArrayList<>();
+        for (int i = 0; i < gold.disks().size(); i++) {
+            Path base = gold.disks().get(i);
+            Path clone = vmDir.resolve("disk" + i + ".qcow2");
+            if (!Files.exists(clone)) UnpackDir.local(() -> {
+                Qcow2Overlay.create(base, clone);
+                return null;
+            });
+            clones.add(clone);
+        }
+        return clones;
+    }
+
     /** The gold image for ref if it is in the cache; never touches the network. */
     public Optional<GoldImage> cached(ImageRef ref) {
         return read(ref.validated().cacheKey());
@@ -107,7 +122,7 @@ public final class GoldImageStore {
         } catch (IOException e) {
             throw ImageFailures.storeFailed("cannot list " + imagesDir + ": " + ImageFailures.describe(e), e);
         }
-        for (Path p : leftovers) deleteTree(p);
+        for (Path p : leftovers) FileTrees.delete(p);
         if (!leftovers.isEmpty()) log.info("removed {} leftover image directories from {}", leftovers.size(), imagesDir);
     }
 
@@ -130,7 +145,7 @@ public final class GoldImageStore {
                     String.format("%.1f", (System.nanoTime() - started) / 1e9), e.getMessage());
             throw e;
         } finally {
-            deleteTree(work);
+            FileTrees.delete(work);
         }
     }
 
@@ -209,7 +224,7 @@ public final class GoldImageStore {
             // A directory there without a readable gold.json is no gold image: set it aside and take its place.
             Path stale = imagesDir.resolve(TEMP_PREFIX + "stale-" + UUID.randomUUID());
             UnpackDir.local(() -> Files.move(target, stale, StandardCopyOption.ATOMIC_MOVE));
-            deleteTree(stale);
+            FileTrees.delete(stale);
             UnpackDir.local(() -> Files.move(built, target, StandardCopyOption.ATOMIC_MOVE));
         }
         return read(key).orElseThrow(() -> ImageFailures.storeFailed("published gold image " + key + " cannot be read back", null));
@@ -246,29 +261,6 @@ public final class GoldImageStore {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new HangarException(Kind.INTERNAL, "interrupted", "interrupted while waiting for an image download");
-        }
-    }
-
-    /** Deletes a directory tree without following links; problems are logged, never thrown (it runs in finally). */
-    private static void deleteTree(Path root) {
-        try {
-            Files.walkFileTree(root, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.deleteIfExists(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                    Files.deleteIfExists(dir);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (NoSuchFileException gone) {
-            // already deleted
-        } catch (IOException e) {
-            log.warn("cannot delete {}: {}", root, ImageFailures.describe(e));
         }
     }
 }

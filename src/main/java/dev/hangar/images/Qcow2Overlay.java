@@ -12,14 +12,15 @@ import java.nio.file.StandardOpenOption;
 /**
  * Writes an empty qcow2 (version 3) overlay on a qcow2 base: the linked clone every VM starts from.
  * It is what {@code qemu-img create -f qcow2 -b BASE -F qcow2} writes, without the 10 ms of starting a
- * process, so a clone costs well under a millisecond whatever the base's size.
+ * process, so a clone costs well under a millisecond whatever the base's size. Gold disks are always
+ * qcow2 (the store converts every image), so this is the only way Hangar makes clones.
  *
  * <p>Layout, one 64 KiB cluster each: 0 the header, its extensions (the backing format) and the backing
  * file name; 1 the refcount table; 2 its one refcount block; 3.. the L1 table, all zero (nothing
  * allocated, every read falls through to the base). QEMU grows the file from there. See
  * docs/interop/qcow2.txt in QEMU's sources for the format.
  */
-final class Qcow2Overlay {
+public final class Qcow2Overlay {
     static final int MAGIC = 0x514649fb; // "QFI\xfb"
     private static final int CLUSTER_BITS = 16;
     private static final int CLUSTER = 1 << CLUSTER_BITS;
@@ -44,8 +45,19 @@ final class Qcow2Overlay {
         }
     }
 
-    /** Writes {@code clone} (which must not exist) as an overlay on the qcow2 {@code base} of {@code size} bytes. */
-    static void write(Path base, long size, Path clone) throws IOException {
+    /**
+     * Makes {@code clone} (which must not exist) a linked clone of the qcow2 {@code base}: it holds only
+     * what the VM writes and reads the rest from base, which must then never change. The base is
+     * recorded by absolute path.
+     */
+    public static void create(Path base, Path clone) throws IOException {
+        if (Files.exists(clone)) throw new IllegalArgumentException("overlay already exists: " + clone);
+        long size = virtualSize(base);
+        if (size < 0) throw new IllegalArgumentException("not a qcow2 disk: " + base);
+        write(base, size, clone);
+    }
+
+    private static void write(Path base, long size, Path clone) throws IOException {
         byte[] backing = base.toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8);
         long l1Entries = ceilDiv(size, (long) CLUSTER * (CLUSTER / 8)); // one L2 table maps 512 MiB
         long l1Clusters = Math.max(1, ceilDiv(l1Entries * 8, CLUSTER));

@@ -40,28 +40,6 @@ public final class QemuImg {
                 abs(source), abs(target)), CONVERT_TIMEOUT);
     }
 
-    /**
-     * Makes {@code clone} a qcow2 linked clone of {@code base}: it holds only what the VM writes and reads
-     * the rest from base, which must then never change. The base is recorded by absolute path.
-     */
-    public static void createOverlay(Path base, Path clone) {
-        requireFile(base);
-        if (Files.exists(clone)) throw new IllegalArgumentException("overlay already exists: " + clone);
-        // Gold disks are qcow2: their overlay is written directly, with no qemu-img process to start.
-        long qcow2Size = UnpackDir.local(() -> Qcow2Overlay.virtualSize(base));
-        if (qcow2Size >= 0) {
-            UnpackDir.local(() -> {
-                Qcow2Overlay.write(base, qcow2Size, clone);
-                return null;
-            });
-            return;
-        }
-        DiskFormat byBytes = UnpackDir.local(() -> DiskFormat.detect(base));
-        String baseFormat = byBytes != null ? byBytes.qemuName() : format(base);
-        run(List.of("qemu-img", "create", "-q", "-f", "qcow2", "-b", abs(base), "-F", baseFormat, abs(clone)),
-                INSPECT_TIMEOUT);
-    }
-
     /** The format qemu-img sees ("qcow2", "raw", "vmdk", ...); works on disks a running VM holds. */
     public static String format(Path disk) {
         return info(disk, null).path("format").asText();

@@ -1,6 +1,8 @@
 package dev.hangar.process;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -39,28 +41,35 @@ public final class Command {
             throw new CommandException("cannot start " + argv.get(0) + ": " + e.getMessage(), null);
         }
         p.getOutputStream().close();
-        // Read stderr on a virtual thread so neither pipe can fill up and block the child.
-        var err = new StringBuilder();
-        Thread errReader = Thread.ofVirtual().start(() -> {
-            try {
-                err.append(new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
-            } catch (IOException ignored) {
-                // the process went away; what was read is kept
-            }
-        });
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        // Both pipes are read on virtual threads so neither can fill up and block the child, and so the
+        // timeout holds even when a child (or a daemon it forked) keeps a pipe open.
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Thread outReader = Thread.ofVirtual().start(() -> drain(p.getInputStream(), out));
+        Thread errReader = Thread.ofVirtual().start(() -> drain(p.getErrorStream(), err));
         try {
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
                 throw new CommandException(String.join(" ", argv) + " timed out after " + timeout, null);
             }
-            errReader.join();
+            // A daemon child may hold the pipes after its parent exited: take what came, do not wait for EOF.
+            outReader.join(Duration.ofSeconds(2));
+            errReader.join(Duration.ofSeconds(2));
         } catch (InterruptedException e) {
             p.destroyForcibly();
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while running " + argv.get(0), e);
         }
-        return new Result(p.exitValue(), out, err.toString());
+        return new Result(p.exitValue(), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** Copies a pipe into a buffer (ByteArrayOutputStream is synchronized, so reading it meanwhile is safe). */
+    private static void drain(InputStream in, ByteArrayOutputStream into) {
+        try (in) {
+            in.transferTo(into);
+        } catch (IOException ignored) {
+            // the process went away; what was read is kept
+        }
     }
 
     /** Runs and throws unless the command exits 0. */

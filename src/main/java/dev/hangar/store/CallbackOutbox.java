@@ -9,8 +9,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Callbacks waiting to be delivered. A callback is written here in the same breath as the state change
- * it reports, so a crash between the two cannot lose it; the dispatcher delivers what is due.
+ * Callbacks waiting to be delivered, in the database so they outlive a restart; the dispatcher delivers
+ * what is due. The VM service clears a VM's "awaiting address" mark only after its callback is here, so
+ * a crash in between sends the callback again: delivery is at least once.
  */
 public final class CallbackOutbox {
     public record Entry(long id, String vmId, String url, String body, int attempts, Instant giveUpAt) {}
@@ -62,7 +63,8 @@ public final class CallbackOutbox {
     /** When the earliest pending entry is due, if any: the dispatcher sleeps until then. */
     public Optional<Instant> nextDue() {
         return db.with(c -> {
-            try (ResultSet rs = c.createStatement().executeQuery("SELECT MIN(next_attempt_at) FROM callbacks WHERE state = 'pending'")) {
+            try (var s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT MIN(next_attempt_at) FROM callbacks WHERE state = 'pending'")) {
                 long t = rs.next() ? rs.getLong(1) : 0;
                 return rs.wasNull() || t == 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(t));
             }

@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
 public final class Database implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Database.class);
     /** Migrations in order; each runs once, in its own transaction, recorded in schema_version. */
-    static final List<String> MIGRATIONS = List.of("V1__vms_and_callbacks.sql");
+    static final List<String> MIGRATIONS = List.of("V1__vms_and_callbacks.sql", "V2__awaiting_address.sql");
 
     private final Connection connection;
 
@@ -53,7 +53,8 @@ public final class Database implements AutoCloseable {
             s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
         }
         int current = 0;
-        try (var rs = connection.createStatement().executeQuery("SELECT COALESCE(MAX(version), 0) FROM schema_version")) {
+        try (Statement s = connection.createStatement();
+             var rs = s.executeQuery("SELECT COALESCE(MAX(version), 0) FROM schema_version")) {
             if (rs.next()) current = rs.getInt(1);
         }
         for (int v = current + 1; v <= MIGRATIONS.size(); v++) {
@@ -115,7 +116,7 @@ public final class Database implements AutoCloseable {
 
     public int schemaVersion() {
         return with(c -> {
-            try (var rs = c.createStatement().executeQuery("SELECT MAX(version) FROM schema_version")) {
+            try (Statement s = c.createStatement(); var rs = s.executeQuery("SELECT MAX(version) FROM schema_version")) {
                 return rs.next() ? rs.getInt(1) : 0;
             }
         });

@@ -70,6 +70,39 @@ public final class VmRepository {
         });
     }
 
+    public boolean macInUse(String mac) {
+        return db.with(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM vms WHERE mac = ?")) {
+                ps.setString(1, mac);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next();
+                }
+            }
+        });
+    }
+
+    /** Ids of VMs whose creation has not reported yet: it waits for the address, then calls back. */
+    public List<UUID> awaitingAddress() {
+        return db.with(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM vms WHERE awaiting_address = 1");
+                 ResultSet rs = ps.executeQuery()) {
+                List<UUID> out = new ArrayList<>();
+                while (rs.next()) out.add(UUID.fromString(rs.getString(1)));
+                return out;
+            }
+        });
+    }
+
+    /** Marks the VM's creation as reported (new VMs start out awaiting their address). */
+    public void reported(UUID id) {
+        db.with(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE vms SET awaiting_address = 0 WHERE id = ?")) {
+                ps.setString(1, id.toString());
+                return ps.executeUpdate();
+            }
+        });
+    }
+
     public void delete(UUID id) {
         db.with(c -> {
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM vms WHERE id = ?")) {

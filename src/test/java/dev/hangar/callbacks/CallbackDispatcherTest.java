@@ -59,7 +59,7 @@ class CallbackDispatcherTest {
         try (Database db = Database.open(dir.resolve("h.db"))) {
             CallbackOutbox outbox = new CallbackOutbox(db);
             long id = outbox.enqueue("vm1", url, "{\"id\":\"vm1\"}", Instant.now(), Duration.ofMinutes(5));
-            try (CallbackDispatcher d = new CallbackDispatcher(outbox, HttpClient.newHttpClient(), "s3cret", Clock.systemUTC())) {
+            try (CallbackDispatcher d = new CallbackDispatcher(outbox, noRedirects(), "s3cret", Clock.systemUTC())) {
                 d.start();
                 waitFor(() -> outbox.state(id).orElseThrow().equals("delivered"), Duration.ofSeconds(20));
             }
@@ -78,7 +78,7 @@ class CallbackDispatcherTest {
         try (Database db = Database.open(dir.resolve("h.db"))) {
             CallbackOutbox outbox = new CallbackOutbox(db);
             long id = outbox.enqueue("vm1", url, "{}", Instant.now(), Duration.ofMinutes(5));
-            try (CallbackDispatcher d = new CallbackDispatcher(outbox, HttpClient.newHttpClient(), null, Clock.systemUTC())) {
+            try (CallbackDispatcher d = new CallbackDispatcher(outbox, noRedirects(), null, Clock.systemUTC())) {
                 d.start();
                 waitFor(() -> outbox.state(id).orElseThrow().equals("abandoned"), Duration.ofSeconds(10));
             }
@@ -93,7 +93,7 @@ class CallbackDispatcherTest {
         try (Database db = Database.open(dir.resolve("h.db"))) {
             CallbackOutbox outbox = new CallbackOutbox(db);
             long id = outbox.enqueue("vm1", url, "{}", Instant.now(), Duration.ofSeconds(2));
-            try (CallbackDispatcher d = new CallbackDispatcher(outbox, HttpClient.newHttpClient(), null, Clock.systemUTC())) {
+            try (CallbackDispatcher d = new CallbackDispatcher(outbox, noRedirects(), null, Clock.systemUTC())) {
                 d.start();
                 waitFor(() -> outbox.state(id).orElseThrow().equals("abandoned"), Duration.ofSeconds(15));
             }
@@ -105,6 +105,10 @@ class CallbackDispatcherTest {
         assertEquals(Duration.ofSeconds(1), CallbackDispatcher.backoff(1));
         assertEquals(Duration.ofSeconds(8), CallbackDispatcher.backoff(4));
         assertEquals(Duration.ofMinutes(1), CallbackDispatcher.backoff(30));
+    }
+
+    private static HttpClient noRedirects() {
+        return HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
     }
 
     static void waitFor(java.util.function.BooleanSupplier condition, Duration timeout) throws InterruptedException {

@@ -122,7 +122,7 @@ class VmsEndToEndTest {
         assertEquals(204, delete(id));
         assertFalse(running(pid), "QEMU is gone");
         assertFalse(Files.exists(vmDir), "the clone and the VM's files are gone");
-        assertFalse(Files.exists(Path.of("/sys/class/net", "hgt" + id.substring(0, 8))), "the tap is gone");
+        assertFalse(Files.exists(Path.of("/sys/class/net", "hgt" + mac.replace(":", "").substring(6))), "the tap is gone");
         assertFalse(leases().contains(mac), "the lease is released");
         assertEquals(404, delete(id));
         assertEquals(404, get("/vms/" + id).status);

@@ -17,7 +17,7 @@ class QemuImgTest {
     @TempDir Path dir;
 
     @Test
-    void createOverlayMakesALinkedCloneOfTheGoldDisk() throws Exception {
+    void anOverlayIsALinkedCloneOfTheGoldDisk() throws Exception {
         Path raw = rawDisk(dir, "src.raw", 1 << 20);
         Path gold = dir.resolve("gold/disk0.qcow2");
         Files.createDirectories(gold.getParent());
@@ -25,7 +25,7 @@ class QemuImgTest {
         Path clone = dir.resolve("vm/disk0.qcow2");
         Files.createDirectories(clone.getParent());
 
-        QemuImg.createOverlay(gold, clone);
+        Qcow2Overlay.create(gold, clone);
 
         JsonNode info = TestDisks.info(clone);
         assertEquals("qcow2", info.path("format").asText());
@@ -42,7 +42,7 @@ class QemuImgTest {
         TestDisks.qemuImg(java.util.List.of("qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 9G 1M", gold.toString()));
         Path clone = dir.resolve("clone.qcow2");
 
-        QemuImg.createOverlay(gold, clone);
+        Qcow2Overlay.create(gold, clone);
 
         JsonNode info = TestDisks.info(clone);
         assertEquals(10L << 30, info.path("virtual-size").asLong());

@@ -23,7 +23,7 @@ final class VmJson {
         JsonNode image = body.get("image");
         if (image == null || image.isNull()) throw HangarException.invalid("missing-image", "image is required");
         if (!image.isObject()) throw HangarException.invalid("invalid-image", "image must be an object with url, checksum and checksum_type");
-        ImageRef ref = new ImageRef(text(image, "url", "invalid-image"), text(image, "checksum", "invalid-checksum"),
+        ImageRef ref = new ImageRef(text(image, "url", "invalid-image-url"), text(image, "checksum", "invalid-checksum"),
                 ChecksumType.parse(text(image, "checksum_type", "invalid-checksum-type")));
 
         Integer cpus = null;
@@ -64,10 +64,10 @@ final class VmJson {
         int toolsTimeout = 0;
         JsonNode t = body.get("tools_init_timeout");
         if (present(t)) {
-            if (!t.isIntegralNumber() || t.longValue() < 0 || t.longValue() > 86_400) {
-                throw HangarException.invalid("invalid-tools-init-timeout", "tools_init_timeout must be whole seconds from 0 to 86400");
+            if (!t.isIntegralNumber() || !t.canConvertToInt()) {
+                throw HangarException.invalid("invalid-tools-init-timeout", "tools_init_timeout must be whole seconds");
             }
-            toolsTimeout = t.intValue();
+            toolsTimeout = t.intValue(); // its range is the core's to check
         }
 
         JsonNode cb = body.get("callback_url");

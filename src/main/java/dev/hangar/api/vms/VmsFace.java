@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.hangar.api.ApiServer;
 import dev.hangar.api.Exchange;
 import dev.hangar.api.Json;
-import dev.hangar.core.HangarException;
 import dev.hangar.core.Vm;
 import dev.hangar.core.VmService;
 import java.io.IOException;
@@ -51,8 +50,7 @@ public final class VmsFace {
         try {
             return UUID.fromString(ex.pathParam("id"));
         } catch (IllegalArgumentException e) {
-            throw new HangarException(HangarException.Kind.NOT_FOUND, "vm-not-found",
-                    "The requested virtual machine ID was not found: " + ex.pathParam("id"));
+            throw VmService.notFound(ex.pathParam("id"));
         }
     }
 }

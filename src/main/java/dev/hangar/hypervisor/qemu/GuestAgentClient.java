@@ -13,6 +13,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * guest-sync and a fresh id, skipping anything until that id comes back.
  */
 final class GuestAgentClient {
+    private static final java.util.regex.Pattern IPV4 =
+            java.util.regex.Pattern.compile("((25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1?\\d?\\d)");
     private GuestAgentClient() {}
 
     static GuestInfo query(Path socketPath, Duration timeout) throws IOException {
@@ -37,7 +39,9 @@ final class GuestAgentClient {
     private static String osName(JsonLineSocket s) {
         try {
             JsonNode os = call(s, "guest-get-osinfo");
-            return os.path("id").asText(os.path("name").asText(""));
+            String name = os.path("id").asText(os.path("name").asText(""));
+            // The guest says what it likes here: keep a short, printable name only.
+            return name.length() <= 64 && name.chars().allMatch(ch -> ch > 32 && ch < 127) ? name : "";
         } catch (IOException e) {
             return ""; // older agents lack guest-get-osinfo
         }
@@ -49,7 +53,9 @@ final class GuestAgentClient {
             if ("lo".equals(nic.path("name").asText())) continue;
             for (JsonNode addr : nic.path("ip-addresses")) {
                 String ip = addr.path("ip-address").asText();
-                if ("ipv4".equals(addr.path("ip-address-type").asText()) && !ip.startsWith("127.")) return ip;
+                if ("ipv4".equals(addr.path("ip-address-type").asText()) && IPV4.matcher(ip).matches() && !ip.startsWith("127.")) {
+                    return ip;
+                }
             }
         }
         return "";

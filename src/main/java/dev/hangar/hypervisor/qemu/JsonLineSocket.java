@@ -24,6 +24,8 @@ import java.util.concurrent.TimeUnit;
  */
 class JsonLineSocket implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
+    /** Far beyond any answer Hangar asks for (a status, a guest's interfaces), far below harm. */
+    static final int MAX_LINE = 1 << 20;
     private static final ScheduledExecutorService DEADLINES = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "qmp-deadlines");
         t.setDaemon(true);
@@ -53,15 +55,27 @@ class JsonLineSocket implements AutoCloseable {
         out.flush();
     }
 
-    /** The next JSON document, or an IOException when the peer closed or the deadline passed. */
+    /**
+     * The next JSON document, or an IOException when the peer closed, the deadline passed or a line ran
+     * past {@link #MAX_LINE}: the guest agent speaks for the guest, which may be hostile.
+     */
     JsonNode receive() throws IOException {
         while (true) {
-            String line = in.readLine();
-            if (line == null) throw new IOException("socket closed by peer or timed out");
+            String line = readLine();
             // The guest agent may prefix a sync answer with 0xFF; anything before the JSON is noise.
             int start = line.indexOf('{');
             if (start >= 0) return JSON.readTree(line.substring(start));
         }
+    }
+
+    private String readLine() throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (int c; (c = in.read()) != '\n'; ) {
+            if (c < 0) throw new IOException("socket closed by peer or timed out");
+            if (line.length() >= MAX_LINE) throw new IOException("answer longer than " + MAX_LINE + " characters");
+            line.append((char) c);
+        }
+        return line.toString();
     }
 
     private void closeQuietly() {

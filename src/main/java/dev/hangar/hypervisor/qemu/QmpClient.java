@@ -1,7 +1,6 @@
 package dev.hangar.hypervisor.qemu;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,15 +31,9 @@ public final class QmpClient implements AutoCloseable {
         }
     }
 
-    public JsonNode execute(String command) throws IOException {
-        return execute(command, null);
-    }
-
     /** Runs a command and returns its "return" value; a QMP "error" becomes a {@link QmpException}. */
-    public JsonNode execute(String command, JsonNode arguments) throws IOException {
-        ObjectNode msg = JsonLineSocket.JSON.createObjectNode().put("execute", command);
-        if (arguments != null) msg.set("arguments", arguments);
-        socket.send(msg);
+    public JsonNode execute(String command) throws IOException {
+        socket.send(JsonLineSocket.JSON.createObjectNode().put("execute", command));
         while (true) {
             JsonNode reply = socket.receive();
             if (reply.has("return")) return reply.get("return");
