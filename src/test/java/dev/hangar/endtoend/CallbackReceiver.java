@@ -34,6 +34,11 @@ final class CallbackReceiver implements AutoCloseable {
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/callback";
     }
 
+    /** Callbacks received and not yet taken by next(). */
+    int received() {
+        return calls.size();
+    }
+
     Call next(Duration timeout) throws InterruptedException {
         Call c = calls.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
         if (c == null) throw new AssertionError("no callback within " + timeout);

@@ -239,10 +239,32 @@ class VmsEndToEndTest {
         assertEquals(204, delete(id));
     }
 
+    @Test
+    @Order(5)
+    void aServiceKilledWhileAVmWaitsForItsAddressStillCallsBack() throws Exception {
+        Path disk = data.resolve("blank-wait.qcow2");
+        Command.check("qemu-img", "create", "-q", "-f", "qcow2", disk.toString(), "16M");
+        String url = images.serve("/images/blank-wait.qcow2", disk);
+        // SeaBIOS finds no disk to boot and falls back to network boot, whose DHCP takes seconds:
+        // killed right at powered-on, the service is still waiting for the address.
+        String id = createOk(url, TestImages.sha256(disk), "{\"memory\": \"64mib\", \"cpus\": 1, \"tools_init_timeout\": 15, "
+                + "\"callback_url\": \"" + callbacks.url() + "\"}");
+        awaitStatus(id, "powered-on", Duration.ofSeconds(60));
+        hangar.kill();
+        assertEquals(0, callbacks.received(), "killed before it called back");
+
+        hangar.start();
+        CallbackReceiver.Call call = callbacks.next(Duration.ofSeconds(60));
+        assertEquals(id, call.body().get("id").textValue());
+        assertEquals("powered-on", call.body().get("status").textValue());
+        assertTrue(hangar.log().contains("resuming the address wait and callback of VM " + id));
+        assertEquals(204, delete(id));
+    }
+
     // ---- bad images: a precise code, nothing cached ----------------------------------------------
 
     @Test
-    @Order(5)
+    @Order(6)
     void badImagesEndInErrorWithAPreciseCodeAndNothingCached() throws Exception {
         Path small = data.resolve("small.qcow2");
         Command.check("qemu-img", "create", "-q", "-f", "qcow2", small.toString(), "1M");
@@ -269,7 +291,7 @@ class VmsEndToEndTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void invalidRequestsGetOneCodeEach() throws Exception {
         String image = "\"image\": {\"url\": \"http://127.0.0.1:1/x\", \"checksum\": \"" + "0".repeat(64) + "\", \"checksum_type\": \"sha256\"}";
         assertEquals("invalid-memory", postRaw("{\"memory\": \"1gb\", " + image + "}", "application/json").body.get("code").textValue());
@@ -290,7 +312,7 @@ class VmsEndToEndTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void withoutRootBridgesAreRefusedWithAClearCodeAndUserModeNetworkingWorks() throws Exception {
         Path image = TestImages.directBoot();
         String url = images.serve("/images/direct-boot-user.tar.gz", image);
