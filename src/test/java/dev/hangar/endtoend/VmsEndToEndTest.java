@@ -188,9 +188,7 @@ class VmsEndToEndTest {
     @Test
     @Order(3)
     void fiveConcurrentCreatesOfANewImageFetchItOnce() throws Exception {
-        // An empty qcow2: SeaBIOS finds nothing to boot and waits quietly, so five guests cost little.
-        Path disk = data.resolve("blank.qcow2");
-        Command.check("qemu-img", "create", "-q", "-f", "qcow2", disk.toString(), "64M");
+        Path disk = blankDisk("blank.qcow2", 64);
         String path = "/images/blank.qcow2";
         String url = images.serve(path, disk);
         String sum = TestImages.sha256(disk);
@@ -210,8 +208,7 @@ class VmsEndToEndTest {
     @Test
     @Order(4)
     void aCreationCutOffByAKilledServiceResumesAfterTheRestart() throws Exception {
-        Path disk = data.resolve("blank-slow.qcow2");
-        Command.check("qemu-img", "create", "-q", "-f", "qcow2", disk.toString(), "32M");
+        Path disk = blankDisk("blank-slow.qcow2", 32);
         String path = "/images/slow.qcow2";
         // The first response stalls, so the service is killed mid-download.
         java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
@@ -230,9 +227,8 @@ class VmsEndToEndTest {
 
         hangar.kill();
         hangar.start();
-        JsonNode vm = awaitStatus(id, "powered-on", Duration.ofSeconds(60));
+        awaitStatus(id, "powered-on", Duration.ofSeconds(60));
         assertEquals(2, images.hits(path), "the cut-off download ran again");
-        assertEquals("", vm.get("ip_address").textValue());
         try (Stream<Path> cached = Files.list(hangar.dataDir().resolve("images"))) {
             assertTrue(cached.noneMatch(p -> p.getFileName().toString().startsWith(".")), "no partial image is left");
         }
@@ -242,8 +238,7 @@ class VmsEndToEndTest {
     @Test
     @Order(5)
     void aServiceKilledWhileAVmWaitsForItsAddressStillCallsBack() throws Exception {
-        Path disk = data.resolve("blank-wait.qcow2");
-        Command.check("qemu-img", "create", "-q", "-f", "qcow2", disk.toString(), "16M");
+        Path disk = blankDisk("blank-wait.qcow2", 16);
         String url = images.serve("/images/blank-wait.qcow2", disk);
         // SeaBIOS finds no disk to boot and falls back to network boot, whose DHCP takes seconds:
         // killed right at powered-on, the service is still waiting for the address.
@@ -266,8 +261,7 @@ class VmsEndToEndTest {
     @Test
     @Order(6)
     void badImagesEndInErrorWithAPreciseCodeAndNothingCached() throws Exception {
-        Path small = data.resolve("small.qcow2");
-        Command.check("qemu-img", "create", "-q", "-f", "qcow2", small.toString(), "1M");
+        Path small = blankDisk("small.qcow2", 1);
         String wrongSum = TestImages.sha256("something else".getBytes(StandardCharsets.UTF_8));
         assertImageFails(images.serve("/bad/mismatch.qcow2", small), wrongSum, "image-checksum-mismatch");
         assertImageFails(images.url("/bad/missing.tar.gz"), wrongSum, "image-download-failed", "404");
@@ -363,6 +357,16 @@ class VmsEndToEndTest {
         }
         assertFalse(Files.exists(hangar.dataDir().resolve("vms").resolve(id).resolve("qemu.pid")), "no machine was started");
         assertEquals(204, delete(id));
+    }
+
+    /**
+     * An empty qcow2, a cheap guest: SeaBIOS finds no disk to boot, tries network boot, then waits. It
+     * costs little CPU, so several can run at once. Each size is another image (another checksum).
+     */
+    private static Path blankDisk(String name, int mib) throws IOException {
+        Path disk = data.resolve(name);
+        Command.check("qemu-img", "create", "-q", "-f", "qcow2", disk.toString(), mib + "M");
+        return disk;
     }
 
     private static String createOk(String url, String sum, String extraJson) throws Exception {
