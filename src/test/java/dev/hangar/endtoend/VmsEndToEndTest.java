@@ -145,10 +145,11 @@ class VmsEndToEndTest {
         assertEquals(1, vmA.get("cpus").intValue(), "cpus the request left out come from the manifest");
         assertEquals(1, images.hits(path));
 
-        String b = createOk(url, sum, "{\"launch_gui\": true}");
+        String b = createOk(url, sum, "{\"launch_gui\": true, \"network_type\": \"hostonly\"}");
         JsonNode vmB = awaitIp(b, Duration.ofSeconds(120));
         assertEquals(1, images.hits(path), "the second create fetched nothing");
-        assertNotEquals(vmA.get("ip_address"), vmB.get("ip_address"));
+        assertTrue(vmA.get("ip_address").textValue().startsWith("10.213.0."), "nat: " + vmA);
+        assertTrue(vmB.get("ip_address").textValue().startsWith("10.214.0."), "hostonly is its own network: " + vmB);
         assertTrue(guestPage(vmB.get("ip_address").textValue()).startsWith("hangar-guest-ok"));
         String vnc = vmB.get("vnc").textValue();
         assertTrue(vnc.startsWith("127.0.0.1:"), vnc);

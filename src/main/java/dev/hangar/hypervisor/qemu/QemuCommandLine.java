@@ -29,7 +29,7 @@ final class QemuCommandLine {
         return "hangar-" + id;
     }
 
-    static List<String> build(String qemuBinary, MachineSpec spec, Accelerator accel, Integer vncDisplay) {
+    static List<String> build(String qemuBinary, MachineSpec spec, Accelerator accel) {
         Path dir = spec.dir();
         List<String> a = new ArrayList<>(List.of(qemuBinary,
                 "-name", processName(spec.id()),
@@ -56,8 +56,10 @@ final class QemuCommandLine {
         }
         addDisks(a, spec);
         addNic(a, spec);
-        if (spec.gui() && vncDisplay != null) {
-            a.addAll(List.of("-device", "VGA", "-vnc", "127.0.0.1:" + vncDisplay));
+        if (spec.gui()) {
+            // QEMU takes the first free display itself (to=98: up to 5998), so two VMs started at once
+            // cannot race for one; the driver asks QMP which one it got.
+            a.addAll(List.of("-device", "VGA", "-vnc", "127.0.0.1:0,to=98"));
         } else {
             a.addAll(List.of("-display", "none"));
         }

@@ -7,8 +7,6 @@ import dev.hangar.hypervisor.MachineSpec;
 import dev.hangar.hypervisor.MachineState;
 import dev.hangar.process.Command;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,13 +45,12 @@ public final class QemuDriver implements Driver {
         if (spec.firmware() == Firmware.EFI && !Files.exists(dir.resolve(QemuCommandLine.VARS_FILE))) {
             Files.copy(OVMF_VARS_TEMPLATE, dir.resolve(QemuCommandLine.VARS_FILE), StandardCopyOption.REPLACE_EXISTING);
         }
-        Integer display = spec.gui() ? freeVncDisplay() : null;
-        List<String> argv = QemuCommandLine.build(qemuBinary, spec, accelerator, display);
+        List<String> argv = QemuCommandLine.build(qemuBinary, spec, accelerator);
         Files.writeString(dir.resolve("qemu.cmdline"), String.join(" ", argv) + "\n");
         // With -daemonize the command returns once the guest is set up and running in the background.
         Command.Result r = Command.run(argv, Duration.ofSeconds(60));
         if (!r.ok()) throw new IOException("QEMU did not start: " + r.stderr().strip());
-        if (display != null) Files.writeString(dir.resolve(VNC_FILE), "127.0.0.1:" + (5900 + display));
+        if (spec.gui()) Files.writeString(dir.resolve(VNC_FILE), vncAddressFromQmp(dir));
         log.info("machine {} started: pid {}", spec.id(), pid(dir).orElse(-1));
     }
 
@@ -153,15 +150,11 @@ public final class QemuDriver implements Driver {
         return true;
     }
 
-    /** The lowest VNC display (5900 + n) free on loopback. */
-    private static int freeVncDisplay() throws IOException {
-        for (int n = 1; n < 100; n++) {
-            try (ServerSocket s = new ServerSocket(5900 + n, 1, InetAddress.getLoopbackAddress())) {
-                return n;
-            } catch (IOException busy) {
-                // try the next one
-            }
+    /** Where QEMU's VNC server listens, as QMP query-vnc reports it: "127.0.0.1:5901". */
+    private static String vncAddressFromQmp(Path dir) throws IOException {
+        try (QmpClient qmp = QmpClient.connect(dir.resolve(QemuCommandLine.QMP_SOCKET), QMP_TIMEOUT)) {
+            var vnc = qmp.execute("query-vnc");
+            return vnc.path("host").asText() + ":" + vnc.path("service").asText();
         }
-        throw new IOException("no free VNC display on 127.0.0.1:5901-5999");
     }
 }

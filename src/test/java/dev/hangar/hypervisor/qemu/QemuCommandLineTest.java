@@ -22,7 +22,7 @@ class QemuCommandLineTest {
     }
 
     private static String line(MachineSpec s) {
-        return String.join(" ", QemuCommandLine.build("qemu-system-x86_64", s, Accelerator.TCG, s.gui() ? 1 : null));
+        return String.join(" ", QemuCommandLine.build("qemu-system-x86_64", s, Accelerator.TCG));
     }
 
     @Test
@@ -56,7 +56,7 @@ class QemuCommandLineTest {
 
     @Test
     void aGuiVmGetsVncOnLoopbackOnlyAndAHeadlessOneNoDisplay() {
-        assertTrue(line(spec(DiskBus.SATA, NicModel.E1000, Firmware.BIOS, true)).contains("-vnc 127.0.0.1:1"));
+        assertTrue(line(spec(DiskBus.SATA, NicModel.E1000, Firmware.BIOS, true)).contains("-vnc 127.0.0.1:0,to=98"));
         String headless = line(spec(DiskBus.SATA, NicModel.E1000, Firmware.BIOS, false));
         assertTrue(headless.contains("-display none"));
         assertFalse(headless.contains("-vnc"));
@@ -75,7 +75,7 @@ class QemuCommandLineTest {
     void directBootPassesKernelInitrdAndCommandLine() {
         MachineSpec s = new MachineSpec("abc", DIR, 1, 256, List.of(), null, null, Path.of("/g/vmlinux"),
                 Path.of("/g/initrd.img"), "console=ttyS0 quiet", NicModel.VIRTIO, "52:54:00:12:34:98", NetAttachment.user(), false);
-        List<String> argv = QemuCommandLine.build("qemu-system-x86_64", s, Accelerator.KVM, null);
+        List<String> argv = QemuCommandLine.build("qemu-system-x86_64", s, Accelerator.KVM);
         assertEquals("/g/vmlinux", argv.get(argv.indexOf("-kernel") + 1));
         assertEquals("/g/initrd.img", argv.get(argv.indexOf("-initrd") + 1));
         assertEquals("console=ttyS0 quiet", argv.get(argv.indexOf("-append") + 1));
