@@ -4,6 +4,7 @@ import dev.hangar.api.ApiServer;
 import dev.hangar.api.vms.VmCallbacks;
 import dev.hangar.api.vms.VmsFace;
 import dev.hangar.callbacks.CallbackDispatcher;
+import dev.hangar.core.HangarException;
 import dev.hangar.core.MemorySize;
 import dev.hangar.core.VmService;
 import dev.hangar.core.VmSettings;
@@ -18,6 +19,7 @@ import dev.hangar.store.Database;
 import dev.hangar.store.VmRepository;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -92,7 +94,24 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
-        InetSocketAddress address = parseListen(listen);
+        // Every option is checked before anything is opened or made; a bad one is a one-line error.
+        InetSocketAddress address;
+        long maxImageBytes;
+        NetworkSettings net;
+        Accelerator accelerator;
+        try {
+            address = parseListen(listen);
+            maxImageBytes = maxImageBytes(maxImageSize);
+            if (!networkMode.equals("user") && !networkMode.equals("bridge")) {
+                throw new IllegalArgumentException("--network-mode must be bridge or user, not " + networkMode);
+            }
+            net = new NetworkSettings(networkMode.equals("user"), natBridge, Subnet.parse(natSubnet),
+                    hostonlyBridge, Subnet.parse(hostonlySubnet), bridgedInterface);
+            accelerator = Accelerator.choose(accel);
+        } catch (IllegalArgumentException | UnknownHostException e) {
+            System.err.println("hangar: " + e.getMessage());
+            return 2;
+        }
         if (!address.getAddress().isLoopbackAddress() && !insecure) {
             System.err.println("hangar: TLS and OAuth for non-loopback listeners are not built yet; "
                     + "listen on loopback, or pass --insecure to listen on " + listen + " without them");
@@ -102,21 +121,15 @@ public final class ServeCommand implements Callable<Integer> {
         Database db = Database.open(data.resolve("hangar.db"));
         HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
                 .connectTimeout(Duration.ofSeconds(15)).build();
-        GoldImageStore images = new GoldImageStore(data.resolve("images"), MemorySize.parseMib(maxImageSize) * 1024 * 1024, http);
-        QemuDriver driver = new QemuDriver(qemu, Accelerator.choose(accel));
-        NetworkSettings net = new NetworkSettings(networkMode.equals("user"), natBridge, Subnet.parse(natSubnet),
-                hostonlyBridge, Subnet.parse(hostonlySubnet), bridgedInterface);
-        if (!networkMode.equals("user") && !networkMode.equals("bridge")) {
-            System.err.println("hangar: --network-mode must be bridge or user");
-            return 2;
-        }
+        GoldImageStore images = new GoldImageStore(data.resolve("images"), maxImageBytes, http);
+        QemuDriver driver = new QemuDriver(qemu, accelerator);
         CallbackOutbox outbox = new CallbackOutbox(db);
         HttpClient callbackHttp = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
                 .connectTimeout(Duration.ofSeconds(10)).build();
         CallbackDispatcher dispatcher = new CallbackDispatcher(outbox, callbackHttp, callbackSecret, Clock.systemUTC());
         VmService vms = new VmService(new VmRepository(db), images, driver, new LinuxNetworks(net, data.resolve("networks")),
                 new VmCallbacks(outbox, dispatcher, Duration.ofSeconds(callbackRetryFor), Clock.systemUTC()),
-                new VmSettings(data.resolve("vms"), 2, 1024, Duration.ofSeconds(toolsInitTimeout),
+                new VmSettings(data.resolve("vms"), VmSettings.DEFAULT_CPUS, VmSettings.DEFAULT_MEMORY_MIB, Duration.ofSeconds(toolsInitTimeout),
                         Duration.ofSeconds(deleteGrace), Duration.ofSeconds(2)),
                 Clock.systemUTC());
         ApiServer api = new ApiServer();
@@ -141,7 +154,15 @@ public final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    static InetSocketAddress parseListen(String listen) throws Exception {
+    private static long maxImageBytes(String size) {
+        try {
+            return MemorySize.parseMib(size) * 1024 * 1024;
+        } catch (HangarException e) {
+            throw new IllegalArgumentException("--max-image-size must be an IEC size like 64gib, not " + size);
+        }
+    }
+
+    static InetSocketAddress parseListen(String listen) throws UnknownHostException {
         int colon = listen.lastIndexOf(':');
         if (colon < 0) throw new IllegalArgumentException("--listen must be HOST:PORT, not " + listen);
         String host = listen.substring(0, colon).replace("[", "").replace("]", "");

@@ -15,8 +15,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -173,7 +171,11 @@ public final class VmService implements AutoCloseable {
         }
     }
 
-    /** Clones, wires and starts the machine under the VM's lock; false when the VM was deleted meanwhile. */
+    /**
+     * Clones, wires and starts the machine under the VM's lock; false when the VM was deleted meanwhile.
+     * A failure here reaches {@link #fail}, which stops whatever was started; at shutdown nothing is
+     * stopped and the next start adopts the machine.
+     */
     private boolean boot(UUID id, GoldImage gold) throws IOException {
         ReentrantLock lock = lock(id);
         lock.lock();
@@ -192,9 +194,6 @@ public final class VmService implements AutoCloseable {
             }
             vms.update(vm.withStatus(VmStatus.POWERED_ON).withVnc(driver.vncAddress(dir).orElse(null)));
             return true;
-        } catch (IOException | RuntimeException e) {
-            if (running) stopQuietly(id); // no half-started machine is left running
-            throw e;
         } finally {
             lock.unlock();
         }

@@ -15,7 +15,7 @@ public record VmSettings(
         Duration deleteGrace,
         Duration monitorInterval) {
 
-    public static VmSettings defaults(Path vmsDir) {
-        return new VmSettings(vmsDir, 2, 1024, Duration.ofMinutes(3), Duration.ofSeconds(10), Duration.ofSeconds(2));
-    }
+    /** What a VM gets when neither the request nor the image says (the seed's default of 2 cpus). */
+    public static final int DEFAULT_CPUS = 2;
+    public static final long DEFAULT_MEMORY_MIB = 1024;
 }

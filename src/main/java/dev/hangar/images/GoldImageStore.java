@@ -42,6 +42,8 @@ public final class GoldImageStore {
     private final Path imagesDir;
     private final long maxImageBytes;
     private final HttpClient http;
+    /** Golds read once: a published gold never changes, so every POST need not parse gold.json again. */
+    private final ConcurrentHashMap<String, GoldImage> known = new ConcurrentHashMap<>();
     /** Fetches under way by key: later callers for the same key wait on the first one's result. */
     private final ConcurrentHashMap<String, CompletableFuture<GoldImage>> inFlight = new ConcurrentHashMap<>();
 
@@ -232,17 +234,24 @@ public final class GoldImageStore {
 
     private Optional<GoldImage> read(String key) {
         Path dir = imagesDir.resolve(key);
-        if (!Files.isRegularFile(dir.resolve(GoldFile.NAME))) return Optional.empty();
+        if (!Files.isRegularFile(dir.resolve(GoldFile.NAME))) {
+            known.remove(key); // removed by hand: fetch it again
+            return Optional.empty();
+        }
+        GoldImage seen = known.get(key);
+        if (seen != null) return Optional.of(seen);
         try {
             GoldFile f = GoldFile.read(dir);
             List<Path> disks = f.disks().stream().map(dir::resolve).toList();
             for (Path d : disks) {
                 if (!Files.isRegularFile(d)) throw new IOException("disk " + d.getFileName() + " is missing");
             }
-            return Optional.of(new GoldImage(key, dir, disks,
+            GoldImage gold = new GoldImage(key, dir, disks,
                     f.kernel() == null ? null : dir.resolve(f.kernel()),
                     f.initrd() == null ? null : dir.resolve(f.initrd()),
-                    f.profile()));
+                    f.profile());
+            known.put(key, gold);
+            return Optional.of(gold);
         } catch (IOException | RuntimeException e) {
             log.warn("ignoring gold image {}: {}", dir, ImageFailures.describe(e));
             return Optional.empty();

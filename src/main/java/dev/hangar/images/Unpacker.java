@@ -128,7 +128,7 @@ final class Unpacker {
             int type = entry.getUnixMode() & S_IFMT;
             if (type == S_IFLNK) {
                 dir.symlink(name, linkTarget(name, zip));
-            } else if (type != 0 && type != S_IFREG && type != S_IFDIR) {
+            } else if (isSpecialFile(type)) {
                 throw ImageFailures.unsafe("archive entry " + name + " is a device, FIFO or socket");
             } else if (entry.isDirectory()) {
                 dir.directory(name);
@@ -145,11 +145,16 @@ final class Unpacker {
             int type = e.unixMode() & S_IFMT;
             if (type == S_IFLNK) {
                 dir.fileToSymlink(name, MAX_LINK_TARGET);
-            } else if (type != 0 && type != S_IFREG && type != S_IFDIR) {
+            } else if (isSpecialFile(type)) {
                 throw ImageFailures.unsafe("archive entry " + name + " is a device, FIFO or socket");
             }
         }
         dir.checkLinks();
+    }
+
+    /** A Unix file type (mode & S_IFMT) that is neither unset, a regular file, a directory nor a link. */
+    private static boolean isSpecialFile(int type) {
+        return type != 0 && type != S_IFREG && type != S_IFDIR && type != S_IFLNK;
     }
 
     /** Some Windows tools write '\\' as the separator; treat it as one so names and checks see the real path. */

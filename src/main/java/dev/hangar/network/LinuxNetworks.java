@@ -28,6 +28,8 @@ public final class LinuxNetworks implements Networks {
     private final NetworkSettings settings;
     private final ManagedBridge nat;
     private final ManagedBridge hostonly;
+    /** Capabilities do not change while the service runs: read once, not on every POST. */
+    private final boolean mayAdministerNetwork = canAdministerNetwork();
 
     public LinuxNetworks(NetworkSettings settings, Path stateDir) {
         this.settings = settings;
@@ -38,7 +40,7 @@ public final class LinuxNetworks implements Networks {
     @Override
     public void checkAvailable(Vm vm) {
         if (settings.userMode()) return;
-        if (!canAdministerNetwork()) {
+        if (!mayAdministerNetwork) {
             throw new HangarException(HangarException.Kind.UNAVAILABLE, "network-permission-denied",
                     "Hangar needs root (CAP_NET_ADMIN) to make bridges and taps; run it as root, or start it with "
                             + "--network-mode user for user-mode networking");

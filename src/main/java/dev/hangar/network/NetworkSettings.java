@@ -11,10 +11,4 @@ public record NetworkSettings(
         String hostonlyBridge,
         Subnet hostonlySubnet,
         String bridgedInterface) {
-
-    /** Names and subnets chosen not to clash with libvirt's virbr0 (192.168.122.0/24) or Docker's. */
-    public static NetworkSettings defaults() {
-        return new NetworkSettings(false, "hangar0", Subnet.parse("10.213.0.0/24"),
-                "hangar1", Subnet.parse("10.214.0.0/24"), null);
-    }
 }

@@ -1,0 +1,38 @@
+package dev.hangar.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class ServeCommandTest {
+    @Test
+    void listenTakesHostAndPort() throws Exception {
+        InetSocketAddress a = ServeCommand.parseListen("127.0.0.1:12345");
+        assertEquals("127.0.0.1", a.getAddress().getHostAddress());
+        assertEquals(12345, a.getPort());
+        assertEquals(8080, ServeCommand.parseListen("[::1]:8080").getPort());
+        assertThrows(IllegalArgumentException.class, () -> ServeCommand.parseListen("nohost"));
+    }
+
+    @Test
+    void aBadOptionIsAOneLineErrorAndMakesNothing(@TempDir Path dir) {
+        Path data = dir.resolve("data");
+        for (String[] bad : new String[][] {
+                {"--network-mode", "wifi"}, {"--nat-subnet", "10.0.0.0/16"}, {"--max-image-size", "5gb"},
+                {"--accel", "xen"}, {"--listen", "0.0.0.0:12345"}}) {
+            String[] args = new String[bad.length + 2];
+            args[0] = "--data-dir";
+            args[1] = data.toString();
+            System.arraycopy(bad, 0, args, 2, bad.length);
+            assertEquals(2, new CommandLine(new ServeCommand()).execute(args), String.join(" ", bad));
+            assertFalse(Files.exists(data), "nothing is made for " + String.join(" ", bad));
+        }
+    }
+}
