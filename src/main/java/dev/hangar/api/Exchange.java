@@ -31,7 +31,10 @@ public final class Exchange {
         return http.getRequestHeaders().getFirst(name);
     }
 
-    /** The body as a JSON object; 415 unsupported-media-type when it is not application/json or does not parse. */
+    /**
+     * The body as a JSON object; 415 unsupported-media-type when it is not application/json or does not
+     * parse (the OS X Builder's answer to a bad body).
+     */
     public JsonNode jsonBody() throws IOException {
         String type = header("Content-Type");
         // curl -d sends application/x-www-form-urlencoded by default; the seed's own example does just that,
@@ -42,17 +45,39 @@ public final class Exchange {
                 throw unsupported("the body must be application/json, not " + type);
             }
         }
+        return parseObject(HangarException.Kind.UNSUPPORTED_MEDIA, "unsupported-media-type");
+    }
+
+    /**
+     * The body as a JSON object whatever its Content-Type (clients that send none are common); a body
+     * that is missing, too large or not a JSON object is a client error of the given code, 400.
+     */
+    public JsonNode jsonObject(String code) throws IOException {
+        return parseObject(HangarException.Kind.INVALID, code);
+    }
+
+    private JsonNode parseObject(HangarException.Kind kind, String code) throws IOException {
         byte[] body;
         try (InputStream in = http.getRequestBody()) {
             body = in.readNBytes(MAX_BODY + 1);
         }
-        if (body.length > MAX_BODY) throw unsupported("the body is larger than " + MAX_BODY + " bytes");
+        if (body.length > MAX_BODY) throw new HangarException(kind, code, "the body is larger than " + MAX_BODY + " bytes");
         try {
-            JsonNode node = Json.MAPPER.readTree(body);
-            if (node == null || !node.isObject()) throw unsupported("the body must be a JSON object");
+            JsonNode node = body.length == 0 ? null : Json.MAPPER.readTree(body);
+            if (node == null || !node.isObject()) throw new HangarException(kind, code, "the body must be a JSON object");
             return node;
         } catch (JsonProcessingException e) {
-            throw unsupported("the body is not valid JSON: " + e.getOriginalMessage());
+            throw new HangarException(kind, code, "the body is not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    /** Plain text, e.g. a console log. */
+    public void text(int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        http.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+        http.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
+        try (OutputStream out = http.getResponseBody()) {
+            out.write(bytes);
         }
     }
 

@@ -1,21 +1,28 @@
 package dev.hangar.cli;
 
 import dev.hangar.api.ApiServer;
+import dev.hangar.api.hosts.HostsFace;
+import dev.hangar.api.operations.OperationsFace;
 import dev.hangar.api.vms.VmCallbacks;
 import dev.hangar.api.vms.VmsFace;
 import dev.hangar.callbacks.CallbackDispatcher;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.MemorySize;
+import dev.hangar.core.NetworkService;
+import dev.hangar.core.OperationLog;
+import dev.hangar.core.Subnet;
 import dev.hangar.core.VmService;
 import dev.hangar.core.VmSettings;
 import dev.hangar.hypervisor.qemu.Accelerator;
 import dev.hangar.hypervisor.qemu.QemuDriver;
 import dev.hangar.images.GoldImageStore;
+import dev.hangar.images.InstallerStore;
 import dev.hangar.network.LinuxNetworks;
 import dev.hangar.network.NetworkSettings;
-import dev.hangar.network.Subnet;
 import dev.hangar.store.CallbackOutbox;
 import dev.hangar.store.Database;
+import dev.hangar.store.NetworkRepository;
+import dev.hangar.store.OperationRepository;
 import dev.hangar.store.VmRepository;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -39,6 +46,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:12345",
             description = "Address to listen on (default: ${DEFAULT-VALUE}).")
     String listen;
+
+    @Option(names = "--hosts-listen", paramLabel = "HOST:PORT",
+            description = "Also serve the staging agent's API (/host, /hosts, /networks) here, e.g. 127.0.0.1:8420, where its clients look for it.")
+    String hostsListen;
 
     @Option(names = "--data-dir", paramLabel = "DIR",
             description = "Where the database, gold images and VM disks live (default: /var/lib/hangar as root, else ~/.local/share/hangar).")
@@ -72,6 +83,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-image-size", defaultValue = "64gib", description = "Largest image download or unpacked size (default: ${DEFAULT-VALUE}).")
     String maxImageSize;
 
+    @Option(names = "--download-stall-timeout", defaultValue = "60",
+            description = "Seconds a download may go without a byte before it fails (default: ${DEFAULT-VALUE}).")
+    int downloadStallTimeout;
+
     @Option(names = "--tools-init-timeout", defaultValue = "180",
             description = "Seconds to wait for a guest's address when a request says 0 (default: ${DEFAULT-VALUE}).")
     int toolsInitTimeout;
@@ -96,11 +111,14 @@ public final class ServeCommand implements Callable<Integer> {
         long started = System.nanoTime();
         // Every option is checked before anything is opened or made; a bad one is a one-line error.
         InetSocketAddress address;
+        InetSocketAddress hostsAddress = null;
         long maxImageBytes;
         NetworkSettings net;
         Accelerator accelerator;
         try {
             address = parseListen(listen);
+            if (hostsListen != null) hostsAddress = parseListen(hostsListen);
+            if (downloadStallTimeout < 1) throw new IllegalArgumentException("--download-stall-timeout must be at least 1 second");
             maxImageBytes = maxImageBytes(maxImageSize);
             if (!networkMode.equals("user") && !networkMode.equals("bridge")) {
                 throw new IllegalArgumentException("--network-mode must be bridge or user, not " + networkMode);
@@ -112,7 +130,8 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("hangar: " + e.getMessage());
             return 2;
         }
-        if (!address.getAddress().isLoopbackAddress() && !insecure) {
+        if ((!address.getAddress().isLoopbackAddress() || (hostsAddress != null && !hostsAddress.getAddress().isLoopbackAddress()))
+                && !insecure) {
             System.err.println("hangar: TLS and OAuth for non-loopback listeners are not built yet; "
                     + "listen on loopback, or pass --insecure to listen on " + listen + " without them");
             return 2;
@@ -121,23 +140,39 @@ public final class ServeCommand implements Callable<Integer> {
         Database db = Database.open(data.resolve("hangar.db"));
         HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
                 .connectTimeout(Duration.ofSeconds(15)).build();
-        GoldImageStore images = new GoldImageStore(data.resolve("images"), maxImageBytes, http);
+        Duration stall = Duration.ofSeconds(downloadStallTimeout);
+        GoldImageStore images = new GoldImageStore(data.resolve("images"), maxImageBytes, http, stall);
+        InstallerStore installers = new InstallerStore(data.resolve("installers"), http, maxImageBytes, stall);
         QemuDriver driver = new QemuDriver(qemu, accelerator);
         CallbackOutbox outbox = new CallbackOutbox(db);
         HttpClient callbackHttp = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
                 .connectTimeout(Duration.ofSeconds(10)).build();
         CallbackDispatcher dispatcher = new CallbackDispatcher(outbox, callbackHttp, callbackSecret, Clock.systemUTC());
-        VmService vms = new VmService(new VmRepository(db), images, driver, new LinuxNetworks(net, data.resolve("networks")),
-                new VmCallbacks(outbox, dispatcher, Duration.ofSeconds(callbackRetryFor), Clock.systemUTC()),
+        VmRepository vmStore = new VmRepository(db);
+        LinuxNetworks fabric = new LinuxNetworks(net, data.resolve("networks"));
+        NetworkService networks = new NetworkService(new NetworkRepository(db), fabric, vmStore, Clock.systemUTC());
+        OperationLog operations = new OperationLog(new OperationRepository(db), Clock.systemUTC());
+        VmService vms = new VmService(
+                new VmService.Ports(vmStore, images, installers, driver, fabric,
+                        new VmCallbacks(outbox, dispatcher, Duration.ofSeconds(callbackRetryFor), Clock.systemUTC())),
+                networks, operations,
                 new VmSettings(data.resolve("vms"), VmSettings.DEFAULT_CPUS, VmSettings.DEFAULT_MEMORY_MIB, Duration.ofSeconds(toolsInitTimeout),
                         Duration.ofSeconds(deleteGrace), Duration.ofSeconds(2)),
                 Clock.systemUTC());
         ApiServer api = new ApiServer();
         new VmsFace(vms).register(api);
+        new HostsFace(vms, networks).register(api);
+        new OperationsFace(operations).register(api);
+        ApiServer hostsApi = new ApiServer();
+        new HostsFace(vms, networks).register(hostsApi);
 
         vms.start();
         dispatcher.start();
         api.start(address);
+        if (hostsAddress != null) {
+            hostsApi.start(hostsAddress);
+            log.info("the staging agent's API also on http://{}:{}", hostsAddress.getHostString(), hostsApi.address().getPort());
+        }
         log.info("hangar listening on http://{}:{} (data in {}; ready in {} ms)", address.getHostString(),
                 api.address().getPort(), data, (System.nanoTime() - started) / 1_000_000);
 
@@ -145,6 +180,7 @@ public final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // VMs keep running: they are not the service's children and it adopts them at the next start.
             api.close();
+            hostsApi.close();
             vms.close();
             dispatcher.close();
             db.close();

@@ -15,8 +15,13 @@ public record MachineProfile(
 
     public enum NicModel { E1000, E1000E, VMXNET3, VIRTIO, PCNET, RTL8139 }
 
-    /** The controller the image's disks hang on; each maps to a QEMU device the guest has drivers for. */
-    public enum DiskBus { IDE, SATA, LSI, MEGASAS, PVSCSI, VIRTIO, NVME }
+    /**
+     * The controller the image's disks hang on; each maps to a QEMU device the guest has drivers for.
+     * SAS1068 is VMware's lsisas1068, which QEMU emulates as the same chip (mptsas1068); MEGASAS is
+     * only for manifests that ask for it. VIRTIO_SCSI puts disks on virtio-scsi, where a guest sees
+     * sda, sdb, ... as on a physical machine (the hosts face's default).
+     */
+    public enum DiskBus { IDE, SATA, LSI, SAS1068, MEGASAS, PVSCSI, VIRTIO, VIRTIO_SCSI, NVME }
 
     public enum Firmware { BIOS, EFI }
 

@@ -25,6 +25,10 @@ public final class MemorySize {
         BigDecimal kib = new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(kibPerUnit(m.group(2))));
         BigDecimal[] mibAndRest = kib.divideAndRemainder(BigDecimal.valueOf(1024));
         if (mibAndRest[1].signum() != 0) throw invalid("memory must be a whole number of MiB, not \"" + text + "\"");
+        // Compared before narrowing: a size beyond a long (99999999999999999999gib) is out of range, not a crash.
+        if (mibAndRest[0].compareTo(BigDecimal.valueOf(MAX_MIB)) > 0) {
+            throw invalid("memory must be at most " + MAX_MIB + " MiB, not \"" + text + "\"");
+        }
         return checkedRange(mibAndRest[0].longValueExact());
     }
 

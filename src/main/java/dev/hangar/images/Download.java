@@ -12,6 +12,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /** Opens an image URL for one streaming read. */
@@ -20,6 +21,8 @@ final class Download {
     private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
     /** How long to wait for the response headers; the body then streams for as long as it takes. */
     private static final Duration HEADERS_TIMEOUT = Duration.ofMinutes(2);
+    /** How long a body may go without a byte before the download fails, unless the caller says otherwise. */
+    static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(60);
 
     private Download() {}
 
@@ -28,16 +31,41 @@ final class Download {
      * left to the client, because the caller's HttpClient may have been built with {@code Redirect.NEVER}
      * (the default of {@code HttpClient.newHttpClient()}).
      */
-    static DownloadStream open(HttpClient http, String url, ChecksumType checksumType, long maxBytes) {
+    static DownloadStream open(HttpClient http, String url, ChecksumType checksumType, long maxBytes, Duration stallTimeout) {
+        HttpResponse<InputStream> response = get(http, url, Map.of());
+        URI uri = response.uri();
+        if (response.statusCode() < 200 || response.statusCode() > 299) {
+            close(response.body());
+            throw ImageFailures.downloadFailed("GET " + uri + " answered HTTP " + response.statusCode());
+        }
+        return body(response, checksumType, maxBytes, stallTimeout);
+    }
+
+    /** The response's body as a DownloadStream, after checking its declared length against the limit. */
+    static DownloadStream body(HttpResponse<InputStream> response, ChecksumType checksumType, long maxBytes, Duration stallTimeout) {
+        long declared = response.headers().firstValueAsLong("content-length").orElse(-1);
+        if (declared > maxBytes) {
+            close(response.body());
+            throw ImageFailures.tooLarge("GET " + response.uri() + " would download " + declared
+                    + " bytes, more than the limit of " + maxBytes);
+        }
+        return new DownloadStream(response.body(), response.uri(), digest(checksumType), maxBytes, stallTimeout);
+    }
+
+    /**
+     * Sends the GET with these extra headers and follows redirects; returns the final response, whatever
+     * its status, with its body unread (the caller closes it).
+     */
+    static HttpResponse<InputStream> get(HttpClient http, String url, Map<String, String> headers) {
         URI uri;
         try {
             uri = URI.create(url);
         } catch (IllegalArgumentException e) {
-            throw ImageFailures.downloadFailed("image URL is not a valid URI: " + url);
+            throw ImageFailures.downloadFailed("URL is not a valid URI: " + url);
         }
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
             requireHttp(uri);
-            HttpResponse<InputStream> response = send(http, uri);
+            HttpResponse<InputStream> response = send(http, uri, headers);
             int status = response.statusCode();
             var location = response.headers().firstValue("location");
             if (REDIRECTS.contains(status) && location.isPresent()) {
@@ -49,24 +77,15 @@ final class Download {
                 }
                 continue;
             }
-            if (status < 200 || status > 299) {
-                close(response.body());
-                throw ImageFailures.downloadFailed("GET " + uri + " answered HTTP " + status);
-            }
-            long declared = response.headers().firstValueAsLong("content-length").orElse(-1);
-            if (declared > maxBytes) {
-                close(response.body());
-                throw ImageFailures.tooLarge("GET " + uri + " would download " + declared
-                        + " bytes, more than the limit of " + maxBytes);
-            }
-            return new DownloadStream(response.body(), uri, digest(checksumType), maxBytes);
+            return response;
         }
         throw ImageFailures.downloadFailed("GET " + url + " redirected more than " + MAX_REDIRECTS + " times");
     }
 
-    private static HttpResponse<InputStream> send(HttpClient http, URI uri) {
-        HttpRequest request = HttpRequest.newBuilder(uri).GET().timeout(HEADERS_TIMEOUT)
-                .header("User-Agent", "hangar").build();
+    private static HttpResponse<InputStream> send(HttpClient http, URI uri, Map<String, String> headers) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(uri).GET().timeout(HEADERS_TIMEOUT).header("User-Agent", "hangar");
+        headers.forEach(builder::header);
+        HttpRequest request = builder.build();
         try {
             return http.send(request, HttpResponse.BodyHandlers.ofInputStream());
         } catch (IOException e) {
@@ -94,7 +113,7 @@ final class Download {
         }
     }
 
-    private static void close(InputStream body) {
+    static void close(InputStream body) {
         try {
             body.close();
         } catch (IOException ignored) {

@@ -1,9 +1,11 @@
 package dev.hangar.images;
 
 import dev.hangar.core.FileTrees;
+import dev.hangar.core.GoldImage;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.HangarException.Kind;
 import dev.hangar.core.ImageRef;
+import dev.hangar.core.ports.ImageCatalog;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
@@ -32,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * is never used, so a crash leaves either a whole gold image or only a temp directory, which
  * {@link #removeLeftovers()} deletes at the next start. Any failure deletes the temp directory.
  */
-public final class GoldImageStore {
+public final class GoldImageStore implements ImageCatalog {
     private static final Logger log = LoggerFactory.getLogger(GoldImageStore.class);
     private static final String TEMP_PREFIX = ".tmp-";
     private static final Pattern KEY_DIR = Pattern.compile("(md5|sha1|sha256|sha512)-[0-9a-f]+");
@@ -41,6 +43,7 @@ public final class GoldImageStore {
 
     private final Path imagesDir;
     private final long maxImageBytes;
+    private final java.time.Duration stallTimeout;
     private final HttpClient http;
     /** Golds read once: a published gold never changes, so every POST need not parse gold.json again. */
     private final ConcurrentHashMap<String, GoldImage> known = new ConcurrentHashMap<>();
@@ -52,7 +55,13 @@ public final class GoldImageStore {
      * @param http used for every download; redirects are followed whatever its redirect policy
      */
     public GoldImageStore(Path imagesDir, long maxImageBytes, HttpClient http) {
+        this(imagesDir, maxImageBytes, http, Download.DEFAULT_STALL_TIMEOUT);
+    }
+
+    /** @param stallTimeout how long a download may go without a byte before it fails (image-download-failed) */
+    public GoldImageStore(Path imagesDir, long maxImageBytes, HttpClient http, java.time.Duration stallTimeout) {
         Objects.requireNonNull(imagesDir, "imagesDir");
+        this.stallTimeout = Objects.requireNonNull(stallTimeout, "stallTimeout");
         this.http = Objects.requireNonNull(http, "http");
         if (maxImageBytes <= 0) throw new IllegalArgumentException("maxImageBytes must be positive: " + maxImageBytes);
         this.maxImageBytes = maxImageBytes;
@@ -67,6 +76,7 @@ public final class GoldImageStore {
      * unpacks, converts and publishes it. Concurrent calls for one key download once and share the result
      * (or the failure); a failed key is fetched afresh by the next call.
      */
+    @Override
     public GoldImage obtain(ImageRef ref) {
         ImageRef image = ref.validated();
         String key = image.cacheKey();
@@ -93,6 +103,7 @@ public final class GoldImageStore {
      * Linked clones of the gold's disks in {@code vmDir} ({@code disk0.qcow2}, ...), each a qcow2 overlay
      * that holds only what the VM writes. A clone already there (a resumed creation) is kept.
      */
+    @Override
     public List<Path> clone(GoldImage gold, Path vmDir) {
         List<Path> clones = new ArrayList<>();
         for (int i = 0; i < gold.disks().size(); i++) {
@@ -107,12 +118,22 @@ public final class GoldImageStore {
         return clones;
     }
 
+    @Override
+    public void createBlankDisk(Path file, long sizeBytes) {
+        if (!Files.exists(file)) UnpackDir.local(() -> {
+            Qcow2Overlay.createBlank(file, sizeBytes);
+            return null;
+        });
+    }
+
     /** The gold image for ref if it is in the cache; never touches the network. */
+    @Override
     public Optional<GoldImage> cached(ImageRef ref) {
         return read(ref.validated().cacheKey());
     }
 
     /** Called at service start: deletes temp directories and gold directories a crash left without gold.json. */
+    @Override
     public void removeLeftovers() {
         List<Path> leftovers = new ArrayList<>();
         try (Stream<Path> entries = Files.list(imagesDir)) {
@@ -157,7 +178,7 @@ public final class GoldImageStore {
      * that fails to decompress is most often one that does not match.
      */
     private long download(ImageRef ref, UnpackDir tree) {
-        try (DownloadStream body = Download.open(http, ref.url(), ref.checksumType(), maxImageBytes)) {
+        try (DownloadStream body = Download.open(http, ref.url(), ref.checksumType(), maxImageBytes, stallTimeout)) {
             IOException damaged = null;
             boolean recognised = false;
             try {

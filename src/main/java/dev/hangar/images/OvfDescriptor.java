@@ -173,7 +173,7 @@ final class OvfDescriptor {
             case IDE -> DiskBus.IDE;
             case SATA -> DiskBus.SATA;
             case SCSI -> switch (subtype) {
-                case "lsilogicsas" -> DiskBus.MEGASAS;
+                case "lsilogicsas" -> DiskBus.SAS1068;
                 case "virtualscsi" -> DiskBus.PVSCSI;
                 case "buslogic" -> DiskBus.SATA; // QEMU has no BusLogic; the guests that used it drive AHCI
                 default -> DiskBus.LSI;

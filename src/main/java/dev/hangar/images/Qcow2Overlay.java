@@ -10,7 +10,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Writes an empty qcow2 (version 3) overlay on a qcow2 base: the linked clone every VM starts from.
+ * Writes an empty qcow2 (version 3) overlay on a qcow2 base: the linked clone every VM starts from;
+ * and, the same way without a base, a blank sparse disk of any size (a host's empty disks).
  * It is what {@code qemu-img create -f qcow2 -b BASE -F qcow2} writes, without the 10 ms of starting a
  * process, so a clone costs well under a millisecond whatever the base's size. Gold disks are always
  * qcow2 (the store converts every image), so this is the only way Hangar makes clones.
@@ -57,8 +58,15 @@ public final class Qcow2Overlay {
         write(base, size, clone);
     }
 
+    /** Makes {@code disk} (which must not exist) an empty qcow2 of {@code size} bytes; it takes a few clusters on disk. */
+    public static void createBlank(Path disk, long size) throws IOException {
+        if (Files.exists(disk)) throw new IllegalArgumentException("disk already exists: " + disk);
+        if (size <= 0 || size % 512 != 0) throw new IllegalArgumentException("size must be a positive multiple of 512: " + size);
+        write(null, size, disk);
+    }
+
     private static void write(Path base, long size, Path clone) throws IOException {
-        byte[] backing = base.toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8);
+        byte[] backing = base == null ? new byte[0] : base.toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8);
         long l1Entries = ceilDiv(size, (long) CLUSTER * (CLUSTER / 8)); // one L2 table maps 512 MiB
         long l1Clusters = Math.max(1, ceilDiv(l1Entries * 8, CLUSTER));
         long clusters = 3 + l1Clusters;
@@ -68,7 +76,7 @@ public final class Qcow2Overlay {
         int backingOffset = HEADER_LENGTH + 16 + 8; // after the backing-format extension and the end marker
         if (backingOffset + backing.length > CLUSTER) throw new IOException("backing file path too long: " + base);
         header.putInt(MAGIC).putInt(3)
-                .putLong(backingOffset).putInt(backing.length)
+                .putLong(base == null ? 0 : backingOffset).putInt(backing.length)
                 .putInt(CLUSTER_BITS).putLong(size)
                 .putInt(0) // no encryption
                 .putInt((int) l1Entries).putLong(L1_TABLE)
@@ -77,7 +85,9 @@ public final class Qcow2Overlay {
                 .putLong(0).putLong(0).putLong(0) // no incompatible, compatible or autoclear features
                 .putInt(4) // refcount_order: 16-bit refcounts
                 .putInt(HEADER_LENGTH);
-        header.putInt(BACKING_FORMAT_EXTENSION).putInt(5).put("qcow2".getBytes(StandardCharsets.US_ASCII)).put(new byte[3]);
+        if (base != null) {
+            header.putInt(BACKING_FORMAT_EXTENSION).putInt(5).put("qcow2".getBytes(StandardCharsets.US_ASCII)).put(new byte[3]);
+        }
         header.putInt(0).putInt(0); // end of extensions
         header.put(backing);
 

@@ -98,7 +98,7 @@ final class VmxFile {
             case "sata" -> DiskBus.SATA;
             case "nvme" -> DiskBus.NVME;
             default -> switch (get(controller + ".virtualDev").orElse("lsilogic").toLowerCase(Locale.ROOT)) {
-                case "lsisas1068" -> DiskBus.MEGASAS;
+                case "lsisas1068" -> DiskBus.SAS1068;
                 case "pvscsi" -> DiskBus.PVSCSI;
                 // QEMU emulates no BusLogic controller; guests that had one (old Windows, Linux) all drive AHCI.
                 case "buslogic" -> DiskBus.SATA;

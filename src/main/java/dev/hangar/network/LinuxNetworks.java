@@ -1,116 +1,210 @@
 package dev.hangar.network;
 
 import dev.hangar.core.HangarException;
-import dev.hangar.core.NetworkType;
-import dev.hangar.core.Vm;
-import dev.hangar.hypervisor.NetAttachment;
+import dev.hangar.core.Network;
+import dev.hangar.core.Nic;
+import dev.hangar.core.ports.NetAttachment;
+import dev.hangar.core.ports.NetworkFabric;
 import dev.hangar.process.Command;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Networks made of Linux bridges and tap devices: nat and hostonly are managed bridges with their own
- * dnsmasq; bridged puts the VM's tap on a host bridge the operator names. Needs CAP_NET_ADMIN.
+ * Networks made of Linux bridges, Open vSwitch and tap devices. nat and hostonly are managed bridges
+ * with their own dnsmasq; bridged puts the NIC's tap on a host bridge the operator names; an OVS
+ * network puts it on an Open vSwitch bridge as an access port of its VLAN, and with a subnet Hangar
+ * serves DHCP and DNS there from an internal port. Needs CAP_NET_ADMIN.
+ *
+ * <p>Every tap carries its service's mark in its alias ({@code hangar:<id of the data directory>}), so
+ * two services on one host never take each other's taps for leftovers.
  */
-public final class LinuxNetworks implements Networks {
+public final class LinuxNetworks implements NetworkFabric {
     private static final Logger log = LoggerFactory.getLogger(LinuxNetworks.class);
-    private static final String TAP_PREFIX = "hgt";
 
     private final NetworkSettings settings;
+    private final Path stateDir;
     private final ManagedBridge nat;
     private final ManagedBridge hostonly;
+    private final OpenVswitch ovs;
+    private final String owner;
+    /** DHCP servers of OVS networks with a subnet, by network name. */
+    private final ConcurrentHashMap<String, Dnsmasq> subnetServers = new ConcurrentHashMap<>();
     /** Capabilities do not change while the service runs: read once, not on every POST. */
     private final boolean mayAdministerNetwork = canAdministerNetwork();
 
     public LinuxNetworks(NetworkSettings settings, Path stateDir) {
         this.settings = settings;
+        this.stateDir = stateDir;
         this.nat = new ManagedBridge(settings.natBridge(), settings.natSubnet(), true, stateDir);
         this.hostonly = new ManagedBridge(settings.hostonlyBridge(), settings.hostonlySubnet(), false, stateDir);
+        this.ovs = new OpenVswitch(stateDir);
+        this.owner = "hangar:" + shortHash(stateDir.toAbsolutePath().normalize().toString());
     }
 
     @Override
-    public void checkAvailable(Vm vm) {
+    public List<Network> builtins() {
+        Instant epoch = Instant.EPOCH;
+        return List.of(
+                new Network(Network.NAT, Network.Kind.NAT, settings.natBridge(), null, settings.natSubnet(), true, epoch),
+                new Network(Network.HOSTONLY, Network.Kind.HOSTONLY, settings.hostonlyBridge(), null, settings.hostonlySubnet(), true, epoch),
+                new Network(Network.BRIDGED, Network.Kind.BRIDGED, settings.bridgedInterface(), null, null, true, epoch));
+    }
+
+    @Override
+    public void checkAvailable(Network network) {
         if (settings.userMode()) return;
         if (!mayAdministerNetwork) {
             throw new HangarException(HangarException.Kind.UNAVAILABLE, "network-permission-denied",
                     "Hangar needs root (CAP_NET_ADMIN) to make bridges and taps; run it as root, or start it with "
                             + "--network-mode user for user-mode networking");
         }
-        if (vm.networkType() == NetworkType.BRIDGED) {
-            if (settings.bridgedInterface() == null) {
-                throw HangarException.invalid("network-not-configured",
-                        "network_type bridged needs a host bridge: start Hangar with --bridged-interface BRIDGE");
+        switch (network.kind()) {
+            case BRIDGED -> {
+                if (network.bridge() == null) {
+                    throw HangarException.invalid("network-not-configured",
+                            "network_type bridged needs a host bridge: start Hangar with --bridged-interface BRIDGE");
+                }
+                if (!Files.exists(Path.of("/sys/class/net", network.bridge(), "bridge"))) {
+                    throw new HangarException(HangarException.Kind.UNAVAILABLE, "bridge-not-found",
+                            "the configured host bridge " + network.bridge() + " does not exist");
+                }
             }
-            if (!Files.exists(Path.of("/sys/class/net", settings.bridgedInterface(), "bridge"))) {
-                throw new HangarException(HangarException.Kind.UNAVAILABLE, "network-not-found",
-                        "the configured host bridge " + settings.bridgedInterface() + " does not exist");
+            case OVS -> {
+                if (!OpenVswitch.installed()) {
+                    throw new HangarException(HangarException.Kind.UNAVAILABLE, "openvswitch-unavailable",
+                            "Open vSwitch is not installed on this host (Debian package openvswitch-switch)");
+                }
             }
+            case NAT, HOSTONLY -> { }
         }
     }
 
     @Override
-    public NetAttachment attach(Vm vm) throws IOException {
+    public NetAttachment attach(Nic nic, Network network) throws IOException {
         if (settings.userMode()) return NetAttachment.user();
-        String bridge = switch (vm.networkType()) {
-            case NAT -> { nat.ensureUp(); yield nat.name(); }
-            case HOSTONLY -> { hostonly.ensureUp(); yield hostonly.name(); }
-            case BRIDGED -> settings.bridgedInterface();
-        };
-        String tap = vm.tapName();
-        if (!Files.exists(Path.of("/sys/class/net", tap))) {
-            Command.check("ip", "tuntap", "add", "dev", tap, "mode", "tap");
+        String tap = nic.tapName();
+        if (!Files.exists(Path.of("/sys/class/net", tap))) Command.check("ip", "tuntap", "add", "dev", tap, "mode", "tap");
+        Command.check("ip", "link", "set", "dev", tap, "alias", owner);
+        switch (network.kind()) {
+            case NAT -> bridge(tap, nat);
+            case HOSTONLY -> bridge(tap, hostonly);
+            case BRIDGED -> Command.check("ip", "link", "set", tap, "master", network.bridge());
+            case OVS -> {
+                ovs.ensureRunning();
+                ovs.ensureBridge(network.bridge());
+                if (network.subnet() != null) ensureSubnet(network);
+                ovs.addPort(network.bridge(), tap, network.vlan());
+            }
         }
-        Command.check("ip", "link", "set", tap, "master", bridge);
         Command.check("ip", "link", "set", tap, "up");
         return NetAttachment.tap(tap);
     }
 
-    @Override
-    public void detach(Vm vm) {
-        if (settings.userMode()) return;
-        deleteTap(vm.tapName());
-        managed(vm).ifPresent(b -> b.releaseLease(vm.mac()));
+    private static void bridge(String tap, ManagedBridge bridge) throws IOException {
+        bridge.ensureUp();
+        Command.check("ip", "link", "set", tap, "master", bridge.name());
+    }
+
+    /** The host's own port on an OVS network with a subnet: an internal port with the gateway address, and dnsmasq on it. */
+    private void ensureSubnet(Network network) throws IOException {
+        Dnsmasq dhcp = dhcp(network).orElseThrow();
+        String port = subnetPort(network);
+        ovs.addInternalPort(network.bridge(), port, network.vlan());
+        Command.Result added = Command.run(List.of("ip", "addr", "add", network.subnet().gatewayCidr(), "dev", port), Duration.ofSeconds(10));
+        if (!added.ok() && !added.stderr().contains("File exists")) {
+            throw new IOException("cannot give " + port + " the address " + network.subnet().gatewayCidr() + ": " + added.stderr().strip());
+        }
+        Command.check("ip", "link", "set", port, "up");
+        dhcp.ensureRunning();
     }
 
     @Override
-    public Optional<String> leasedIp(Vm vm) {
+    public void detach(Nic nic, Network network) {
+        if (settings.userMode()) return;
+        if (network.kind() == Network.Kind.OVS) ovs.deletePort(nic.tapName());
+        deleteTap(nic.tapName());
+        dhcp(network).ifPresent(d -> d.releaseLease(nic.mac()));
+    }
+
+    @Override
+    public Optional<String> leasedIp(Nic nic, Network network) {
         if (settings.userMode()) return Optional.empty();
-        return managed(vm).flatMap(b -> b.leases().ipFor(vm.mac()));
+        return dhcp(network).flatMap(d -> d.leases().ipFor(nic.mac()));
     }
 
     @Override
-    public void removeLeftovers(Collection<Vm> vms) {
+    public void remove(Network network) {
+        if (settings.userMode() || network.kind() != Network.Kind.OVS || network.subnet() == null) return;
+        dhcp(network).ifPresent(Dnsmasq::stop);
+        subnetServers.remove(network.name());
+        ovs.deletePort(subnetPort(network));
+    }
+
+    @Override
+    public void removeLeftovers(Collection<Nic> nics, Collection<Network> networks) {
         if (settings.userMode()) return;
-        Set<String> vmTaps = vms.stream().map(Vm::tapName).collect(Collectors.toSet());
-        Set<String> macs = vms.stream().map(Vm::mac).collect(Collectors.toSet());
-        for (ManagedBridge bridge : List.of(nat, hostonly)) bridge.releaseLeasesExcept(macs);
+        Set<String> taps = nics.stream().map(Nic::tapName).collect(Collectors.toSet());
+        Set<String> macs = nics.stream().map(Nic::mac).collect(Collectors.toSet());
+        for (Network n : networks) dhcp(n).ifPresent(d -> d.releaseLeasesExcept(macs));
+        List<String> leftovers = new ArrayList<>();
         try (Stream<Path> links = Files.list(Path.of("/sys/class/net"))) {
-            links.map(p -> p.getFileName().toString())
-                    .filter(n -> n.startsWith(TAP_PREFIX) && !vmTaps.contains(n))
-                    .forEach(n -> {
-                        log.info("removing leftover tap {}", n);
-                        deleteTap(n);
-                    });
+            links.map(p -> p.getFileName().toString()).filter(n -> !taps.contains(n) && owner.equals(alias(n))).forEach(leftovers::add);
         } catch (IOException e) {
             log.warn("cannot list network links: {}", e.getMessage());
         }
+        boolean anyOvs = networks.stream().anyMatch(n -> n.kind() == Network.Kind.OVS);
+        for (String tap : leftovers) {
+            log.info("removing leftover tap {}", tap);
+            if (anyOvs) {
+                try {
+                    ovs.ensureRunning();
+                    ovs.deletePort(tap);
+                } catch (IOException e) {
+                    log.warn("cannot reach Open vSwitch to remove port {}: {}", tap, e.getMessage());
+                }
+            }
+            deleteTap(tap);
+        }
     }
 
-    private Optional<ManagedBridge> managed(Vm vm) {
-        return switch (vm.networkType()) {
-            case NAT -> Optional.of(nat);
-            case HOSTONLY -> Optional.of(hostonly);
+    private Optional<Dnsmasq> dhcp(Network network) {
+        return switch (network.kind()) {
+            case NAT -> Optional.of(nat.dhcp());
+            case HOSTONLY -> Optional.of(hostonly.dhcp());
             case BRIDGED -> Optional.empty();
+            case OVS -> network.subnet() == null ? Optional.empty() : Optional.of(subnetServers.computeIfAbsent(network.name(),
+                    k -> new Dnsmasq(subnetPort(network), network.subnet(), false, stateDir)));
         };
+    }
+
+    /** The internal port's name: "hgn" and a hash of the network's name, within Linux's 15 characters. */
+    private static String subnetPort(Network network) {
+        return "hgn" + shortHash(network.name()).substring(0, 8);
+    }
+
+    private static String alias(String link) {
+        try {
+            return Files.readString(Path.of("/sys/class/net", link, "ifalias")).strip();
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     private static void deleteTap(String tap) {
@@ -119,6 +213,15 @@ public final class LinuxNetworks implements Networks {
             Command.check("ip", "link", "delete", tap);
         } catch (IOException e) {
             log.warn("could not delete tap {}: {}", tap, e.getMessage());
+        }
+    }
+
+    private static String shortHash(String text) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d, 0, 6);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 

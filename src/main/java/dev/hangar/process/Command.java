@@ -33,7 +33,13 @@ public final class Command {
 
     /** Runs and returns the result whatever the exit code. */
     public static Result run(List<String> argv, Duration timeout) throws IOException {
+        return run(argv, java.util.Map.of(), timeout);
+    }
+
+    /** Runs with these variables added to the environment. */
+    public static Result run(List<String> argv, java.util.Map<String, String> env, Duration timeout) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(argv);
+        pb.environment().putAll(env);
         Process p;
         try {
             p = pb.start();
@@ -74,7 +80,11 @@ public final class Command {
 
     /** Runs and throws unless the command exits 0. */
     public static Result check(List<String> argv, Duration timeout) throws IOException {
-        Result r = run(argv, timeout);
+        return check(argv, java.util.Map.of(), timeout);
+    }
+
+    public static Result check(List<String> argv, java.util.Map<String, String> env, Duration timeout) throws IOException {
+        Result r = run(argv, env, timeout);
         if (!r.ok()) {
             throw new CommandException(String.join(" ", argv) + " exited " + r.exitCode() + ": " + r.stderr().strip(), r);
         }

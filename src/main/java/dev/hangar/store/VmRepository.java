@@ -1,25 +1,42 @@
 package dev.hangar.store;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hangar.core.BlankDisk;
+import dev.hangar.core.BootSource;
 import dev.hangar.core.ChecksumType;
+import dev.hangar.core.HangarException;
 import dev.hangar.core.ImageRef;
-import dev.hangar.core.NetworkType;
+import dev.hangar.core.Nic;
 import dev.hangar.core.Problem;
 import dev.hangar.core.Vm;
 import dev.hangar.core.VmStatus;
+import dev.hangar.core.ports.VmStore;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
-/** VM records in the database. Every write is committed before it returns. */
-public final class VmRepository {
-    private static final String COLUMNS = "id, name, image_url, image_checksum, image_checksum_type, cpus, memory_mib, "
-            + "network_type, gui, tools_init_timeout, callback_url, dialect, mac, status, ip_address, guest_os, vnc, "
-            + "error_code, error_message, created_at, requested_cpus, requested_memory_mib";
+/**
+ * VM records in the database. The lists and the boot source are JSON columns: a VM is read and written
+ * whole, and nothing queries inside them but the MAC check.
+ */
+public final class VmRepository implements VmStore {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String[] FIELDS = {"id", "name", "tags", "origin", "boot", "cpus", "memory_mib", "requested_cpus",
+            "requested_memory_mib", "disks", "nics", "gui", "tools_init_timeout", "callback_url", "dialect", "status",
+            "ip_address", "guest_os", "vnc", "error_code", "error_message", "created_at"};
+    private static final String COLUMNS = String.join(", ", FIELDS);
+    private static final String PLACEHOLDERS = "?" + ", ?".repeat(FIELDS.length - 1);
 
     private final Database db;
 
@@ -27,30 +44,49 @@ public final class VmRepository {
         this.db = db;
     }
 
+    @Override
     public void insert(Vm vm) {
-        db.with(c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO vms (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
-                bind(ps, vm);
-                return ps.executeUpdate();
+        try {
+            db.with(c -> {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO vms (" + COLUMNS + ") VALUES (" + PLACEHOLDERS + ")")) {
+                    bind(ps, vm);
+                    return ps.executeUpdate();
+                }
+            });
+        } catch (Database.StoreException e) {
+            // The UNIQUE index decides, so two creates racing for one name cannot both win.
+            if (vm.name() != null && String.valueOf(e.getMessage()).contains("vms.name")) {
+                throw new HangarException(HangarException.Kind.CONFLICT, "vm-name-taken", "a VM named " + vm.name() + " exists");
             }
-        });
+            throw e;
+        }
     }
 
-    /** Replaces the stored record; false when it is gone (deleted meanwhile). */
+    @Override
     public boolean update(Vm vm) {
         return db.with(c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE vms SET (" + COLUMNS + ") = (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) WHERE id = ?")) {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE vms SET (" + COLUMNS + ") = (" + PLACEHOLDERS + ") WHERE id = ?")) {
                 bind(ps, vm);
-                ps.setString(23, vm.id().toString());
+                ps.setString(FIELDS.length + 1, vm.id().toString());
                 return ps.executeUpdate() == 1;
             }
         });
     }
 
+    @Override
     public Optional<Vm> find(UUID id) {
+        return one("id", id.toString());
+    }
+
+    @Override
+    public Optional<Vm> findByName(String name) {
+        return one("name", name);
+    }
+
+    private Optional<Vm> one(String column, String value) {
         return db.with(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM vms WHERE id = ?")) {
-                ps.setString(1, id.toString());
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM vms WHERE " + column + " = ?")) {
+                ps.setString(1, value);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? Optional.of(read(rs)) : Optional.empty();
                 }
@@ -58,7 +94,7 @@ public final class VmRepository {
         });
     }
 
-    /** All VMs, newest first. */
+    @Override
     public List<Vm> all() {
         return db.with(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM vms ORDER BY created_at DESC, rowid DESC");
@@ -70,9 +106,11 @@ public final class VmRepository {
         });
     }
 
+    @Override
     public boolean macInUse(String mac) {
         return db.with(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM vms WHERE mac = ?")) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT 1 FROM vms, json_each(vms.nics) WHERE json_extract(json_each.value, '$.mac') = ?")) {
                 ps.setString(1, mac);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next();
@@ -81,7 +119,7 @@ public final class VmRepository {
         });
     }
 
-    /** Ids of VMs whose creation has not reported yet: it waits for the address, then calls back. */
+    @Override
     public List<UUID> awaitingAddress() {
         return db.with(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT id FROM vms WHERE awaiting_address = 1");
@@ -93,7 +131,7 @@ public final class VmRepository {
         });
     }
 
-    /** Marks the VM's creation as reported (new VMs start out awaiting their address). */
+    @Override
     public void reported(UUID id) {
         db.with(c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE vms SET awaiting_address = 0 WHERE id = ?")) {
@@ -103,6 +141,7 @@ public final class VmRepository {
         });
     }
 
+    @Override
     public void delete(UUID id) {
         db.with(c -> {
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM vms WHERE id = ?")) {
@@ -113,62 +152,92 @@ public final class VmRepository {
     }
 
     private static void bind(PreparedStatement ps, Vm vm) throws SQLException {
-        ps.setString(1, vm.id().toString());
-        ps.setString(2, vm.name());
-        ps.setString(3, vm.image().url());
-        ps.setString(4, vm.image().checksum());
-        ps.setString(5, vm.image().checksumType().wireName());
-        ps.setInt(6, vm.cpus());
-        ps.setLong(7, vm.memoryMib());
-        ps.setString(8, vm.networkType().wireName());
-        ps.setInt(9, vm.gui() ? 1 : 0);
-        ps.setInt(10, vm.toolsInitTimeoutSeconds());
-        ps.setString(11, vm.callbackUrl());
-        ps.setString(12, vm.dialect().name());
-        ps.setString(13, vm.mac());
-        ps.setString(14, vm.status().wireName());
-        ps.setString(15, vm.ipAddress());
-        ps.setString(16, vm.guestOs());
-        ps.setString(17, vm.vnc());
-        ps.setString(18, vm.error() == null ? null : vm.error().code());
-        ps.setString(19, vm.error() == null ? null : vm.error().message());
-        ps.setLong(20, vm.createdAt().toEpochMilli());
-        ps.setObject(21, vm.requestedCpus());
-        ps.setObject(22, vm.requestedMemoryMib());
+        int i = 0;
+        ps.setString(++i, vm.id().toString());
+        ps.setString(++i, vm.name());
+        ps.setString(++i, json(vm.tags()));
+        ps.setString(++i, vm.origin().name().toLowerCase(Locale.ROOT));
+        ps.setString(++i, json(bootJson(vm.boot())));
+        ps.setInt(++i, vm.cpus());
+        ps.setLong(++i, vm.memoryMib());
+        ps.setObject(++i, vm.requestedCpus());
+        ps.setObject(++i, vm.requestedMemoryMib());
+        ps.setString(++i, json(vm.disks().stream().map(BlankDisk::sizeGib).toList()));
+        ps.setString(++i, json(vm.nics()));
+        ps.setInt(++i, vm.gui() ? 1 : 0);
+        ps.setInt(++i, vm.toolsInitTimeoutSeconds());
+        ps.setString(++i, vm.callbackUrl());
+        ps.setString(++i, vm.dialect().name());
+        ps.setString(++i, vm.status().wireName());
+        ps.setString(++i, vm.ipAddress());
+        ps.setString(++i, vm.guestOs());
+        ps.setString(++i, vm.vnc());
+        ps.setString(++i, vm.error() == null ? null : vm.error().code());
+        ps.setString(++i, vm.error() == null ? null : vm.error().message());
+        ps.setLong(++i, vm.createdAt().toEpochMilli());
     }
 
     private static Vm read(ResultSet rs) throws SQLException {
         String errorCode = rs.getString("error_code");
-        return new Vm(
-                UUID.fromString(rs.getString("id")),
-                rs.getString("name"),
-                new ImageRef(rs.getString("image_url"), rs.getString("image_checksum"),
-                        ChecksumType.parse(rs.getString("image_checksum_type"))),
-                rs.getInt("cpus"),
-                rs.getLong("memory_mib"),
-                NetworkType.parse(rs.getString("network_type")),
-                rs.getInt("gui") == 1,
-                rs.getInt("tools_init_timeout"),
-                rs.getString("callback_url"),
-                Vm.Dialect.valueOf(rs.getString("dialect")),
-                rs.getString("mac"),
-                VmStatus.fromWire(rs.getString("status")),
-                rs.getString("ip_address"),
-                rs.getString("guest_os"),
-                rs.getString("vnc"),
-                errorCode == null ? null : new Problem(errorCode, rs.getString("error_message")),
-                Instant.ofEpochMilli(rs.getLong("created_at")),
-                nullableInt(rs, "requested_cpus"),
-                nullableLong(rs, "requested_memory_mib"));
+        return Vm.builder()
+                .id(UUID.fromString(rs.getString("id")))
+                .name(rs.getString("name"))
+                .tags(parse(rs.getString("tags"), new TypeReference<Map<String, String>>() {}))
+                .origin(Vm.Origin.valueOf(rs.getString("origin").toUpperCase(Locale.ROOT)))
+                .boot(boot(parse(rs.getString("boot"), new TypeReference<JsonNode>() {})))
+                .cpus(rs.getInt("cpus"))
+                .memoryMib(rs.getLong("memory_mib"))
+                .requestedCpus(rs.getObject("requested_cpus") == null ? null : rs.getInt("requested_cpus"))
+                .requestedMemoryMib(rs.getObject("requested_memory_mib") == null ? null : rs.getLong("requested_memory_mib"))
+                .disks(parse(rs.getString("disks"), new TypeReference<List<Long>>() {}).stream().map(BlankDisk::new).toList())
+                .nics(parse(rs.getString("nics"), new TypeReference<List<Nic>>() {}))
+                .gui(rs.getInt("gui") == 1)
+                .toolsInitTimeoutSeconds(rs.getInt("tools_init_timeout"))
+                .callbackUrl(rs.getString("callback_url"))
+                .dialect(Vm.Dialect.valueOf(rs.getString("dialect")))
+                .status(VmStatus.fromWire(rs.getString("status")))
+                .ipAddress(rs.getString("ip_address"))
+                .guestOs(rs.getString("guest_os"))
+                .vnc(rs.getString("vnc"))
+                .error(errorCode == null ? null : new Problem(errorCode, rs.getString("error_message")))
+                .createdAt(Instant.ofEpochMilli(rs.getLong("created_at")))
+                .build();
     }
 
-    private static Integer nullableInt(ResultSet rs, String column) throws SQLException {
-        int v = rs.getInt(column);
-        return rs.wasNull() ? null : v;
+    static ObjectNode bootJson(BootSource boot) {
+        ObjectNode o = JSON.createObjectNode();
+        switch (boot) {
+            case BootSource.Image i -> o.put("kind", "image").put("url", i.image().url()).put("checksum", i.image().checksum())
+                    .put("checksum_type", i.image().checksumType().wireName());
+            case BootSource.NetworkInstall n -> o.put("kind", "install").put("location", n.location()).put("cmdline", n.cmdline());
+            case BootSource.Disk d -> o.put("kind", "disk");
+        }
+        return o;
     }
 
-    private static Long nullableLong(ResultSet rs, String column) throws SQLException {
-        long v = rs.getLong(column);
-        return rs.wasNull() ? null : v;
+    static BootSource boot(JsonNode o) {
+        return switch (o.path("kind").asText()) {
+            case "image" -> new BootSource.Image(new ImageRef(o.path("url").asText(), o.path("checksum").asText(),
+                    ChecksumType.parse(o.path("checksum_type").asText())));
+            case "install" -> new BootSource.NetworkInstall(o.path("location").asText(),
+                    o.path("cmdline").isNull() ? null : o.path("cmdline").asText());
+            default -> new BootSource.Disk();
+        };
+    }
+
+    private static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static <T> T parse(String text, TypeReference<T> type) throws SQLException {
+        try {
+            return JSON.readValue(text, type);
+        } catch (JsonProcessingException e) {
+            throw new SQLException("unreadable JSON column: " + e.getOriginalMessage(), e);
+        }
     }
 }

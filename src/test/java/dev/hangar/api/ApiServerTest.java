@@ -32,6 +32,7 @@ class ApiServerTest {
             }
         });
         server.route("POST", "/things", ex -> ex.json(202, ex.jsonBody()));
+        server.route("POST", "/plain", ex -> ex.json(201, ex.jsonObject("invalid-json")));
         server.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         base = "http://127.0.0.1:" + server.address().getPort();
     }
@@ -96,5 +97,28 @@ class ApiServerTest {
         r = send(HttpRequest.newBuilder(URI.create(base + "/things"))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"a\":1}")));
         assertEquals(202, r.statusCode());
+    }
+
+    @Test
+    void aTrailingCommaAsInTheSeedsOwnExamplesIsForgivenAndNothingElse() throws Exception {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/things"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"a\": [1, 2,], \"callback_url\": \"http://x.test/\",}")));
+        assertEquals(202, r.statusCode(), r.body());
+        assertEquals(2, json(r).get("a").size());
+        for (String lenient : new String[] {"{'a': 1}", "{a: 1}", "{\"a\": 1} // c", "{\"a\": NaN}", "{,}"}) {
+            assertEquals(415, send(HttpRequest.newBuilder(URI.create(base + "/things"))
+                    .POST(HttpRequest.BodyPublishers.ofString(lenient))).statusCode(), lenient);
+        }
+    }
+
+    @Test
+    void aFaceMayTakeJsonWithoutAContentTypeAndAnswerABadBodyWith400() throws Exception {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/plain")).POST(HttpRequest.BodyPublishers.ofString("{\"memory\": 512}")));
+        assertEquals(201, r.statusCode());
+        for (String bad : new String[] {"", "{", "[1]", "512"}) {
+            r = send(HttpRequest.newBuilder(URI.create(base + "/plain")).POST(HttpRequest.BodyPublishers.ofString(bad)));
+            assertEquals(400, r.statusCode(), bad);
+            assertEquals("invalid-json", json(r).get("code").textValue());
+        }
     }
 }

@@ -47,4 +47,11 @@ class MemorySizeTest {
         assertEquals("invalid-memory", assertThrows(HangarException.class, () -> MemorySize.parseMib("2tib")).code());
         assertEquals("invalid-memory", assertThrows(HangarException.class, () -> MemorySize.checkedRange(0)).code());
     }
+
+    @Test
+    void aSizeBeyondALongIsOutOfRangeNotACrash() {
+        HangarException e = assertThrows(HangarException.class, () -> MemorySize.parseMib("99999999999999999999gib"));
+        assertEquals("invalid-memory", e.code());
+        assertEquals(HangarException.Kind.INVALID, e.kind());
+    }
 }

@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hangar.core.ChecksumType;
+import dev.hangar.core.GoldImage;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.ImageRef;
 import dev.hangar.core.MachineProfile;

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class StreamingChecksumTest {
     static DownloadStream stream(byte[] body, ChecksumType type, long max) throws Exception {
         return new DownloadStream(new ByteArrayInputStream(body), URI.create("http://example.test/x"),
-                MessageDigest.getInstance(type.algorithm()), max);
+                MessageDigest.getInstance(type.algorithm()), max, java.time.Duration.ofSeconds(5));
     }
 
     @ParameterizedTest
@@ -65,7 +65,7 @@ class StreamingChecksumTest {
                 throw new IOException("connection reset");
             }
         };
-        DownloadStream s = new DownloadStream(broken, URI.create("http://example.test/x"), md5(), 1000);
+        DownloadStream s = new DownloadStream(broken, URI.create("http://example.test/x"), md5(), 1000, java.time.Duration.ofSeconds(5));
         HangarException e = assertThrows(HangarException.class, s::drain);
         assertEquals("image-download-failed", e.code());
         assertEquals(true, e.getMessage().contains("connection reset"), e.getMessage());

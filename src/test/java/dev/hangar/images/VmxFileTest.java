@@ -80,7 +80,7 @@ class VmxFileTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"lsilogic, LSI", "lsisas1068, MEGASAS", "pvscsi, PVSCSI", "buslogic, SATA"})
+    @CsvSource({"lsilogic, LSI", "lsisas1068, SAS1068", "pvscsi, PVSCSI", "buslogic, SATA"})
     void mapsTheScsiControllerToOneQemuEmulates(String virtualDev, DiskBus expected) {
         VmxFile vmx = VmxFile.parse("scsi0.virtualDev = \"" + virtualDev + "\"\nscsi0:0.fileName = \"d.vmdk\"");
         assertEquals(expected, vmx.profile().diskBus());

@@ -1,5 +1,7 @@
 package dev.hangar.network;
 
+import dev.hangar.core.Subnet;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -2,7 +2,7 @@ package dev.hangar.api.vms;
 
 import dev.hangar.api.Json;
 import dev.hangar.callbacks.CallbackDispatcher;
-import dev.hangar.core.CallbackSink;
+import dev.hangar.core.ports.CallbackSink;
 import dev.hangar.core.Vm;
 import dev.hangar.store.CallbackOutbox;
 import java.io.UncheckedIOException;

@@ -21,7 +21,8 @@ public final class VmsFace {
         server.route("POST", "/vms", this::create)
                 .route("GET", "/vms", this::list)
                 .route("GET", "/vms/:id", this::get)
-                .route("DELETE", "/vms/:id", this::delete);
+                .route("DELETE", "/vms/:id", this::delete)
+                .route("GET", "/vms/:id/console", this::console);
     }
 
     private void create(Exchange ex) throws IOException {
@@ -43,6 +44,10 @@ public final class VmsFace {
     private void delete(Exchange ex) throws IOException {
         service.delete(id(ex));
         ex.empty(204);
+    }
+
+    private void console(Exchange ex) throws IOException {
+        ex.text(200, service.console(id(ex)));
     }
 
     /** An id that is no UUID names no VM: 404, as for any unknown id. */

@@ -3,8 +3,8 @@ package dev.hangar.hypervisor.qemu;
 import dev.hangar.core.MachineProfile.DiskBus;
 import dev.hangar.core.MachineProfile.Firmware;
 import dev.hangar.core.MachineProfile.NicModel;
-import dev.hangar.hypervisor.MachineSpec;
-import dev.hangar.hypervisor.NetAttachment;
+import dev.hangar.core.ports.MachineSpec;
+import dev.hangar.core.ports.NetAttachment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,13 +34,15 @@ final class QemuCommandLine {
         List<String> a = new ArrayList<>(List.of(qemuBinary,
                 "-name", processName(spec.id()),
                 // i440fx ("pc") is the only machine with a legacy IDE controller; q35 otherwise.
-                "-machine", (spec.diskBus() == DiskBus.IDE ? "pc" : "q35") + ",accel=" + accel.qemuName(),
+                "-machine", (spec.disks().stream().anyMatch(d -> d.bus() == DiskBus.IDE) ? "pc" : "q35") + ",accel=" + accel.qemuName(),
                 "-cpu", accel.cpuModel(),
                 "-smp", String.valueOf(spec.cpus()),
                 "-m", spec.memoryMib() + "M",
                 "-nodefaults", "-no-user-config",
                 "-qmp", "unix:" + dir.resolve(QMP_SOCKET) + ",server=on,wait=off",
-                "-chardev", "socket,id=serial0,path=" + dir.resolve(SERIAL_SOCKET) + ",server=on,wait=off,logfile=" + dir.resolve(SERIAL_LOG),
+                "-chardev", "socket,id=serial0,path=" + dir.resolve(SERIAL_SOCKET) + ",server=on,wait=off,logfile=" + dir.resolve(SERIAL_LOG)
+                        // appended, so the driver can trim the log from its start while QEMU writes on
+                        + ",logappend=on",
                 "-serial", "chardev:serial0",
                 "-chardev", "socket,id=qga0,path=" + dir.resolve(AGENT_SOCKET) + ",server=on,wait=off",
                 "-device", "virtio-serial-pci,id=vser0",
@@ -54,8 +56,9 @@ final class QemuCommandLine {
             if (spec.initrd() != null) a.addAll(List.of("-initrd", spec.initrd().toString()));
             if (spec.cmdline() != null) a.addAll(List.of("-append", spec.cmdline()));
         }
+        if (spec.noReboot()) a.add("-no-reboot");
         addDisks(a, spec);
-        addNic(a, spec);
+        addNics(a, spec);
         if (spec.gui()) {
             // QEMU takes the first free display itself (to=98: up to 5998), so two VMs started at once
             // cannot race for one; the driver asks QMP which one it got.
@@ -67,44 +70,66 @@ final class QemuCommandLine {
         return a;
     }
 
-    private static void addDisks(List<String> a, MachineSpec spec) {
-        DiskBus bus = spec.diskBus() == null ? DiskBus.VIRTIO : spec.diskBus();
-        String controller = switch (bus) {
+    /** The SCSI-like controllers: one each kind the disks use, named after its bus. */
+    private static String controller(DiskBus bus) {
+        return switch (bus) {
             case LSI -> "lsi53c895a";
+            case SAS1068 -> "mptsas1068";
             case MEGASAS -> "megasas-gen2";
             case PVSCSI -> "pvscsi";
+            case VIRTIO_SCSI -> "virtio-scsi-pci";
             default -> null;
         };
-        if (controller != null) a.addAll(List.of("-device", controller + ",id=scsi0"));
+    }
+
+    private static void addDisks(List<String> a, MachineSpec spec) {
+        List<DiskBus> controllers = new ArrayList<>();
+        for (MachineSpec.Disk d : spec.disks()) {
+            if (controller(d.bus()) != null && !controllers.contains(d.bus())) {
+                controllers.add(d.bus());
+                a.addAll(List.of("-device", controller(d.bus()) + ",id=" + busId(d.bus())));
+            }
+        }
+        int sata = 0;
+        int ide = 0;
+        int scsi = 0;
         for (int i = 0; i < spec.disks().size(); i++) {
+            MachineSpec.Disk disk = spec.disks().get(i);
             String id = "disk" + i;
-            a.addAll(List.of("-drive", "file=" + spec.disks().get(i) + ",format=qcow2,if=none,id=" + id + ",cache=writeback"));
+            a.addAll(List.of("-drive", "file=" + disk.file() + ",format=qcow2,if=none,id=" + id + ",cache=writeback"));
             String boot = spec.kernel() == null ? ",bootindex=" + i : "";
-            String device = switch (bus) {
+            String device = switch (disk.bus()) {
                 case VIRTIO -> "virtio-blk-pci,drive=" + id;
-                case SATA -> "ide-hd,bus=ide." + i + ",drive=" + id; // q35's built-in AHCI: ports ide.0 .. ide.5
-                case IDE -> "ide-hd,bus=ide." + (i / 2) + ",unit=" + (i % 2) + ",drive=" + id;
-                case LSI, MEGASAS, PVSCSI -> "scsi-hd,bus=scsi0.0,scsi-id=" + i + ",drive=" + id;
+                case SATA -> "ide-hd,bus=ide." + (sata++) + ",drive=" + id; // q35's built-in AHCI: ports ide.0 .. ide.5
+                case IDE -> "ide-hd,bus=ide." + (ide / 2) + ",unit=" + (ide++ % 2) + ",drive=" + id;
+                // scsi-id per disk on its own controller; virtio-scsi numbers its LUNs the same way
+                case LSI, SAS1068, MEGASAS, PVSCSI, VIRTIO_SCSI -> "scsi-hd,bus=" + busId(disk.bus()) + ".0,scsi-id=" + (scsi++) + ",drive=" + id;
                 case NVME -> "nvme,serial=hangar" + i + ",drive=" + id;
             };
             a.addAll(List.of("-device", device + boot));
         }
     }
 
-    private static void addNic(List<String> a, MachineSpec spec) {
-        NetAttachment net = spec.net();
-        String backend = net.kind() == NetAttachment.Kind.TAP
-                ? "tap,id=net0,ifname=" + net.tap() + ",script=no,downscript=no"
-                : "user,id=net0";
-        NicModel nic = spec.nic() == null ? NicModel.VIRTIO : spec.nic();
-        String model = switch (nic) {
-            case E1000 -> "e1000";
-            case E1000E -> "e1000e";
-            case VMXNET3 -> "vmxnet3";
-            case VIRTIO -> "virtio-net-pci";
-            case PCNET -> "pcnet";
-            case RTL8139 -> "rtl8139";
-        };
-        a.addAll(List.of("-netdev", backend, "-device", model + ",netdev=net0,mac=" + spec.mac()));
+    private static String busId(DiskBus bus) {
+        return "scsi-" + bus.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
+
+    private static void addNics(List<String> a, MachineSpec spec) {
+        for (int i = 0; i < spec.nics().size(); i++) {
+            MachineSpec.Nic nic = spec.nics().get(i);
+            NetAttachment net = nic.net();
+            String backend = net.kind() == NetAttachment.Kind.TAP
+                    ? "tap,id=net" + i + ",ifname=" + net.tap() + ",script=no,downscript=no"
+                    : "user,id=net" + i;
+            String model = switch (nic.model() == null ? NicModel.VIRTIO : nic.model()) {
+                case E1000 -> "e1000";
+                case E1000E -> "e1000e";
+                case VMXNET3 -> "vmxnet3";
+                case VIRTIO -> "virtio-net-pci";
+                case PCNET -> "pcnet";
+                case RTL8139 -> "rtl8139";
+            };
+            a.addAll(List.of("-netdev", backend, "-device", model + ",netdev=net" + i + ",mac=" + nic.mac()));
+        }
     }
 }

@@ -1,12 +1,15 @@
 package dev.hangar.hypervisor.qemu;
 
 import dev.hangar.core.MachineProfile.Firmware;
-import dev.hangar.hypervisor.Driver;
-import dev.hangar.hypervisor.GuestInfo;
-import dev.hangar.hypervisor.MachineSpec;
-import dev.hangar.hypervisor.MachineState;
+import dev.hangar.core.ports.GuestInfo;
+import dev.hangar.core.ports.MachineDriver;
+import dev.hangar.core.ports.MachineSpec;
+import dev.hangar.core.ports.MachineState;
 import dev.hangar.process.Command;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,11 +27,14 @@ import org.slf4j.LoggerFactory;
  * running when the service stops. The machine's directory holds the pid file, the QMP, serial and
  * guest-agent sockets and the serial log, which is all a restarted service needs to adopt it.
  */
-public final class QemuDriver implements Driver {
+public final class QemuDriver implements MachineDriver {
     private static final Logger log = LoggerFactory.getLogger(QemuDriver.class);
     private static final Duration QMP_TIMEOUT = Duration.ofSeconds(2);
     private static final Path OVMF_VARS_TEMPLATE = Path.of("/usr/share/OVMF/OVMF_VARS.fd");
     private static final String VNC_FILE = "vnc";
+    /** The console log is trimmed to its last {@link #CONSOLE_KEEP} bytes once it grows past this. */
+    static final long CONSOLE_LIMIT = 2L << 20;
+    static final int CONSOLE_KEEP = 1 << 20;
 
     private final String qemuBinary;
     private final Accelerator accelerator;
@@ -73,16 +79,61 @@ public final class QemuDriver implements Driver {
     @Override
     public void stop(Path dir, Duration grace) {
         if (pid(dir).isEmpty()) return;
-        qmp(dir, "system_powerdown");
-        if (waitForExit(dir, grace)) return;
-        log.info("machine in {} ignored the power button for {}; quitting QEMU", dir, grace);
+        if (!grace.isZero()) {
+            qmp(dir, "system_powerdown");
+            if (waitForExit(dir, grace)) return;
+            log.info("machine in {} ignored the power button for {}; quitting QEMU", dir, grace);
+        }
         qmp(dir, "quit");
         if (waitForExit(dir, Duration.ofSeconds(3))) return;
+        // QMP did not help (its socket is gone with the directory, or QEMU hangs): the process, found
+        // by the VM's name on its command line, is killed.
         pid(dir).ifPresent(pid -> {
             log.warn("killing QEMU pid {} for {}", pid, dir);
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         });
-        waitForExit(dir, Duration.ofSeconds(5));
+        if (!waitForExit(dir, Duration.ofSeconds(10))) {
+            throw new IllegalStateException("QEMU of " + dir.getFileName() + " does not end");
+        }
+    }
+
+    @Override
+    public String console(Path dir) {
+        Path logFile = dir.resolve(QemuCommandLine.SERIAL_LOG);
+        try (FileChannel ch = FileChannel.open(logFile, StandardOpenOption.READ)) {
+            long size = ch.size();
+            long from = Math.max(0, size - CONSOLE_LIMIT);
+            ByteBuffer buf = ByteBuffer.allocate((int) (size - from));
+            while (buf.hasRemaining() && ch.read(buf, from + buf.position()) > 0) {
+                // read to the end as it was when opened
+            }
+            return new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /**
+     * Keeps the console log bounded: past {@link #CONSOLE_LIMIT} it is cut to its last
+     * {@link #CONSOLE_KEEP} bytes. QEMU appends (logappend=on), so after the truncation its writes land
+     * at the new end; the few bytes it writes while the tail is copied back may come out of order.
+     */
+    @Override
+    public void housekeep(Path dir) {
+        Path logFile = dir.resolve(QemuCommandLine.SERIAL_LOG);
+        try (FileChannel ch = FileChannel.open(logFile, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            long size = ch.size();
+            if (size <= CONSOLE_LIMIT) return;
+            ByteBuffer tail = ByteBuffer.allocate(CONSOLE_KEEP);
+            while (tail.hasRemaining() && ch.read(tail, size - CONSOLE_KEEP + tail.position()) > 0) {
+                // the last CONSOLE_KEEP bytes
+            }
+            ch.truncate(0);
+            tail.flip();
+            while (tail.hasRemaining()) ch.write(tail, ch.size());
+        } catch (IOException e) {
+            log.debug("console log of {}: {}", dir, e.getMessage());
+        }
     }
 
     @Override
@@ -110,21 +161,31 @@ public final class QemuDriver implements Driver {
      * exist and carry this machine's name on its command line, so a recycled PID is never taken for it.
      */
     OptionalLong pid(Path dir) {
-        long pid;
+        String marker = QemuCommandLine.processName(dir.getFileName().toString());
         try {
-            pid = Long.parseLong(Files.readString(dir.resolve(QemuCommandLine.PID_FILE)).strip());
+            long pid = Long.parseLong(Files.readString(dir.resolve(QemuCommandLine.PID_FILE)).strip());
+            if (isMachine(pid, marker)) return OptionalLong.of(pid);
         } catch (IOException | NumberFormatException e) {
+            // no pid file (or not yet, or its directory is gone): look for the process by name
+        }
+        try (var procs = Files.list(Path.of("/proc"))) {
+            return procs.map(p -> p.getFileName().toString()).filter(n -> n.chars().allMatch(Character::isDigit))
+                    .mapToLong(Long::parseLong).filter(pid -> isMachine(pid, marker)).findFirst();
+        } catch (IOException e) {
             return OptionalLong.empty();
         }
-        String marker = QemuCommandLine.processName(dir.getFileName().toString());
+    }
+
+    /** Whether pid is a live (not zombie) QEMU whose command line names this machine. */
+    private static boolean isMachine(long pid, String marker) {
         try {
             byte[] raw = Files.readAllBytes(Path.of("/proc", String.valueOf(pid), "cmdline"));
             String cmdline = new String(raw, StandardCharsets.UTF_8).replace('\0', ' ');
+            if (!cmdline.contains(" -name " + marker + " ")) return false;
             String state = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
-            boolean zombie = state.substring(state.lastIndexOf(')') + 2).startsWith("Z");
-            return cmdline.contains(" " + marker + " ") && !zombie ? OptionalLong.of(pid) : OptionalLong.empty();
-        } catch (IOException e) {
-            return OptionalLong.empty();
+            return !state.substring(state.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 

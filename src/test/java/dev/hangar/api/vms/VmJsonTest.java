@@ -11,11 +11,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hangar.api.Json;
 import dev.hangar.core.ChecksumType;
 import dev.hangar.core.HangarException;
-import dev.hangar.core.NetworkType;
+import dev.hangar.core.BootSource;
+import dev.hangar.core.Nic;
 import dev.hangar.core.Vm;
 import dev.hangar.core.VmRequest;
 import dev.hangar.core.VmStatus;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -38,8 +41,8 @@ class VmJsonTest {
                 + ", \"launch_gui\": true, \"callback_url\": \"http://foo.test/myscript\"}");
         assertEquals(2, r.cpus());
         assertEquals(1024L, r.memoryMib());
-        assertEquals(NetworkType.NAT, r.networkType());
-        assertEquals(ChecksumType.SHA1, r.image().checksumType());
+        assertEquals(List.of("nat"), r.networks());
+        assertEquals(ChecksumType.SHA1, ((BootSource.Image) r.boot()).image().checksumType());
         assertTrue(r.gui());
         assertEquals("http://foo.test/myscript", r.callbackUrl());
         assertEquals(Vm.Dialect.IEC, r.dialect());
@@ -58,8 +61,34 @@ class VmJsonTest {
         VmRequest r = parse("{" + IMAGE + "}");
         assertNull(r.cpus());
         assertNull(r.memoryMib());
-        assertEquals(NetworkType.NAT, r.networkType());
+        assertEquals(List.of("nat"), r.networks());
         assertEquals(0, r.toolsInitTimeoutSeconds());
+    }
+
+    @Test
+    void takesHangarsExtensionsNameNetworksDisksAndTags() throws Exception {
+        VmRequest r = parse("{" + IMAGE + ", \"name\": \"Web-1.example.test\", \"networks\": [\"nat\", \"vlan:292\"],"
+                + " \"disks\": [8, 100], \"tags\": {\"role\": \"web\"}}");
+        assertEquals("Web-1.example.test", r.name());
+        assertEquals(List.of("nat", "vlan:292"), r.networks());
+        assertEquals(List.of(8L, 100L), r.disks().stream().map(d -> d.sizeGib()).toList());
+        assertEquals(Map.of("role", "web"), r.tags());
+    }
+
+    @Test
+    void givesOneCodePerProblemOfTheExtensions() {
+        assertEquals("invalid-name", codeOf("{" + IMAGE + ", \"name\": \"a;rm -rf /\"}"));
+        assertEquals("invalid-name", codeOf("{" + IMAGE + ", \"name\": \"$(reboot)\"}"));
+        assertEquals("invalid-name", codeOf("{" + IMAGE + ", \"name\": 7}"));
+        assertEquals("invalid-networks", codeOf("{" + IMAGE + ", \"networks\": \"nat\"}"));
+        assertEquals("invalid-networks", codeOf("{" + IMAGE + ", \"networks\": []}"));
+        assertEquals("invalid-networks", codeOf("{" + IMAGE + ", \"networks\": [\"nat\"], \"network_type\": \"nat\"}"));
+        assertEquals("invalid-network-name", codeOf("{" + IMAGE + ", \"networks\": [\"a b\"]}"));
+        assertEquals("invalid-disks", codeOf("{" + IMAGE + ", \"disks\": [0]}"));
+        assertEquals("invalid-disks", codeOf("{" + IMAGE + ", \"disks\": [\"8\"]}"));
+        assertEquals("invalid-tags", codeOf("{" + IMAGE + ", \"tags\": {\"a\": 1}}"));
+        assertEquals("invalid-memory", codeOf("{" + IMAGE + ", \"memory\": \"99999999999999999999gib\"}"));
+        assertEquals("invalid-memory", codeOf("{" + IMAGE + ", \"memory\": 99999999999999999999}"));
     }
 
     @Test
@@ -104,11 +133,13 @@ class VmJsonTest {
         assertEquals("creating", o.get("status").textValue());
         assertEquals("", o.get("ip_address").textValue());
         assertEquals("sha1", o.get("image").get("checksum_type").textValue());
+        assertEquals("nat", o.get("network_type").textValue());
+        assertEquals("nat", o.get("networks").get(0).textValue());
     }
 
     private static Vm vm(Vm.Dialect dialect) throws Exception {
         VmRequest r = parse("{" + IMAGE + "}");
-        return new Vm(UUID.randomUUID(), null, r.image(), 2, 1536, NetworkType.NAT, false, 0, null, dialect,
-                "52:54:00:00:00:01", VmStatus.CREATING, "", "", null, null, Instant.now(), null, null);
+        return Vm.builder().id(UUID.randomUUID()).boot(r.boot()).cpus(2).memoryMib(1536).dialect(dialect)
+                .nics(List.of(new Nic("nat", "52:54:00:00:00:01"))).status(VmStatus.CREATING).createdAt(Instant.now()).build();
     }
 }

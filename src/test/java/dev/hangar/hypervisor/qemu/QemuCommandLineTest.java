@@ -7,18 +7,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.hangar.core.MachineProfile.DiskBus;
 import dev.hangar.core.MachineProfile.Firmware;
 import dev.hangar.core.MachineProfile.NicModel;
-import dev.hangar.hypervisor.MachineSpec;
-import dev.hangar.hypervisor.NetAttachment;
+import dev.hangar.core.ports.MachineSpec;
+import dev.hangar.core.ports.NetAttachment;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class QemuCommandLineTest {
     private static final Path DIR = Path.of("/data/vms/abc");
+    private static final String MAC = "52:54:00:12:34:99";
 
     private static MachineSpec spec(DiskBus bus, NicModel nic, Firmware fw, boolean gui) {
-        return new MachineSpec("abc", DIR, 2, 1024, List.of(DIR.resolve("disk0.qcow2")), bus, fw, null, null, null,
-                nic, "52:54:00:12:34:99", NetAttachment.tap("hgtabc"), gui);
+        return new MachineSpec("abc", DIR, 2, 1024, List.of(new MachineSpec.Disk(DIR.resolve("disk0.qcow2"), bus)), fw, null, null,
+                null, List.of(new MachineSpec.Nic(nic, MAC, NetAttachment.tap("hgtabc"))), gui, false);
     }
 
     private static String line(MachineSpec s) {
@@ -41,10 +42,45 @@ class QemuCommandLineTest {
 
     @Test
     void scsiControllersMapToDevicesGuestsHaveDriversFor() {
-        assertTrue(line(spec(DiskBus.LSI, NicModel.E1000, Firmware.BIOS, false)).contains("-device lsi53c895a,id=scsi0"));
-        assertTrue(line(spec(DiskBus.PVSCSI, NicModel.VMXNET3, Firmware.BIOS, false)).contains("-device pvscsi,id=scsi0"));
+        assertTrue(line(spec(DiskBus.LSI, NicModel.E1000, Firmware.BIOS, false)).contains("-device lsi53c895a,id=scsi-lsi"));
+        assertTrue(line(spec(DiskBus.PVSCSI, NicModel.VMXNET3, Firmware.BIOS, false)).contains("-device pvscsi,id=scsi-pvscsi"));
         assertTrue(line(spec(DiskBus.PVSCSI, NicModel.VMXNET3, Firmware.BIOS, false)).contains("-device vmxnet3,netdev=net0"));
-        assertTrue(line(spec(DiskBus.MEGASAS, NicModel.E1000E, Firmware.BIOS, false)).contains("scsi-hd,bus=scsi0.0,scsi-id=0,drive=disk0"));
+        assertTrue(line(spec(DiskBus.MEGASAS, NicModel.E1000E, Firmware.BIOS, false))
+                .contains("scsi-hd,bus=scsi-megasas.0,scsi-id=0,drive=disk0"));
+    }
+
+    @Test
+    void vmwaresLsisas1068IsQemusMptsas1068TheSameChipNotAMegaraid() {
+        String l = line(spec(DiskBus.SAS1068, NicModel.E1000, Firmware.BIOS, false));
+        assertTrue(l.contains("-device mptsas1068,id=scsi-sas1068"), l);
+        assertFalse(l.contains("megasas"), l);
+    }
+
+    @Test
+    void aHostsDisksSitOnOneVirtioScsiControllerInOrderAndItsNicsEachOnTheirNetwork() {
+        MachineSpec s = new MachineSpec("abc", DIR, 1, 512, List.of(
+                new MachineSpec.Disk(DIR.resolve("blank0.qcow2"), DiskBus.VIRTIO_SCSI),
+                new MachineSpec.Disk(DIR.resolve("blank1.qcow2"), DiskBus.VIRTIO_SCSI)), null, null, null, null,
+                List.of(new MachineSpec.Nic(NicModel.VIRTIO, MAC, NetAttachment.tap("hgt123456")),
+                        new MachineSpec.Nic(NicModel.VIRTIO, "52:54:00:00:00:02", NetAttachment.tap("hgt000002"))), false, false);
+        String l = line(s);
+        assertEquals(1, l.split("virtio-scsi-pci", -1).length - 1, "one controller: " + l);
+        assertTrue(l.contains("-device scsi-hd,bus=scsi-virtio-scsi.0,scsi-id=0,drive=disk0,bootindex=0"), l);
+        assertTrue(l.contains("-device scsi-hd,bus=scsi-virtio-scsi.0,scsi-id=1,drive=disk1,bootindex=1"), l);
+        assertTrue(l.contains("-netdev tap,id=net0,ifname=hgt123456"), l);
+        assertTrue(l.contains("-netdev tap,id=net1,ifname=hgt000002"), l);
+        assertTrue(l.contains("-device virtio-net-pci,netdev=net1,mac=52:54:00:00:00:02"), l);
+    }
+
+    @Test
+    void anInstallerBootsItsKernelWithTheDisksAttachedAndItsRebootEndsTheMachine() {
+        MachineSpec s = new MachineSpec("abc", DIR, 1, 512, List.of(new MachineSpec.Disk(DIR.resolve("blank0.qcow2"), DiskBus.VIRTIO_SCSI)),
+                null, Path.of("/i/linux"), Path.of("/i/initrd.gz"), "auto=true priority=critical", List.of(), false, true);
+        List<String> argv = QemuCommandLine.build("qemu-system-x86_64", s, Accelerator.TCG);
+        assertEquals("/i/linux", argv.get(argv.indexOf("-kernel") + 1));
+        assertEquals("auto=true priority=critical", argv.get(argv.indexOf("-append") + 1));
+        assertTrue(argv.contains("-no-reboot"));
+        assertTrue(argv.contains("scsi-hd,bus=scsi-virtio-scsi.0,scsi-id=0,drive=disk0"), "no boot index with a kernel: " + argv);
     }
 
     @Test
@@ -60,6 +96,7 @@ class QemuCommandLineTest {
         String headless = line(spec(DiskBus.SATA, NicModel.E1000, Firmware.BIOS, false));
         assertTrue(headless.contains("-display none"));
         assertFalse(headless.contains("-vnc"));
+        assertFalse(headless.contains("-no-reboot"), "a VM's own reboot is a reboot");
     }
 
     @Test
@@ -68,13 +105,13 @@ class QemuCommandLineTest {
         assertTrue(l.contains("-name hangar-abc "), l);
         assertTrue(l.contains("-daemonize -pidfile /data/vms/abc/qemu.pid"), l);
         assertTrue(l.contains("-qmp unix:/data/vms/abc/qmp.sock,server=on,wait=off"), l);
-        assertTrue(l.contains("logfile=/data/vms/abc/serial.log"), l);
+        assertTrue(l.contains("logfile=/data/vms/abc/serial.log,logappend=on"), l);
     }
 
     @Test
     void directBootPassesKernelInitrdAndCommandLine() {
-        MachineSpec s = new MachineSpec("abc", DIR, 1, 256, List.of(), null, null, Path.of("/g/vmlinux"),
-                Path.of("/g/initrd.img"), "console=ttyS0 quiet", NicModel.VIRTIO, "52:54:00:12:34:98", NetAttachment.user(), false);
+        MachineSpec s = new MachineSpec("abc", DIR, 1, 256, List.of(), null, Path.of("/g/vmlinux"), Path.of("/g/initrd.img"),
+                "console=ttyS0 quiet", List.of(new MachineSpec.Nic(NicModel.VIRTIO, "52:54:00:12:34:98", NetAttachment.user())), false, false);
         List<String> argv = QemuCommandLine.build("qemu-system-x86_64", s, Accelerator.KVM);
         assertEquals("/g/vmlinux", argv.get(argv.indexOf("-kernel") + 1));
         assertEquals("/g/initrd.img", argv.get(argv.indexOf("-initrd") + 1));

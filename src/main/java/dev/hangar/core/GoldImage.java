@@ -1,6 +1,5 @@
-package dev.hangar.images;
+package dev.hangar.core;
 
-import dev.hangar.core.MachineProfile;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;

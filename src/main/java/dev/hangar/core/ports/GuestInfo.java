@@ -1,4 +1,4 @@
-package dev.hangar.hypervisor;
+package dev.hangar.core.ports;
 
 /** What a guest agent reports; either field may be empty when the guest does not say. */
 public record GuestInfo(String ipAddress, String osName) {}

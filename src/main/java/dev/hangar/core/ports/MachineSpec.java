@@ -1,4 +1,4 @@
-package dev.hangar.hypervisor;
+package dev.hangar.core.ports;
 
 import dev.hangar.core.MachineProfile.DiskBus;
 import dev.hangar.core.MachineProfile.Firmware;
@@ -8,27 +8,31 @@ import java.util.List;
 
 /**
  * Everything a driver needs to start one VM. The driver keeps its own files (pid, sockets, logs) in
- * {@code dir}; the disks are the VM's clones, in boot order.
+ * {@code dir}; disks are in boot order; with a kernel the machine boots it directly (a manifest image
+ * or an installer), else from its first disk (and the network after it). With {@code noReboot} a
+ * reboot of the guest ends the machine (an installer finishing).
  */
 public record MachineSpec(
         String id,
         Path dir,
         int cpus,
         long memoryMib,
-        List<Path> disks,
-        DiskBus diskBus,
+        List<Disk> disks,
         Firmware firmware,
         Path kernel,
         Path initrd,
         String cmdline,
-        NicModel nic,
-        String mac,
-        NetAttachment net,
-        boolean gui) {
+        List<Nic> nics,
+        boolean gui,
+        boolean noReboot) {
+
+    public record Disk(Path file, DiskBus bus) {}
+
+    public record Nic(NicModel model, String mac, NetAttachment net) {}
 
     public MachineSpec {
         disks = List.copyOf(disks);
-        if (disks.isEmpty() && kernel == null) throw new IllegalArgumentException("a machine needs a disk or a kernel");
+        nics = List.copyOf(nics);
         if (cpus < 1 || memoryMib < 1) throw new IllegalArgumentException("cpus and memory must be positive");
     }
 }

@@ -1,4 +1,6 @@
-package dev.hangar.core;
+package dev.hangar.core.ports;
+
+import dev.hangar.core.Vm;
 
 /** Where the service reports a finished creation; the face that owns the callback's format renders it. */
 public interface CallbackSink {

@@ -1,4 +1,4 @@
-package dev.hangar.network;
+package dev.hangar.core;
 
 /**
  * An IPv4 /24 for a managed bridge: the host is .1, DHCP hands out .10 to .250. A /24 keeps the
@@ -12,19 +12,27 @@ public record Subnet(String prefix) {
             throw new IllegalArgumentException("subnet must be an IPv4 /24 like 10.213.0.0/24, not " + cidr);
         }
         for (String o : octets) {
-            int v = Integer.parseInt(o);
-            if (v < 0 || v > 255) throw new IllegalArgumentException("bad octet in subnet " + cidr);
+            if (!o.matches("\\d{1,3}") || Integer.parseInt(o) > 255) throw new IllegalArgumentException("bad octet in subnet " + cidr);
         }
         return new Subnet(octets[0] + "." + octets[1] + "." + octets[2]);
+    }
+
+    /** A subnet a client gave: 400 invalid-subnet rather than an exception of the JDK's. */
+    public static Subnet checked(String cidr) {
+        try {
+            return parse(cidr);
+        } catch (IllegalArgumentException e) {
+            throw HangarException.invalid("invalid-subnet", e.getMessage());
+        }
     }
 
     public String cidr() { return prefix + ".0/24"; }
 
     public String gateway() { return prefix + ".1"; }
 
-    String gatewayCidr() { return gateway() + "/24"; }
+    public String gatewayCidr() { return gateway() + "/24"; }
 
-    String dhcpStart() { return prefix + ".10"; }
+    public String dhcpStart() { return prefix + ".10"; }
 
-    String dhcpEnd() { return prefix + ".250"; }
+    public String dhcpEnd() { return prefix + ".250"; }
 }

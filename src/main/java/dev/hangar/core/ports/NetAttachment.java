@@ -1,4 +1,4 @@
-package dev.hangar.hypervisor;
+package dev.hangar.core.ports;
 
 /** How a VM's NIC reaches its network: a tap device the network layer made, or QEMU's user-mode stack. */
 public record NetAttachment(Kind kind, String tap) {

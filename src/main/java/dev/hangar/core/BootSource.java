@@ -1,0 +1,14 @@
+package dev.hangar.core;
+
+/**
+ * What a VM boots from: a clone of a gold image, an installer fetched from an install tree (booted
+ * once with the tree's kernel and the given command line; when the installer powers the machine off,
+ * the VM boots from its disk), or its own disks (a blank machine boots its first disk, else the network).
+ */
+public sealed interface BootSource {
+    record Image(ImageRef image) implements BootSource {}
+
+    record NetworkInstall(String location, String cmdline) implements BootSource {}
+
+    record Disk() implements BootSource {}
+}

@@ -1,0 +1,99 @@
+package dev.hangar.core;
+
+import dev.hangar.core.MachineProfile.DiskBus;
+import dev.hangar.core.MachineProfile.NicModel;
+import dev.hangar.core.ports.ImageCatalog;
+import dev.hangar.core.ports.InstallerSource;
+import dev.hangar.core.ports.MachineDriver;
+import dev.hangar.core.ports.MachineSpec;
+import dev.hangar.core.ports.MachineState;
+import dev.hangar.core.ports.NetworkFabric;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Turns a VM record into a running machine: fetches what it boots from, makes its disks (linked clones
+ * of the gold, then its blank disks), gives each NIC its port and starts the driver. Used by creation
+ * and by a start after power-off; every step is idempotent, so a resumed creation redoes only what is
+ * missing.
+ */
+final class MachineLauncher {
+    /** What a VM boots from, fetched: a gold image, an installer, or neither (its own disks). */
+    record BootMedia(GoldImage gold, Installer installer) {
+        MachineProfile profile() { return gold != null ? gold.profile() : MachineProfile.EMPTY; }
+    }
+
+    private final ImageCatalog images;
+    private final InstallerSource installers;
+    private final MachineDriver driver;
+    private final NetworkFabric fabric;
+    private final NetworkService networks;
+    private final VmSettings settings;
+
+    MachineLauncher(ImageCatalog images, InstallerSource installers, MachineDriver driver, NetworkFabric fabric,
+                    NetworkService networks, VmSettings settings) {
+        this.images = images;
+        this.installers = installers;
+        this.driver = driver;
+        this.fabric = fabric;
+        this.networks = networks;
+        this.settings = settings;
+    }
+
+    /** Blocking: downloads (or finds cached) what the VM boots from. Throws HangarException. */
+    BootMedia media(Vm vm) {
+        return switch (vm.boot()) {
+            case BootSource.Image i -> new BootMedia(images.obtain(i.image()), null);
+            case BootSource.NetworkInstall n -> new BootMedia(null, installers.fetch(n.location()));
+            case BootSource.Disk d -> new BootMedia(null, null);
+        };
+    }
+
+    /** Starts the machine unless it runs already; the caller holds the VM's lock. Returns the VM powered on. */
+    Vm launch(Vm vm, BootMedia media) throws IOException {
+        Path dir = dir(vm.id());
+        Files.createDirectories(dir);
+        MachineProfile p = media.profile();
+        DiskBus bus = p.diskBus() != null ? p.diskBus() : media.gold() != null ? DiskBus.VIRTIO : DiskBus.VIRTIO_SCSI;
+        List<MachineSpec.Disk> disks = new ArrayList<>();
+        if (media.gold() != null) {
+            for (Path clone : images.clone(media.gold(), dir)) disks.add(new MachineSpec.Disk(clone, bus));
+        }
+        for (int i = 0; i < vm.disks().size(); i++) {
+            Path file = dir.resolve("blank" + i + ".qcow2");
+            images.createBlankDisk(file, vm.disks().get(i).sizeGib() << 30);
+            disks.add(new MachineSpec.Disk(file, bus));
+        }
+        List<MachineSpec.Nic> nics = new ArrayList<>();
+        for (Nic nic : vm.nics()) {
+            nics.add(new MachineSpec.Nic(p.nic() != null ? p.nic() : NicModel.VIRTIO, nic.mac(),
+                    fabric.attach(nic, networks.resolve(nic.network()))));
+        }
+        Path kernel = media.gold() != null ? media.gold().kernel() : media.installer() != null ? media.installer().kernel() : null;
+        Path initrd = media.gold() != null ? media.gold().initrd() : media.installer() != null ? media.installer().initrd() : null;
+        String cmdline = vm.boot() instanceof BootSource.NetworkInstall n ? n.cmdline() : p.cmdline();
+        if (disks.isEmpty() && kernel == null) {
+            throw HangarException.invalid("no-boot-device", "the VM has no disk and nothing else to boot");
+        }
+        if (driver.state(dir) == MachineState.STOPPED) {
+            // An installer's reboot ends the machine, as virt-install's on_reboot=destroy does: the host
+            // then reads powered off and boots its disk on the next start.
+            driver.start(new MachineSpec(vm.id().toString(), dir, vm.cpus(), vm.memoryMib(), disks, p.firmware(), kernel,
+                    initrd, cmdline, nics, vm.gui(), media.installer() != null));
+        }
+        return vm.toBuilder().status(VmStatus.POWERED_ON).vnc(driver.vncAddress(dir).orElse(null)).build();
+    }
+
+    /** Removes every NIC's port and lease. */
+    void detach(Vm vm) {
+        for (Nic nic : vm.nics()) networks.find(nic.network()).ifPresent(n -> fabric.detach(nic, n));
+    }
+
+    Path dir(UUID id) {
+        return settings.vmsDir().resolve(id.toString());
+    }
+}

@@ -1,0 +1,46 @@
+package dev.hangar.core;
+
+import java.time.Instant;
+import java.util.regex.Pattern;
+
+/**
+ * A named network VMs join. The built-in ones ({@code nat}, {@code hostonly}, {@code bridged}) come
+ * from the service's settings; others are defined through an API and persisted: an Open vSwitch bridge
+ * whose ports carry a VLAN tag, optionally with a subnet on which Hangar serves DHCP and DNS.
+ */
+public record Network(String name, Kind kind, String bridge, Integer vlan, Subnet subnet, boolean builtin, Instant createdAt) {
+    public enum Kind { NAT, HOSTONLY, BRIDGED, OVS }
+
+    public static final String NAT = "nat";
+    public static final String HOSTONLY = "hostonly";
+    public static final String BRIDGED = "bridged";
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+    /** Linux interface names: at most 15 characters, no slash, no space, no colon. */
+    private static final Pattern BRIDGE = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
+
+    public static String checkedName(String name) {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw HangarException.invalid("invalid-network-name",
+                    "network names are 1 to 64 of A-Z a-z 0-9 . _ : -, not \"" + name + "\"");
+        }
+        return name;
+    }
+
+    public static String checkedBridge(String bridge) {
+        if (bridge == null || !BRIDGE.matcher(bridge).matches() || bridge.equals(".") || bridge.equals("..")) {
+            throw HangarException.invalid("invalid-bridge", "bridge must be an interface name of 1 to 15 of A-Z a-z 0-9 _ . -, not \"" + bridge + "\"");
+        }
+        return bridge;
+    }
+
+    public static Integer checkedVlan(Integer vlan) {
+        if (vlan != null && (vlan < 1 || vlan > 4094)) throw HangarException.invalid("invalid-vlan", "vlan must be from 1 to 4094, not " + vlan);
+        return vlan;
+    }
+
+    /** Whether the service serves DHCP (and DNS) on it, so a NIC's address comes from its lease. */
+    public boolean servesDhcp() {
+        return kind == Kind.NAT || kind == Kind.HOSTONLY || (kind == Kind.OVS && subnet != null);
+    }
+}

@@ -1,0 +1,58 @@
+package dev.hangar.core;
+
+import dev.hangar.core.ports.OperationStore;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/** Records long actions as {@link Operation}s as they go; reads them back for the faces. */
+public final class OperationLog {
+    private final OperationStore store;
+    private final Clock clock;
+
+    public OperationLog(OperationStore store, Clock clock) {
+        this.store = store;
+        this.clock = clock;
+    }
+
+    /**
+     * The operation of this kind on this target: one per pair, so a job resumed after a restart goes on
+     * with the operation it had rather than leaving it running forever.
+     */
+    Operation start(String kind, String target) {
+        UUID id = UUID.nameUUIDFromBytes((kind + " " + target).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Optional<Operation> existing = store.find(id);
+        if (existing.isPresent() && existing.get().status() == Operation.Status.RUNNING) return existing.get();
+        Operation op = Operation.start(id, kind, target, clock.instant());
+        store.save(op);
+        return op;
+    }
+
+    Operation progress(Operation op, int percent, String phase) {
+        Operation next = op.at(percent, phase, clock.instant());
+        store.save(next);
+        return next;
+    }
+
+    void succeeded(Operation op) {
+        store.save(op.succeeded(clock.instant()));
+    }
+
+    void failed(Operation op, Problem problem) {
+        store.save(op.failed(problem, clock.instant()));
+    }
+
+    public Operation get(UUID id) {
+        return store.find(id).orElseThrow(() -> new HangarException(HangarException.Kind.NOT_FOUND, "operation-not-found",
+                "no operation " + id));
+    }
+
+    public Optional<Operation> find(UUID id) {
+        return store.find(id);
+    }
+
+    public List<Operation> recent() {
+        return store.recent(200);
+    }
+}

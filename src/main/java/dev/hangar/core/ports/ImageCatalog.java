@@ -1,0 +1,25 @@
+package dev.hangar.core.ports;
+
+import dev.hangar.core.GoldImage;
+import dev.hangar.core.ImageRef;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/** The cache of verified gold images, and the disks VMs get: linked clones and blank disks. */
+public interface ImageCatalog {
+    /** Blocking: the cached gold, or downloads, verifies, unpacks and publishes it. Throws HangarException. */
+    GoldImage obtain(ImageRef ref);
+
+    /** The gold if it is cached; never touches the network. */
+    Optional<GoldImage> cached(ImageRef ref);
+
+    /** Linked clones of the gold's disks in vmDir, in order; clones already there are kept. */
+    List<Path> clone(GoldImage gold, Path vmDir);
+
+    /** A sparse, empty qcow2 disk of this size at file, unless it exists (a resumed creation). */
+    void createBlankDisk(Path file, long sizeBytes);
+
+    /** Removes what a crash left half-made. */
+    void removeLeftovers();
+}

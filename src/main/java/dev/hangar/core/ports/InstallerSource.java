@@ -1,0 +1,9 @@
+package dev.hangar.core.ports;
+
+import dev.hangar.core.Installer;
+
+/** Installers (a kernel and an initrd) from network install trees, cached by URL and validator. */
+public interface InstallerSource {
+    /** Blocking: the installer of the tree at location. Throws HangarException installer-download-failed. */
+    Installer fetch(String location);
+}

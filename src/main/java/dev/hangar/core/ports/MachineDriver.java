@@ -1,0 +1,36 @@
+package dev.hangar.core.ports;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * A hypervisor as the core sees it. Machines are addressed by their directory, whose name is the VM's
+ * id; there the driver keeps what it needs to find them again after a restart of the service:
+ * machines outlive the service.
+ */
+public interface MachineDriver {
+    /** Starts the machine detached from the service and returns once it runs. */
+    void start(MachineSpec spec) throws IOException;
+
+    MachineState state(Path dir);
+
+    /**
+     * A clean power-off, waiting up to {@code grace}, then a hard stop. Returns when nothing of the
+     * machine runs, also when its directory is gone (the process is found by the VM's id).
+     */
+    void stop(Path dir, Duration grace);
+
+    /** The guest agent's view of the guest, if the guest runs one and answers quickly. */
+    Optional<GuestInfo> guestInfo(Path dir);
+
+    /** The VNC address of a machine started with a display, e.g. {@code 127.0.0.1:5901}. */
+    Optional<String> vncAddress(Path dir);
+
+    /** The end of the machine's serial console log (at most about a MiB), "" when it printed nothing. */
+    String console(Path dir);
+
+    /** Keeps the machine's files bounded (the console log); called now and then, cheap when there is nothing to do. */
+    void housekeep(Path dir);
+}
