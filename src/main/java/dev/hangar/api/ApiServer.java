@@ -51,11 +51,12 @@ public final class ApiServer implements AutoCloseable {
 
     private void dispatch(HttpExchange http) {
         try (http) {
-            String[] path = split(http.getRequestURI().getPath());
+            // Split before decoding, so an encoded slash (%2F) stays inside its segment.
+            String[] path = decodeSegments(split(http.getRequestURI().getRawPath()));
             Map<String, String> params = new HashMap<>();
             Route match = null;
             List<String> allowed = new ArrayList<>();
-            for (Route r : routes) {
+            for (Route r : path == null ? List.<Route>of() : routes) {
                 params.clear();
                 if (!matches(r.segments, path, params)) continue;
                 allowed.add(r.method);
@@ -75,6 +76,7 @@ public final class ApiServer implements AutoCloseable {
                     exchange.json(404, error("route-not-found", "no such route: " + http.getRequestURI().getPath()));
                 }
             } catch (HangarException e) {
+                if (e.kind() == HangarException.Kind.INTERNAL) log.error("{} {} failed", http.getRequestMethod(), http.getRequestURI(), e);
                 exchange.json(status(e.kind()), error(e.code(), e.getMessage()));
             } catch (RuntimeException e) {
                 log.error("{} {} failed", http.getRequestMethod(), http.getRequestURI(), e);
@@ -110,6 +112,32 @@ public final class ApiServer implements AutoCloseable {
             else if (!pattern[i].equals(path[i])) return false;
         }
         return true;
+    }
+
+    /** Percent-decodes each segment as UTF-8; null for a malformed escape (the path matches nothing). */
+    private static String[] decodeSegments(String[] raw) {
+        String[] out = new String[raw.length];
+        for (int i = 0; i < raw.length; i++) {
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            String s = raw[i];
+            for (int j = 0; j < s.length(); j++) {
+                char c = s.charAt(j);
+                if (c == '%' && j + 2 < s.length() && isHex(s.charAt(j + 1)) && isHex(s.charAt(j + 2))) {
+                    bytes.write(Integer.parseInt(s.substring(j + 1, j + 3), 16));
+                    j += 2;
+                } else if (c == '%') {
+                    return null;
+                } else {
+                    bytes.writeBytes(String.valueOf(c).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }
+            }
+            out[i] = bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+        }
+        return out;
+    }
+
+    private static boolean isHex(char c) {
+        return Character.digit(c, 16) >= 0;
     }
 
     private static String[] split(String path) {

@@ -76,9 +76,6 @@ final class MachineLauncher {
         Path kernel = media.gold() != null ? media.gold().kernel() : media.installer() != null ? media.installer().kernel() : null;
         Path initrd = media.gold() != null ? media.gold().initrd() : media.installer() != null ? media.installer().initrd() : null;
         String cmdline = vm.boot() instanceof BootSource.NetworkInstall n ? n.cmdline() : p.cmdline();
-        if (disks.isEmpty() && kernel == null) {
-            throw HangarException.invalid("no-boot-device", "the VM has no disk and nothing else to boot");
-        }
         if (driver.state(dir) == MachineState.STOPPED) {
             // An installer's reboot ends the machine, as virt-install's on_reboot=destroy does: the host
             // then reads powered off and boots its disk on the next start.

@@ -7,7 +7,6 @@ import dev.hangar.core.ports.MachineDriver;
 import dev.hangar.core.ports.NetworkFabric;
 import dev.hangar.core.ports.VmStore;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -132,7 +131,7 @@ public final class VmService implements AutoCloseable {
                 log.info("VM {} started", id);
                 return started;
             } catch (IOException e) {
-                throw new UncheckedIOException(e);
+                throw new HangarException(HangarException.Kind.INTERNAL, "vm-start-failed", "VM " + id + " did not start: " + e.getMessage(), e);
             }
         });
     }

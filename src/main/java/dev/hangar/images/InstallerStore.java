@@ -65,7 +65,12 @@ public final class InstallerStore implements InstallerSource {
     public Installer fetch(String location) {
         String base = location.endsWith("/") ? location.substring(0, location.length() - 1) : location;
         List<String[]> candidates = new ArrayList<>();
-        treeinfo(base).ifPresent(candidates::add);
+        HangarException unreachable = null;
+        try {
+            treeinfo(base).ifPresent(candidates::add);
+        } catch (HangarException e) {
+            unreachable = e; // the layouts below may still be cached
+        }
         for (String distro : DEBIAN_DISTROS) {
             String netboot = base + "/current/images/netboot/" + distro + "-installer/amd64/";
             candidates.add(new String[] {netboot + "linux", netboot + "initrd.gz"});
@@ -73,12 +78,19 @@ public final class InstallerStore implements InstallerSource {
         candidates.add(new String[] {base + "/images/pxeboot/vmlinuz", base + "/images/pxeboot/initrd.img"});
         List<String> tried = new ArrayList<>();
         for (String[] c : candidates) {
-            Optional<Path> kernel = cached(c[0]);
             tried.add(c[0]);
+            Optional<Path> kernel;
+            try {
+                kernel = cached(c[0]);
+            } catch (HangarException e) {
+                if (unreachable == null) unreachable = e;
+                continue;
+            }
             if (kernel.isEmpty()) continue;
             Path initrd = cached(c[1]).orElseThrow(() -> failed("the install tree has a kernel at " + c[0] + " but no initrd at " + c[1]));
             return new Installer(kernel.get(), initrd);
         }
+        if (unreachable != null) throw unreachable;
         throw failed("no installer kernel found in the install tree " + location + "; tried " + String.join(", ", tried));
     }
 

@@ -68,11 +68,16 @@ final class OpenVswitch {
         db = mine;
     }
 
+    /** Whether bridges run in OVS's userspace datapath (netdev): the kernel has no openvswitch module loaded. */
+    static boolean userspaceDatapath() {
+        return !Files.exists(Path.of("/sys/module/openvswitch"));
+    }
+
     /** Makes the bridge unless it exists; false when it existed (Hangar did not make it). */
     boolean ensureBridge(String bridge) throws IOException {
         if (vsctl("br-exists", bridge).ok()) return false;
         List<String> args = new ArrayList<>(List.of("--may-exist", "add-br", bridge));
-        if (!Files.exists(Path.of("/sys/module/openvswitch"))) {
+        if (userspaceDatapath()) {
             args.addAll(List.of("--", "set", "bridge", bridge, "datapath_type=netdev"));
         }
         check(args.toArray(String[]::new));

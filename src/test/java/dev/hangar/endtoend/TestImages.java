@@ -29,6 +29,11 @@ final class TestImages {
         return build("build-vmware-box", "hangar-test-vmware.tar.gz");
     }
 
+    /** A tiny network installer (src/test/images/build-test-installer): a directory with linux and initrd.gz. */
+    static synchronized Path installer() throws IOException {
+        return build("build-test-installer", "installer");
+    }
+
     private static Path build(String script, String name) throws IOException {
         Path out = DIR.resolve(name);
         if (Files.exists(out)) return out;

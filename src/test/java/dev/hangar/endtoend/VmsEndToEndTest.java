@@ -109,7 +109,7 @@ class VmsEndToEndTest {
         assertEquals("powered-on", vm.get("status").textValue());
         assertEquals("other26xlinux-64", vm.get("guest_os").textValue(), "guest_os comes from the .vmx");
         String ip = vm.get("ip_address").textValue();
-        assertTrue(guestPage(ip).startsWith("hangar-guest-ok"), "the guest answers from the host at " + ip);
+        assertTrue(Guests.page(ip).startsWith("hangar-guest-ok"), "the guest answers from the host at " + ip);
 
         CallbackReceiver.Call call = callbacks.next(Duration.ofSeconds(30));
         assertEquals(id, call.body().get("id").textValue());
@@ -120,7 +120,7 @@ class VmsEndToEndTest {
         long pid = Long.parseLong(Files.readString(vmDir.resolve("qemu.pid")).strip());
         String mac = macOf(vmDir);
         assertEquals(204, delete(id));
-        assertFalse(running(pid), "QEMU is gone");
+        assertFalse(Processes.running(pid), "QEMU is gone");
         assertFalse(Files.exists(vmDir), "the clone and the VM's files are gone");
         assertFalse(Files.exists(Path.of("/sys/class/net", "hgt" + mac.replace(":", "").substring(6))), "the tap is gone");
         assertFalse(leases().contains(mac), "the lease is released");
@@ -142,6 +142,10 @@ class VmsEndToEndTest {
         JsonNode vmA = awaitIp(a, Duration.ofSeconds(120));
         assertEquals(256, vmA.get("memory").intValue(), "a document-001 client gets memory back as MiB");
         assertEquals("hangar-test-linux", vmA.get("guest_os").textValue(), "guest_os comes from the manifest");
+        HttpResponse<String> console = http.send(HttpRequest.newBuilder(URI.create(hangar.base() + "/vms/" + a + "/console")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, console.statusCode());
+        assertTrue(console.body().contains("HANGAR-GUEST-READY " + vmA.get("ip_address").textValue()), console.body());
         assertEquals(1, vmA.get("cpus").intValue(), "cpus the request left out come from the manifest");
         assertEquals(1, images.hits(path));
 
@@ -150,14 +154,30 @@ class VmsEndToEndTest {
         assertEquals(1, images.hits(path), "the second create fetched nothing");
         assertTrue(vmA.get("ip_address").textValue().startsWith("10.213.0."), "nat: " + vmA);
         assertTrue(vmB.get("ip_address").textValue().startsWith("10.214.0."), "hostonly is its own network: " + vmB);
-        assertTrue(guestPage(vmB.get("ip_address").textValue()).startsWith("hangar-guest-ok"));
+        assertTrue(Guests.page(vmB.get("ip_address").textValue()).startsWith("hangar-guest-ok"));
         String vnc = vmB.get("vnc").textValue();
         assertTrue(vnc.startsWith("127.0.0.1:"), vnc);
         assertTrue(vncBanner(vnc).startsWith("RFB "), "a VNC server answers at " + vnc);
+
+        // DNS through the host, as under libvirt: the resolver DHCP gives is the bridge's dnsmasq, which
+        // also knows the guests by the names they sent.
+        String ipA = vmA.get("ip_address").textValue();
+        Path dirA = hangar.dataDir().resolve("vms").resolve(a);
+        String dns = Guests.shell(dirA, "cat /etc/resolv.conf; nslookup hangar-test", Duration.ofSeconds(30));
+        assertTrue(dns.contains("nameserver 10.213.0.1"), dns);
+        assertTrue(dns.contains(ipA), "the name resolves through the host: " + dns);
+        // A host-only guest reaches the host but no further: no default route is offered, and with one
+        // of its own the host forwards nothing out of the network.
+        Path dirB = hangar.dataDir().resolve("vms").resolve(b);
+        assertFalse(Guests.shell(dirB, "ip route", Duration.ofSeconds(30)).contains("default"), "no router offered");
+        String out = Guests.shell(dirB, "ping -c 1 -W 2 10.214.0.1 | grep -c 'bytes from'; ip route add default via 10.214.0.1; "
+                + Guests.httpGet(ipA) + "; echo nc-exit=$?", Duration.ofSeconds(30));
+        assertTrue(out.strip().startsWith("1"), "the host answers: " + out);
+        assertFalse(out.contains("hangar-guest-ok"), "the NAT guest is out of reach: " + out);
+        assertTrue(out.contains("nc-exit=1"), out);
         assertEquals(204, delete(b));
 
         // A guest paused over QMP shows as suspended, and as powered-on again once it runs.
-        Path dirA = hangar.dataDir().resolve("vms").resolve(a);
         qmp(dirA, "stop");
         awaitStatus(a, "suspended", Duration.ofSeconds(15));
         qmp(dirA, "cont");
@@ -168,14 +188,14 @@ class VmsEndToEndTest {
         JsonNode again = get("/vms/" + a).body;
         assertEquals("powered-on", again.get("status").textValue());
         assertEquals(vmA.get("ip_address"), again.get("ip_address"), "same VM, same address after a SIGKILL");
-        assertTrue(guestPage(again.get("ip_address").textValue()).startsWith("hangar-guest-ok"));
+        assertTrue(Guests.page(again.get("ip_address").textValue()).startsWith("hangar-guest-ok"));
 
         // QEMU dies under the service: the VM is seen powered-off within a few seconds.
         Path vmDir = hangar.dataDir().resolve("vms").resolve(a);
         long pid = Long.parseLong(Files.readString(vmDir.resolve("qemu.pid")).strip());
         ProcessHandle.of(pid).orElseThrow().destroyForcibly();
         awaitStatus(a, "powered-off", Duration.ofSeconds(15));
-        assertFalse(running(pid));
+        assertFalse(Processes.running(pid));
 
         // Its files vanish behind the service's back: 409 vm-open-error, and DELETE still cleans up.
         Files.move(vmDir, vmDir.resolveSibling(a + ".moved"));
@@ -410,20 +430,6 @@ class VmsEndToEndTest {
     }
 
     /** The guest's web page, retried briefly: the address is leased before httpd listens. */
-    private static String guestPage(String ip) throws Exception {
-        IOException last = null;
-        for (int i = 0; i < 40; i++) {
-            try {
-                return http.send(HttpRequest.newBuilder(URI.create("http://" + ip + "/")).timeout(Duration.ofSeconds(3)).build(),
-                        HttpResponse.BodyHandlers.ofString()).body();
-            } catch (IOException e) {
-                last = e;
-                Thread.sleep(500);
-            }
-        }
-        throw new AssertionError("guest at " + ip + " did not answer", last);
-    }
-
     private static String vncBanner(String hostPort) throws IOException {
         int colon = hostPort.lastIndexOf(':');
         try (Socket s = new Socket()) {
@@ -436,16 +442,6 @@ class VmsEndToEndTest {
     private static void qmp(Path vmDir, String command) throws IOException {
         try (QmpClient qmp = QmpClient.connect(vmDir.resolve("qmp.sock"), Duration.ofSeconds(5))) {
             qmp.execute(command);
-        }
-    }
-
-    /** Whether a process runs: a zombie waiting for its reaper does not count. */
-    private static boolean running(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
-            return !stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
-        } catch (IOException gone) {
-            return false;
         }
     }
 

@@ -93,6 +93,41 @@ class GoldImageStoreTest {
         }
     }
 
+    /** A body that sends its first 64 KiB and then nothing more, for a minute. */
+    static java.io.InputStream stallingBody() {
+        return new java.io.SequenceInputStream(new java.io.ByteArrayInputStream(new byte[64 << 10]), new java.io.InputStream() {
+            @Override
+            public int read() {
+                try {
+                    Thread.sleep(60_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return -1;
+            }
+        });
+    }
+
+    @Test
+    void aDownloadThatStallsMidBodyFailsAndReleasesEveryCreateWaitingForIt() throws Exception {
+        GoldImageStore impatient = new GoldImageStore(images, LIMIT, HttpClient.newHttpClient(), java.time.Duration.ofSeconds(1));
+        ImageRef ref = new ImageRef(server.serve("/stalls.raw", GoldImageStoreTest::stallingBody), "ab".repeat(32), ChecksumType.SHA256);
+        long started = System.nanoTime();
+        try (ExecutorService pool = Executors.newFixedThreadPool(2)) {
+            Future<?> first = pool.submit(() -> impatient.obtain(ref));
+            Future<?> second = pool.submit(() -> impatient.obtain(ref));
+            for (Future<?> f : List.of(first, second)) {
+                var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> f.get(30, java.util.concurrent.TimeUnit.SECONDS));
+                HangarException cause = (HangarException) e.getCause();
+                assertEquals("image-download-failed", cause.code());
+                assertTrue(cause.getMessage().contains("stalled"), cause.getMessage());
+            }
+        }
+        assertTrue(System.nanoTime() - started < java.time.Duration.ofSeconds(20).toNanos(), "well before the body's minute of silence");
+        assertEquals(1, server.hits("/stalls.raw"), "the second create waited for the first download");
+        assertNothingCached();
+    }
+
     @Test
     void aVmwareBundleBecomesAGoldImage() throws Exception {
         byte[] body = vmwareBundle(VMX);

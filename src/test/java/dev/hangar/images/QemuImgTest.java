@@ -36,6 +36,25 @@ class QemuImgTest {
     }
 
     @Test
+    void aBlankDiskOfAHundredGibIsSparseCleanAndTakesWritesAnywhere() throws Exception {
+        Path disk = dir.resolve("blank0.qcow2");
+
+        Qcow2Overlay.createBlank(disk, 100L << 30);
+
+        JsonNode info = TestDisks.info(disk);
+        assertEquals("qcow2", info.path("format").asText());
+        assertEquals(100L << 30, info.path("virtual-size").asLong());
+        assertTrue(info.path("backing-filename").isMissingNode(), "a blank disk has no base: " + info);
+        assertTrue(Files.size(disk) < (1 << 20), "sparse: " + Files.size(disk));
+        TestDisks.qemuImg(java.util.List.of("qemu-img", "check", "-q", disk.toString()));
+        TestDisks.qemuImg(java.util.List.of("qemu-io", "-f", "qcow2", "-c", "write -P 0x11 99G 64k", "-c", "write -P 0x22 0 512",
+                disk.toString()));
+        TestDisks.qemuImg(java.util.List.of("qemu-io", "-f", "qcow2", "-c", "read -P 0x11 99G 64k", "-c", "read -P 0 1G 64k",
+                "-c", "read -P 0x22 0 512", disk.toString()));
+        TestDisks.qemuImg(java.util.List.of("qemu-img", "check", "-q", disk.toString()));
+    }
+
+    @Test
     void anOverlayOnALargeGoldIsCleanAndTakesTheVmsWrites() throws Exception {
         Path gold = dir.resolve("gold.qcow2");
         TestDisks.qemuImg(java.util.List.of("qemu-img", "create", "-q", "-f", "qcow2", gold.toString(), "10G"));

@@ -41,13 +41,29 @@ public final class ImageServer implements AutoCloseable {
         server.start();
     }
 
-    /** What is served at a path; a length of -1 sends the body chunked. */
-    private record Body(Supplier<InputStream> open, long length) {}
+    /** What is served at a path; a length of -1 sends the body chunked; etag null: none is sent. */
+    private record Body(Supplier<InputStream> open, long length, String etag) {}
 
-    /** Serves body at path, with its Content-Length, and returns its URL. */
+    private final Map<String, AtomicInteger> fullAnswers = new ConcurrentHashMap<>();
+
+    /**
+     * Serves body at path, with its Content-Length and an ETag of its content, and returns its URL. A
+     * request whose If-None-Match names that ETag gets 304 and no body.
+     */
     public String serve(String path, byte[] body) {
-        bodies.put(path, new Body(() -> new ByteArrayInputStream(body), body.length));
+        bodies.put(path, new Body(() -> new ByteArrayInputStream(body), body.length,
+                "\"" + Integer.toHexString(java.util.Arrays.hashCode(body)) + "-" + body.length + "\""));
         return url(path);
+    }
+
+    /** Answers that carried the whole body (200), for one path. */
+    public int fullAnswers(String path) {
+        AtomicInteger n = fullAnswers.get(path);
+        return n == null ? 0 : n.get();
+    }
+
+    public void remove(String path) {
+        bodies.remove(path);
     }
 
     public String serve(String path, Path file) {
@@ -62,7 +78,7 @@ public final class ImageServer implements AutoCloseable {
 
     /** Serves whatever the supplier opens for each request (it may block, to stall a download). */
     public String serve(String path, Supplier<InputStream> body) {
-        bodies.put(path, new Body(body, -1));
+        bodies.put(path, new Body(body, -1, null));
         return url(path);
     }
 
@@ -108,6 +124,12 @@ public final class ImageServer implements AutoCloseable {
                 exchange.sendResponseHeaders(404, -1);
                 return;
             }
+            if (body.etag() != null && body.etag().equals(exchange.getRequestHeaders().getFirst("If-None-Match"))) {
+                exchange.sendResponseHeaders(304, -1);
+                return;
+            }
+            fullAnswers.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+            if (body.etag() != null) exchange.getResponseHeaders().set("ETag", body.etag());
             try (InputStream in = body.open().get()) {
                 exchange.sendResponseHeaders(200, body.length() < 0 ? 0 : body.length());
                 try (OutputStream out = exchange.getResponseBody()) {

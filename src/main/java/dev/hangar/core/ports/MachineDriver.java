@@ -28,7 +28,7 @@ public interface MachineDriver {
     /** The VNC address of a machine started with a display, e.g. {@code 127.0.0.1:5901}. */
     Optional<String> vncAddress(Path dir);
 
-    /** The end of the machine's serial console log (at most about a MiB), "" when it printed nothing. */
+    /** The end of the machine's serial console log (a few MiB at most), "" when it printed nothing. */
     String console(Path dir);
 
     /** Keeps the machine's files bounded (the console log); called now and then, cheap when there is nothing to do. */

@@ -102,8 +102,11 @@ final class QemuCommandLine {
                 case VIRTIO -> "virtio-blk-pci,drive=" + id;
                 case SATA -> "ide-hd,bus=ide." + (sata++) + ",drive=" + id; // q35's built-in AHCI: ports ide.0 .. ide.5
                 case IDE -> "ide-hd,bus=ide." + (ide / 2) + ",unit=" + (ide++ % 2) + ",drive=" + id;
-                // scsi-id per disk on its own controller; virtio-scsi numbers its LUNs the same way
-                case LSI, SAS1068, MEGASAS, PVSCSI, VIRTIO_SCSI -> "scsi-hd,bus=" + busId(disk.bus()) + ".0,scsi-id=" + (scsi++) + ",drive=" + id;
+                // one target per disk on the emulated HBAs, as VMware lays them out
+                case LSI, SAS1068, MEGASAS, PVSCSI -> "scsi-hd,bus=" + busId(disk.bus()) + ".0,scsi-id=" + (scsi++) + ",drive=" + id;
+                // virtio-scsi: LUNs of target 0, as libvirt (and so virt-install) lays them out; the guest
+                // scans them in order, so the first disk is sda, the second sdb
+                case VIRTIO_SCSI -> "scsi-hd,bus=" + busId(disk.bus()) + ".0,scsi-id=0,lun=" + (scsi++) + ",drive=" + id;
                 case NVME -> "nvme,serial=hangar" + i + ",drive=" + id;
             };
             a.addAll(List.of("-device", device + boot));
@@ -119,7 +122,7 @@ final class QemuCommandLine {
             MachineSpec.Nic nic = spec.nics().get(i);
             NetAttachment net = nic.net();
             String backend = net.kind() == NetAttachment.Kind.TAP
-                    ? "tap,id=net" + i + ",ifname=" + net.tap() + ",script=no,downscript=no"
+                    ? "tap,id=net" + i + ",ifname=" + net.tap() + ",script=no,downscript=no" + (net.offload() ? "" : ",vnet_hdr=off")
                     : "user,id=net" + i;
             String model = switch (nic.model() == null ? NicModel.VIRTIO : nic.model()) {
                 case E1000 -> "e1000";

@@ -62,13 +62,13 @@ class QemuCommandLineTest {
                 new MachineSpec.Disk(DIR.resolve("blank0.qcow2"), DiskBus.VIRTIO_SCSI),
                 new MachineSpec.Disk(DIR.resolve("blank1.qcow2"), DiskBus.VIRTIO_SCSI)), null, null, null, null,
                 List.of(new MachineSpec.Nic(NicModel.VIRTIO, MAC, NetAttachment.tap("hgt123456")),
-                        new MachineSpec.Nic(NicModel.VIRTIO, "52:54:00:00:00:02", NetAttachment.tap("hgt000002"))), false, false);
+                        new MachineSpec.Nic(NicModel.VIRTIO, "52:54:00:00:00:02", NetAttachment.tapWithoutOffload("hgt000002"))), false, false);
         String l = line(s);
         assertEquals(1, l.split("virtio-scsi-pci", -1).length - 1, "one controller: " + l);
-        assertTrue(l.contains("-device scsi-hd,bus=scsi-virtio-scsi.0,scsi-id=0,drive=disk0,bootindex=0"), l);
-        assertTrue(l.contains("-device scsi-hd,bus=scsi-virtio-scsi.0,scsi-id=1,drive=disk1,bootindex=1"), l);
-        assertTrue(l.contains("-netdev tap,id=net0,ifname=hgt123456"), l);
-        assertTrue(l.contains("-netdev tap,id=net1,ifname=hgt000002"), l);
+        assertTrue(l.contains("-device scsi-hd,bus=scsi-virtio-scsi.0,scsi-id=0,lun=0,drive=disk0,bootindex=0"), l);
+        assertTrue(l.contains("-device scsi-hd,bus=scsi-virtio-scsi.0,scsi-id=0,lun=1,drive=disk1,bootindex=1"), l);
+        assertTrue(l.contains("-netdev tap,id=net0,ifname=hgt123456,script=no,downscript=no -device"), l);
+        assertTrue(l.contains("-netdev tap,id=net1,ifname=hgt000002,script=no,downscript=no,vnet_hdr=off"), "no offloads: " + l);
         assertTrue(l.contains("-device virtio-net-pci,netdev=net1,mac=52:54:00:00:00:02"), l);
     }
 
@@ -80,7 +80,7 @@ class QemuCommandLineTest {
         assertEquals("/i/linux", argv.get(argv.indexOf("-kernel") + 1));
         assertEquals("auto=true priority=critical", argv.get(argv.indexOf("-append") + 1));
         assertTrue(argv.contains("-no-reboot"));
-        assertTrue(argv.contains("scsi-hd,bus=scsi-virtio-scsi.0,scsi-id=0,drive=disk0"), "no boot index with a kernel: " + argv);
+        assertTrue(argv.contains("scsi-hd,bus=scsi-virtio-scsi.0,scsi-id=0,lun=0,drive=disk0"), "no boot index with a kernel: " + argv);
     }
 
     @Test
