@@ -72,10 +72,11 @@ public class HostsBench {
             double h = awaitLine(data.resolve("vms").resolve(uuid("bench-b-" + i)).resolve("serial.log"), t0);
             send("DELETE", "/hosts/bench-b-" + i, null, 204);
 
+            int run = i;
             Path dir = Files.createDirectories(work.resolve("bare-" + i));
             run(List.of("qemu-img", "create", "-q", "-f", "qcow2", dir.resolve("blank0.qcow2").toString(), "1G"));
             List<String> mine = argv.stream().map(s -> s.replace(vmDir.toString(), dir.toString())
-                    .replace("hangar-" + id, "bench-bare-" + i)).toList();
+                    .replace("hangar-" + id, "bench-bare-" + run)).toList();
             long b0 = System.nanoTime();
             run(mine);
             double b = awaitLine(dir.resolve("serial.log"), b0);
