@@ -65,7 +65,7 @@ final class Adoption {
                     monitor.refresh(vm);
                     if (unreported.contains(vm.id())) {
                         log.info("resuming the address wait and callback of VM {} cut off by a restart", vm.id());
-                        jobs.submit(() -> creation.report(vm.id()));
+                        jobs.submit(() -> creation.resumeReport(vm.id()));
                     }
                 }
                 case ERROR -> {

@@ -68,7 +68,10 @@ final class CreationJob {
             });
             MachineLauncher.BootMedia media = launcher.media(vm);
             op = operations.progress(op, 60, "starting the machine");
-            if (!locks.with(id, () -> boot(id, media))) return;
+            if (!locks.with(id, () -> boot(id, media))) {
+                operations.failed(op, new Problem("vm-deleted", "the VM was deleted before its machine started"));
+                return;
+            }
             if (vm.boot() instanceof BootSource.NetworkInstall) {
                 operations.progress(operations.start(VmMonitor.INSTALL_KIND, id.toString()), 50, "the installer runs");
             }
@@ -85,6 +88,12 @@ final class CreationJob {
             Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
             fail(id, op, new Problem("vm-create-failed", cause.getMessage() == null ? cause.toString() : cause.getMessage()));
         }
+    }
+
+    /** The address wait and callback of a creation a restart cut off in that phase; ends its operation. */
+    void resumeReport(UUID id) {
+        report(id);
+        if (running.getAsBoolean()) operations.succeeded(operations.start(KIND, id.toString()));
     }
 
     /** Sizes, wires and starts the machine under the VM's lock; false when the VM was deleted meanwhile. */

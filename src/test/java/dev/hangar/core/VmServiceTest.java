@@ -57,12 +57,14 @@ class VmServiceTest {
     final Fabric fabric = new Fabric();
     VmService service;
     NetworkService networks;
+    OperationLog operations;
 
     @BeforeEach
     void start() throws IOException {
         networks = new NetworkService(new Networks(), fabric, store, Clock.systemUTC());
+        operations = new OperationLog(new Operations(), Clock.systemUTC());
         service = new VmService(new VmService.Ports(store, images, location -> new Installer(data.resolve("linux"), data.resolve("initrd.gz")),
-                driver, fabric, callbacks), networks, new OperationLog(new Operations(), Clock.systemUTC()),
+                driver, fabric, callbacks), networks, operations,
                 new VmSettings(data.resolve("vms"), 2, 1024, Duration.ofSeconds(30), Duration.ZERO, Duration.ofMillis(50)),
                 Clock.systemUTC());
         service.start();
@@ -112,6 +114,8 @@ class VmServiceTest {
         assertFalse(fromDisk.noReboot());
         assertEquals(VmStatus.POWERED_ON, service.get(vm.id()).status());
         assertEquals(vm.id(), service.getByName("NS.example.test").id());
+        assertTrue(operations.recent().stream().anyMatch(o -> o.kind().equals("vm.install") && o.target().equals(vm.id().toString())
+                && o.status() == Operation.Status.SUCCEEDED), "the install is an operation that succeeded: " + operations.recent());
     }
 
     @Test
@@ -121,6 +125,9 @@ class VmServiceTest {
         Vm failed = await(vm.id(), v -> v.status() == VmStatus.ERROR);
         assertEquals("invalid-memory", failed.error().code());
         assertTrue(driver.started.isEmpty(), "nothing was started");
+        Operation op = operations.recent().stream().filter(o -> o.target().equals(vm.id().toString())).findFirst().orElseThrow();
+        assertEquals(Operation.Status.FAILED, op.status(), "the creation's operation says why it failed");
+        assertEquals("invalid-memory", op.error().code());
 
         images.profile = new MachineProfile(0, 256, null, null, null, null, null);
         Vm noCpus = service.create(VmRequest.builder().image(IMAGE).build());

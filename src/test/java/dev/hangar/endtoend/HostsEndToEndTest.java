@@ -101,6 +101,9 @@ class HostsEndToEndTest {
         assertTrue(console.contains("hangar-installer: done"), console);
         assertTrue(console.contains("disks: sda sdb"), "two disks on virtio-scsi, named like a physical machine's: " + console);
         assertEquals(1, images.hits(netboot + "linux"), "the installer is fetched once");
+        String operations = call("GET", "/operations", null).text();
+        assertTrue(operations.contains("\"kind\":\"vm.install\",\"target\":\"" + h.get("uuid").textValue() + "\",\"status\":\"succeeded\""),
+                operations);
 
         assertEquals(204, call("PUT", host + "/start", null).status());
         assertEquals("running", call("GET", host, null).json().get("state").textValue());
