@@ -13,6 +13,8 @@ import dev.hangar.core.OperationLog;
 import dev.hangar.core.Subnet;
 import dev.hangar.core.VmService;
 import dev.hangar.core.VmSettings;
+import dev.hangar.core.ports.MachineDriver;
+import dev.hangar.hypervisor.libvirt.LibvirtDriver;
 import dev.hangar.hypervisor.qemu.Accelerator;
 import dev.hangar.hypervisor.qemu.QemuDriver;
 import dev.hangar.images.GoldImageStore;
@@ -24,6 +26,7 @@ import dev.hangar.store.Database;
 import dev.hangar.store.NetworkRepository;
 import dev.hangar.store.OperationRepository;
 import dev.hangar.store.VmRepository;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -57,6 +60,13 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--accel", defaultValue = "auto", description = "Accelerator: auto (probe), kvm or tcg (default: ${DEFAULT-VALUE}).")
     String accel;
+
+    @Option(names = "--driver", defaultValue = "qemu",
+            description = "How machines run: qemu (a detached QEMU per VM) or libvirt (libvirt domains) (default: ${DEFAULT-VALUE}).")
+    String driverName;
+
+    @Option(names = "--libvirt-uri", defaultValue = "qemu:///system", description = "The libvirt to use with --driver libvirt (default: ${DEFAULT-VALUE}).")
+    String libvirtUri;
 
     @Option(names = "--qemu", defaultValue = "qemu-system-x86_64", description = "The QEMU binary (default: ${DEFAULT-VALUE}).")
     String qemu;
@@ -126,6 +136,9 @@ public final class ServeCommand implements Callable<Integer> {
             net = new NetworkSettings(networkMode.equals("user"), natBridge, Subnet.parse(natSubnet),
                     hostonlyBridge, Subnet.parse(hostonlySubnet), bridgedInterface);
             accelerator = Accelerator.choose(accel);
+            if (!driverName.equals("qemu") && !driverName.equals("libvirt")) {
+                throw new IllegalArgumentException("--driver must be qemu or libvirt, not " + driverName);
+            }
         } catch (IllegalArgumentException | UnknownHostException e) {
             System.err.println("hangar: " + e.getMessage());
             return 2;
@@ -137,13 +150,20 @@ public final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         Path data = (dataDir != null ? dataDir : defaultDataDir()).toAbsolutePath();
+        MachineDriver driver;
+        try {
+            driver = driverName.equals("libvirt") ? LibvirtDriver.connect(libvirtUri, accelerator, instanceId(data))
+                    : new QemuDriver(qemu, accelerator);
+        } catch (IOException e) {
+            System.err.println("hangar: " + e.getMessage());
+            return 2;
+        }
         Database db = Database.open(data.resolve("hangar.db"));
         HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
                 .connectTimeout(Duration.ofSeconds(15)).build();
         Duration stall = Duration.ofSeconds(downloadStallTimeout);
         GoldImageStore images = new GoldImageStore(data.resolve("images"), maxImageBytes, http, stall);
         InstallerStore installers = new InstallerStore(data.resolve("installers"), http, maxImageBytes, stall);
-        QemuDriver driver = new QemuDriver(qemu, accelerator);
         CallbackOutbox outbox = new CallbackOutbox(db);
         HttpClient callbackHttp = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
                 .connectTimeout(Duration.ofSeconds(10)).build();
@@ -182,6 +202,13 @@ public final class ServeCommand implements Callable<Integer> {
             api.close();
             hostsApi.close();
             vms.close();
+            if (driver instanceof AutoCloseable closeable) {
+                try {
+                    closeable.close();
+                } catch (Exception e) {
+                    log.debug("closing the machine driver: {}", e.getMessage());
+                }
+            }
             dispatcher.close();
             db.close();
             stopped.countDown();
@@ -204,6 +231,16 @@ public final class ServeCommand implements Callable<Integer> {
         String host = listen.substring(0, colon).replace("[", "").replace("]", "");
         return new InetSocketAddress(InetAddress.getByName(host.isEmpty() ? "0.0.0.0" : host),
                 Integer.parseInt(listen.substring(colon + 1)));
+    }
+
+    /** This service's mark on what it makes where others may make things too (libvirt's domains). */
+    static String instanceId(Path data) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(data.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(d, 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static Path defaultDataDir() {

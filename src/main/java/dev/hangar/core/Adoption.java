@@ -74,6 +74,7 @@ final class Adoption {
             }
         }
         removeLeftoverMachines(known);
+        driver.removeLeftovers(known);
         fabric.removeLeftovers(all.stream().flatMap(vm -> vm.nics().stream()).toList(), networks.list());
     }
 
@@ -82,8 +83,13 @@ final class Adoption {
             for (Path dir : dirs.filter(Files::isDirectory).toList()) {
                 if (known.contains(dir.getFileName().toString())) continue;
                 log.info("removing leftover VM directory {} (no record)", dir);
-                driver.stop(dir, Duration.ZERO);
-                FileTrees.delete(dir);
+                try {
+                    driver.stop(dir, Duration.ZERO);
+                    FileTrees.delete(dir);
+                } catch (RuntimeException e) {
+                    // One leftover the hypervisor will not end must not keep the service from starting.
+                    log.warn("cannot remove leftover VM directory {}: {}", dir, e.getMessage());
+                }
             }
         }
     }

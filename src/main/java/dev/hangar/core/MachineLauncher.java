@@ -79,7 +79,7 @@ final class MachineLauncher {
         if (driver.state(dir) == MachineState.STOPPED) {
             // An installer's reboot ends the machine, as virt-install's on_reboot=destroy does: the host
             // then reads powered off and boots its disk on the next start.
-            driver.start(new MachineSpec(vm.id().toString(), dir, vm.cpus(), vm.memoryMib(), disks, p.firmware(), kernel,
+            driver.start(new MachineSpec(vm.id().toString(), vm.name(), dir, vm.cpus(), vm.memoryMib(), disks, p.firmware(), kernel,
                     initrd, cmdline, nics, vm.gui(), media.installer() != null));
         }
         return vm.toBuilder().status(VmStatus.POWERED_ON).vnc(driver.vncAddress(dir).orElse(null)).build();

@@ -39,6 +39,14 @@ final class VmMonitor {
     }
 
     void watch() {
+        // Where the hypervisor reports changes, a machine's record follows at once, not at the next poll.
+        driver.onStateChange(id -> Thread.ofVirtual().start(() -> {
+            try {
+                vms.find(java.util.UUID.fromString(id)).ifPresent(this::refresh);
+            } catch (RuntimeException e) {
+                log.warn("refreshing VM {} on an event: {}", id, e.toString());
+            }
+        }));
         while (running.getAsBoolean()) {
             try {
                 Thread.sleep(interval);

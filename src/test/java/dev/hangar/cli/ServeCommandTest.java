@@ -35,4 +35,25 @@ class ServeCommandTest {
             assertFalse(Files.exists(data), "nothing is made for " + String.join(" ", bad));
         }
     }
+
+    @Test
+    void aLibvirtThatCannotBeReachedIsAStartUpErrorNamingItsUri(@TempDir Path dir) {
+        Path data = dir.resolve("data");
+        java.io.StringWriter err = new java.io.StringWriter();
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = new CommandLine(new ServeCommand()).execute("--data-dir", data.toString(), "--driver", "libvirt",
+                    "--libvirt-uri", "qemu:///system?socket=" + dir.resolve("no-libvirtd.sock"));
+        } finally {
+            System.setErr(saved);
+        }
+        String said = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(2, code, said);
+        org.junit.jupiter.api.Assertions.assertTrue(said.contains("cannot connect to libvirt at qemu:///system?socket="), said);
+        org.junit.jupiter.api.Assertions.assertFalse(said.contains("\tat "), "no stack trace: " + said);
+        assertFalse(Files.exists(data.resolve("hangar.db")), "nothing is opened");
+    }
 }

@@ -24,20 +24,25 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The staging agent's API end to end, called the way its real client (staging-bootstrap) calls it: JSON
  * bodies without a Content-Type, sent chunked, names with dots and colons. Real QEMU guests, a real
  * network install served over HTTP, real Open vSwitch with VLAN tags, inside the test's namespace.
  */
+@ParameterizedClass(name = "driver {0}")
+@ValueSource(strings = {"qemu", "libvirt"})
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(600)
 class HostsEndToEndTest {
@@ -51,26 +56,35 @@ class HostsEndToEndTest {
     static HangarProcess hangar;
     static int hostsPort;
 
-    @BeforeAll
-    static void start() throws Exception {
+    /** The machine driver this run of the suite uses: qemu or libvirt. */
+    @Parameter
+    String driver;
+
+    @BeforeParameterizedClassInvocation
+    static void start(String driver) throws Exception {
         assumeTrue(System.getenv("HANGAR_TEST_NETNS") != null,
                 "end-to-end tests make bridges: run them through ./test, which gives them a network namespace");
+        Machines.prepare(driver);
         images = new ImageServer();
         try (var s = new java.net.ServerSocket(0)) {
             hostsPort = s.getLocalPort();
         }
         // Bridges of its own: the /vms suite's service (same namespace) keeps its bridges and dnsmasqs up.
-        hangar = new HangarProcess(data.resolve("hangar"), "--delete-grace", "3", "--max-image-size", "200mib",
+        List<String> args = new ArrayList<>(List.of("--delete-grace", "3", "--max-image-size", "200mib",
                 "--hosts-listen", "127.0.0.1:" + hostsPort, "--nat-bridge", "hgh0", "--nat-subnet", "10.217.0.0/24",
-                "--hostonly-bridge", "hgh1", "--hostonly-subnet", "10.218.0.0/24").start();
+                "--hostonly-bridge", "hgh1", "--hostonly-subnet", "10.218.0.0/24"));
+        args.addAll(Machines.serviceArgs(driver));
+        hangar = new HangarProcess(data.resolve("hangar-" + driver), args.toArray(String[]::new)).start();
     }
 
-    @AfterAll
+    @AfterParameterizedClassInvocation
     static void stop() throws Exception {
         if (hangar != null) {
             for (JsonNode vm : call("GET", "/vms", null).json()) call("DELETE", "/vms/" + vm.get("id").textValue(), null);
             System.out.println("---- service log ----\n" + hangar.log());
             hangar.close();
+            // Its dnsmasqs and Open vSwitch: the next run's service starts its own.
+            Processes.endDaemons(hangar.dataDir());
         }
         if (images != null) images.close();
     }
@@ -120,7 +134,7 @@ class HostsEndToEndTest {
         assertEquals("db1.staging.example.test", asVm.get("name").textValue(), "a host is a VM");
         assertEquals("vlan:50", asVm.get("networks").get(0).textValue());
 
-        long pid = Long.parseLong(Files.readString(vmDir.resolve("qemu.pid")).strip());
+        long pid = Processes.qemuOf(h.get("uuid").textValue()).orElseThrow();
         assertEquals(204, call("DELETE", host, null).status());
         assertEquals(404, call("GET", host, null).status());
         assertFalse(Processes.running(pid), "QEMU is gone");
@@ -263,16 +277,19 @@ class HostsEndToEndTest {
                 HttpResponse.BodyHandlers.discarding()).statusCode());
 
         // A second service on this host (its own data directory and bridges) leaves this one's taps alone.
-        String cmdline = Files.readString(web1.resolve("qemu.cmdline"));
-        String tap = cmdline.substring(cmdline.indexOf("ifname=") + 7, cmdline.indexOf(",", cmdline.indexOf("ifname=")));
-        try (HangarProcess other = new HangarProcess(data.resolve("other"), "--nat-bridge", "hgx0", "--nat-subnet", "10.215.0.0/24",
-                "--hostonly-bridge", "hgx1", "--hostonly-subnet", "10.216.0.0/24").start()) {
+        String web1Id = web1.getFileName().toString();
+        String tap = Processes.tapOf(Processes.macOf(web1Id));
+        List<String> otherArgs = new ArrayList<>(List.of("--nat-bridge", "hgx0", "--nat-subnet", "10.215.0.0/24",
+                "--hostonly-bridge", "hgx1", "--hostonly-subnet", "10.216.0.0/24"));
+        otherArgs.addAll(Machines.serviceArgs(driver));
+        try (HangarProcess other = new HangarProcess(data.resolve("other-" + driver), otherArgs.toArray(String[]::new)).start()) {
             assertTrue(other.log().contains("listening"), other.log());
             assertTrue(Files.exists(Path.of("/sys/class/net", tap)), "the other service left tap " + tap + " alone");
+            assertTrue(Processes.qemuOf(web1Id).isPresent(), "and the machine, whichever the driver");
         }
 
         // A VM whose directory vanished, pid file and QMP socket with it: DELETE still ends its QEMU.
-        long pid = Long.parseLong(Files.readString(web1.resolve("qemu.pid")).strip());
+        long pid = Processes.qemuOf(web1Id).orElseThrow();
         Path moved = web1.resolveSibling(web1.getFileName() + ".moved");
         Files.move(web1, moved);
         assertEquals(204, call("DELETE", "/hosts/web.1", null).status());

@@ -38,20 +38,25 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The OS X Builder API end to end: the real service process, real QEMU guests, a real bridge with
  * dnsmasq, images served over HTTP. Runs only inside the network namespace that src/test/netns/bin/java
  * makes for it (HANGAR_TEST_NETNS), so nothing touches the host's network.
  */
+@ParameterizedClass(name = "driver {0}")
+@ValueSource(strings = {"qemu", "libvirt"})
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(600)
 class VmsEndToEndTest {
@@ -64,22 +69,30 @@ class VmsEndToEndTest {
     static CallbackReceiver callbacks;
     static HangarProcess hangar;
 
-    @BeforeAll
-    static void start() throws Exception {
+    /** The machine driver this run of the suite uses: qemu or libvirt. */
+    @Parameter
+    String driver;
+
+    @BeforeParameterizedClassInvocation
+    static void start(String driver) throws Exception {
         assumeTrue(System.getenv("HANGAR_TEST_NETNS") != null,
                 "end-to-end tests make bridges: run them through ./test, which gives them a network namespace");
+        Machines.prepare(driver);
         images = new ImageServer();
         callbacks = new CallbackReceiver();
-        hangar = new HangarProcess(data.resolve("hangar"), "--delete-grace", "3", "--max-image-size", "200mib",
-                "--callback-secret", SECRET, "--tools-init-timeout", "60").start();
+        List<String> args = new ArrayList<>(List.of("--delete-grace", "3", "--max-image-size", "200mib",
+                "--callback-secret", SECRET, "--tools-init-timeout", "60"));
+        args.addAll(Machines.serviceArgs(driver));
+        hangar = new HangarProcess(data.resolve("hangar-" + driver), args.toArray(String[]::new)).start();
     }
 
-    @AfterAll
+    @AfterParameterizedClassInvocation
     static void stop() throws Exception {
         if (hangar != null) {
             for (JsonNode vm : get("/vms").body) delete(vm.get("id").textValue());
             System.out.println("---- service log ----\n" + hangar.log());
             hangar.close();
+            Processes.endDaemons(hangar.dataDir()); // its bridges' dnsmasqs: the next run's service makes its own
         }
         if (images != null) images.close();
         if (callbacks != null) callbacks.close();
@@ -117,12 +130,19 @@ class VmsEndToEndTest {
         assertEquals("sha256=" + hmac(call.rawBody()), call.signature());
 
         Path vmDir = hangar.dataDir().resolve("vms").resolve(id);
-        long pid = Long.parseLong(Files.readString(vmDir.resolve("qemu.pid")).strip());
-        String mac = macOf(vmDir);
+        long pid = Processes.qemuOf(id).orElseThrow();
+        String mac = Processes.macOf(id);
+        if (driver.equals("libvirt")) {
+            assertTrue(Machines.list().contains("hangar-" + id), "virsh list shows the VM: " + Machines.list());
+            String info = Machines.dominfo(id);
+            assertTrue(info.matches("(?s).*State:\\s+running.*"), info);
+            assertTrue(info.matches("(?s).*CPU\\(s\\):\\s+1\\n.*"), "1 cpu, as the API says: " + info);
+            assertTrue(info.matches("(?s).*Max memory:\\s+262144 KiB.*"), "256 MiB, as the API says: " + info);
+        }
         assertEquals(204, delete(id));
         assertFalse(Processes.running(pid), "QEMU is gone");
         assertFalse(Files.exists(vmDir), "the clone and the VM's files are gone");
-        assertFalse(Files.exists(Path.of("/sys/class/net", "hgt" + mac.replace(":", "").substring(6))), "the tap is gone");
+        assertFalse(Files.exists(Path.of("/sys/class/net", Processes.tapOf(mac))), "the tap is gone");
         assertFalse(leases().contains(mac), "the lease is released");
         assertEquals(404, delete(id));
         assertEquals(404, get("/vms/" + id).status);
@@ -142,10 +162,16 @@ class VmsEndToEndTest {
         JsonNode vmA = awaitIp(a, Duration.ofSeconds(120));
         assertEquals(256, vmA.get("memory").intValue(), "a document-001 client gets memory back as MiB");
         assertEquals("hangar-test-linux", vmA.get("guest_os").textValue(), "guest_os comes from the manifest");
-        HttpResponse<String> console = http.send(HttpRequest.newBuilder(URI.create(hangar.base() + "/vms/" + a + "/console")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, console.statusCode());
-        assertTrue(console.body().contains("HANGAR-GUEST-READY " + vmA.get("ip_address").textValue()), console.body());
+        // The console, through the API: the guest prints its address a moment after dnsmasq leased it.
+        String ready = "HANGAR-GUEST-READY " + vmA.get("ip_address").textValue();
+        HttpResponse<String> console;
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        do {
+            console = http.send(HttpRequest.newBuilder(URI.create(hangar.base() + "/vms/" + a + "/console")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, console.statusCode());
+        } while (!console.body().contains(ready) && System.nanoTime() < until && sleepy(200));
+        assertTrue(console.body().contains(ready), console.body());
         assertEquals(1, vmA.get("cpus").intValue(), "cpus the request left out come from the manifest");
         assertEquals(1, images.hits(path));
 
@@ -178,9 +204,9 @@ class VmsEndToEndTest {
         assertEquals(204, delete(b));
 
         // A guest paused over QMP shows as suspended, and as powered-on again once it runs.
-        qmp(dirA, "stop");
+        Machines.pause(driver, dirA, true);
         awaitStatus(a, "suspended", Duration.ofSeconds(15));
-        qmp(dirA, "cont");
+        Machines.pause(driver, dirA, false);
         awaitStatus(a, "powered-on", Duration.ofSeconds(15));
 
         hangar.kill();
@@ -192,7 +218,7 @@ class VmsEndToEndTest {
 
         // QEMU dies under the service: the VM is seen powered-off within a few seconds.
         Path vmDir = hangar.dataDir().resolve("vms").resolve(a);
-        long pid = Long.parseLong(Files.readString(vmDir.resolve("qemu.pid")).strip());
+        long pid = Processes.qemuOf(a).orElseThrow();
         ProcessHandle.of(pid).orElseThrow().destroyForcibly();
         awaitStatus(a, "powered-off", Duration.ofSeconds(15));
         assertFalse(Processes.running(pid));
@@ -329,6 +355,7 @@ class VmsEndToEndTest {
     @Test
     @Order(8)
     void withoutRootBridgesAreRefusedWithAClearCodeAndUserModeNetworkingWorks() throws Exception {
+        assumeTrue(driver.equals("qemu"), "an unprivileged service has no libvirt of its own to talk to");
         Path image = TestImages.directBoot();
         String url = images.serve("/images/direct-boot-user.tar.gz", image);
         String body = "{\"image\": {\"url\": \"" + url + "\", \"checksum\": \"" + TestImages.sha256(image)
@@ -357,6 +384,32 @@ class VmsEndToEndTest {
         }
     }
 
+    @Test
+    @Order(9)
+    void aRestartOfLibvirtdLeavesTheVmRunningAndHangarInCharge() throws Exception {
+        assumeTrue(driver.equals("libvirt"), "libvirt only");
+        Path image = TestImages.directBoot();
+        String url = images.serve("/images/direct-boot-restart.tar.gz", image);
+        String id = createOk(url, TestImages.sha256(image), "{\"memory\": \"256mib\"}");
+        String ip = awaitIp(id, Duration.ofSeconds(120)).get("ip_address").textValue();
+        long pid = Processes.qemuOf(id).orElseThrow();
+
+        Machines.restartLibvirtd();
+
+        assertTrue(Processes.running(pid), "QEMU does not stop with libvirtd");
+        Thread.sleep(3000); // more than one monitor interval, with libvirtd back
+        assertEquals("powered-on", get("/vms/" + id).body.get("status").textValue(), "never read powered-off meanwhile");
+        assertTrue(Guests.page(ip).startsWith("hangar-guest-ok"));
+        Machines.pause(driver, hangar.dataDir().resolve("vms").resolve(id), true);
+        awaitStatus(id, "suspended", Duration.ofSeconds(15));
+        Machines.pause(driver, hangar.dataDir().resolve("vms").resolve(id), false);
+        awaitStatus(id, "powered-on", Duration.ofSeconds(15));
+        assertEquals(204, delete(id));
+        assertFalse(Processes.running(pid));
+        assertFalse(Machines.list().contains(id), "undefined: " + Machines.list());
+        assertTrue(hangar.log().contains("reconnected to libvirt"), "the service reconnected");
+    }
+
     // ---- helpers ---------------------------------------------------------------------------------
 
     private void assertImageFails(String url, String sha256, String code, String... messageParts) throws Exception {
@@ -376,7 +429,7 @@ class VmsEndToEndTest {
             assertFalse(names.contains("sha256-" + sha256), "nothing is cached for a bad image: " + names);
             assertTrue(names.stream().noneMatch(n -> n.startsWith(".")), "no partial image is left: " + names);
         }
-        assertFalse(Files.exists(hangar.dataDir().resolve("vms").resolve(id).resolve("qemu.pid")), "no machine was started");
+        assertTrue(Processes.qemuOf(id).isEmpty(), "no machine was started");
         assertEquals(204, delete(id));
     }
 
@@ -439,16 +492,9 @@ class VmsEndToEndTest {
         }
     }
 
-    private static void qmp(Path vmDir, String command) throws IOException {
-        try (QmpClient qmp = QmpClient.connect(vmDir.resolve("qmp.sock"), Duration.ofSeconds(5))) {
-            qmp.execute(command);
-        }
-    }
-
-    private static String macOf(Path vmDir) throws IOException {
-        String cmdline = Files.readString(vmDir.resolve("qemu.cmdline"));
-        int i = cmdline.indexOf("mac=");
-        return cmdline.substring(i + 4, i + 21);
+    private static boolean sleepy(long millis) throws InterruptedException {
+        Thread.sleep(millis);
+        return true;
     }
 
     private static String leases() throws IOException {

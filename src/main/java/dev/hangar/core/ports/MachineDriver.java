@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * A hypervisor as the core sees it. Machines are addressed by their directory, whose name is the VM's
@@ -33,4 +35,16 @@ public interface MachineDriver {
 
     /** Keeps the machine's files bounded (the console log); called now and then, cheap when there is nothing to do. */
     void housekeep(Path dir);
+
+    /**
+     * Removes machines of this service that no record names (by VM id), where the hypervisor keeps
+     * them apart from their directories (libvirt's domains); machines of others are never touched.
+     */
+    default void removeLeftovers(Set<String> knownIds) {}
+
+    /**
+     * Calls back with a machine's VM id when the hypervisor reports a change of its state (libvirt's
+     * lifecycle events), so a dead machine reads powered-off at once; the monitor's polling covers the rest.
+     */
+    default void onStateChange(Consumer<String> changed) {}
 }

@@ -7,13 +7,15 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Everything a driver needs to start one VM. The driver keeps its own files (pid, sockets, logs) in
+ * Everything a driver needs to start one VM: its id, its name (null when it has none), and the rest.
+ * The driver keeps its own files (pid, sockets, logs) in
  * {@code dir}; disks are in boot order; with a kernel the machine boots it directly (a manifest image
  * or an installer), else from its first disk (and the network after it). With {@code noReboot} a
  * reboot of the guest ends the machine (an installer finishing).
  */
 public record MachineSpec(
         String id,
+        String name,
         Path dir,
         int cpus,
         long memoryMib,

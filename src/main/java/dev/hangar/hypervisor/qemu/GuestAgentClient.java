@@ -2,6 +2,7 @@ package dev.hangar.hypervisor.qemu;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hangar.core.ports.GuestInfo;
+import dev.hangar.hypervisor.GuestAgentReplies;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,8 +14,6 @@ import java.util.concurrent.ThreadLocalRandom;
  * guest-sync and a fresh id, skipping anything until that id comes back.
  */
 final class GuestAgentClient {
-    private static final java.util.regex.Pattern IPV4 =
-            java.util.regex.Pattern.compile("((25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1?\\d?\\d)");
     private GuestAgentClient() {}
 
     static GuestInfo query(Path socketPath, Duration timeout) throws IOException {
@@ -25,7 +24,7 @@ final class GuestAgentClient {
             while (s.receive().path("return").asLong(-1) != id) {
                 // stale answers from an earlier session
             }
-            return new GuestInfo(firstIpv4(call(s, "guest-network-get-interfaces")), osName(s));
+            return new GuestInfo(GuestAgentReplies.firstIpv4(call(s, "guest-network-get-interfaces")), osName(s));
         }
     }
 
@@ -38,26 +37,9 @@ final class GuestAgentClient {
 
     private static String osName(JsonLineSocket s) {
         try {
-            JsonNode os = call(s, "guest-get-osinfo");
-            String name = os.path("id").asText(os.path("name").asText(""));
-            // The guest says what it likes here: keep a short, printable name only.
-            return name.length() <= 64 && name.chars().allMatch(ch -> ch > 32 && ch < 127) ? name : "";
+            return GuestAgentReplies.osName(call(s, "guest-get-osinfo"));
         } catch (IOException e) {
             return ""; // older agents lack guest-get-osinfo
         }
-    }
-
-    /** The first IPv4 address that is not loopback, from guest-network-get-interfaces. */
-    static String firstIpv4(JsonNode interfaces) {
-        for (JsonNode nic : interfaces) {
-            if ("lo".equals(nic.path("name").asText())) continue;
-            for (JsonNode addr : nic.path("ip-addresses")) {
-                String ip = addr.path("ip-address").asText();
-                if ("ipv4".equals(addr.path("ip-address-type").asText()) && IPV4.matcher(ip).matches() && !ip.startsWith("127.")) {
-                    return ip;
-                }
-            }
-        }
-        return "";
     }
 }

@@ -5,6 +5,7 @@ import dev.hangar.core.ports.GuestInfo;
 import dev.hangar.core.ports.MachineDriver;
 import dev.hangar.core.ports.MachineSpec;
 import dev.hangar.core.ports.MachineState;
+import dev.hangar.hypervisor.ConsoleLog;
 import dev.hangar.process.Command;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -32,9 +33,6 @@ public final class QemuDriver implements MachineDriver {
     private static final Duration QMP_TIMEOUT = Duration.ofSeconds(2);
     private static final Path OVMF_VARS_TEMPLATE = Path.of("/usr/share/OVMF/OVMF_VARS.fd");
     private static final String VNC_FILE = "vnc";
-    /** The console log is trimmed to its last {@link #CONSOLE_KEEP} bytes once it grows past this. */
-    static final long CONSOLE_LIMIT = 2L << 20;
-    static final int CONSOLE_KEEP = 1 << 20;
 
     private final String qemuBinary;
     private final Accelerator accelerator;
@@ -99,41 +97,12 @@ public final class QemuDriver implements MachineDriver {
 
     @Override
     public String console(Path dir) {
-        Path logFile = dir.resolve(QemuCommandLine.SERIAL_LOG);
-        try (FileChannel ch = FileChannel.open(logFile, StandardOpenOption.READ)) {
-            long size = ch.size();
-            long from = Math.max(0, size - CONSOLE_LIMIT);
-            ByteBuffer buf = ByteBuffer.allocate((int) (size - from));
-            while (buf.hasRemaining() && ch.read(buf, from + buf.position()) > 0) {
-                // read to the end as it was when opened
-            }
-            return new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "";
-        }
+        return ConsoleLog.tail(dir.resolve(QemuCommandLine.SERIAL_LOG));
     }
 
-    /**
-     * Keeps the console log bounded: past {@link #CONSOLE_LIMIT} it is cut to its last
-     * {@link #CONSOLE_KEEP} bytes. QEMU appends (logappend=on), so after the truncation its writes land
-     * at the new end; the few bytes it writes while the tail is copied back may come out of order.
-     */
     @Override
     public void housekeep(Path dir) {
-        Path logFile = dir.resolve(QemuCommandLine.SERIAL_LOG);
-        try (FileChannel ch = FileChannel.open(logFile, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            long size = ch.size();
-            if (size <= CONSOLE_LIMIT) return;
-            ByteBuffer tail = ByteBuffer.allocate(CONSOLE_KEEP);
-            while (tail.hasRemaining() && ch.read(tail, size - CONSOLE_KEEP + tail.position()) > 0) {
-                // the last CONSOLE_KEEP bytes
-            }
-            ch.truncate(0);
-            tail.flip();
-            while (tail.hasRemaining()) ch.write(tail, ch.size());
-        } catch (IOException e) {
-            log.debug("console log of {}: {}", dir, e.getMessage());
-        }
+        ConsoleLog.trim(dir.resolve(QemuCommandLine.SERIAL_LOG));
     }
 
     @Override

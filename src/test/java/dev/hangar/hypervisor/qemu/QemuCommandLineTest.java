@@ -18,7 +18,7 @@ class QemuCommandLineTest {
     private static final String MAC = "52:54:00:12:34:99";
 
     private static MachineSpec spec(DiskBus bus, NicModel nic, Firmware fw, boolean gui) {
-        return new MachineSpec("abc", DIR, 2, 1024, List.of(new MachineSpec.Disk(DIR.resolve("disk0.qcow2"), bus)), fw, null, null,
+        return new MachineSpec("abc", null, DIR, 2, 1024, List.of(new MachineSpec.Disk(DIR.resolve("disk0.qcow2"), bus)), fw, null, null,
                 null, List.of(new MachineSpec.Nic(nic, MAC, NetAttachment.tap("hgtabc"))), gui, false);
     }
 
@@ -58,7 +58,7 @@ class QemuCommandLineTest {
 
     @Test
     void aHostsDisksSitOnOneVirtioScsiControllerInOrderAndItsNicsEachOnTheirNetwork() {
-        MachineSpec s = new MachineSpec("abc", DIR, 1, 512, List.of(
+        MachineSpec s = new MachineSpec("abc", null, DIR, 1, 512, List.of(
                 new MachineSpec.Disk(DIR.resolve("blank0.qcow2"), DiskBus.VIRTIO_SCSI),
                 new MachineSpec.Disk(DIR.resolve("blank1.qcow2"), DiskBus.VIRTIO_SCSI)), null, null, null, null,
                 List.of(new MachineSpec.Nic(NicModel.VIRTIO, MAC, NetAttachment.tap("hgt123456")),
@@ -74,7 +74,7 @@ class QemuCommandLineTest {
 
     @Test
     void anInstallerBootsItsKernelWithTheDisksAttachedAndItsRebootEndsTheMachine() {
-        MachineSpec s = new MachineSpec("abc", DIR, 1, 512, List.of(new MachineSpec.Disk(DIR.resolve("blank0.qcow2"), DiskBus.VIRTIO_SCSI)),
+        MachineSpec s = new MachineSpec("abc", null, DIR, 1, 512, List.of(new MachineSpec.Disk(DIR.resolve("blank0.qcow2"), DiskBus.VIRTIO_SCSI)),
                 null, Path.of("/i/linux"), Path.of("/i/initrd.gz"), "auto=true priority=critical", List.of(), false, true);
         List<String> argv = QemuCommandLine.build("qemu-system-x86_64", s, Accelerator.TCG);
         assertEquals("/i/linux", argv.get(argv.indexOf("-kernel") + 1));
@@ -110,7 +110,7 @@ class QemuCommandLineTest {
 
     @Test
     void directBootPassesKernelInitrdAndCommandLine() {
-        MachineSpec s = new MachineSpec("abc", DIR, 1, 256, List.of(), null, Path.of("/g/vmlinux"), Path.of("/g/initrd.img"),
+        MachineSpec s = new MachineSpec("abc", null, DIR, 1, 256, List.of(), null, Path.of("/g/vmlinux"), Path.of("/g/initrd.img"),
                 "console=ttyS0 quiet", List.of(new MachineSpec.Nic(NicModel.VIRTIO, "52:54:00:12:34:98", NetAttachment.user())), false, false);
         List<String> argv = QemuCommandLine.build("qemu-system-x86_64", s, Accelerator.KVM);
         assertEquals("/g/vmlinux", argv.get(argv.indexOf("-kernel") + 1));

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.hangar.hypervisor.ConsoleLog;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,15 +18,15 @@ class QemuDriverTest {
 
     @Test
     void aConsoleLogPastItsLimitKeepsItsLastMebibyte(@TempDir Path dir) throws Exception {
-        byte[] log = new byte[(int) QemuDriver.CONSOLE_LIMIT + 4096];
+        byte[] log = new byte[(int) ConsoleLog.LIMIT + 4096];
         for (int i = 0; i < log.length; i++) log[i] = (byte) ('a' + i % 26);
         Files.write(dir.resolve("serial.log"), log);
 
         driver.housekeep(dir);
 
         byte[] kept = Files.readAllBytes(dir.resolve("serial.log"));
-        assertEquals(QemuDriver.CONSOLE_KEEP, kept.length);
-        assertArrayEquals(Arrays.copyOfRange(log, log.length - QemuDriver.CONSOLE_KEEP, log.length), kept);
+        assertEquals(ConsoleLog.KEEP, kept.length);
+        assertArrayEquals(Arrays.copyOfRange(log, log.length - ConsoleLog.KEEP, log.length), kept);
     }
 
     @Test
@@ -38,12 +39,12 @@ class QemuDriverTest {
 
     @Test
     void theConsoleReadsAtMostItsLimit(@TempDir Path dir) throws Exception {
-        byte[] log = new byte[(int) QemuDriver.CONSOLE_LIMIT * 2];
+        byte[] log = new byte[(int) ConsoleLog.LIMIT * 2];
         Arrays.fill(log, (byte) 'x');
         log[log.length - 1] = '\n';
         Files.write(dir.resolve("serial.log"), log);
         String text = driver.console(dir);
-        assertEquals(QemuDriver.CONSOLE_LIMIT, text.getBytes(StandardCharsets.UTF_8).length);
+        assertEquals(ConsoleLog.LIMIT, text.getBytes(StandardCharsets.UTF_8).length);
         assertTrue(text.endsWith("x\n"));
     }
 }

@@ -1,0 +1,262 @@
+package dev.hangar.hypervisor.libvirt;
+
+import dev.hangar.core.MachineProfile.DiskBus;
+import dev.hangar.core.MachineProfile.Firmware;
+import dev.hangar.core.MachineProfile.NicModel;
+import dev.hangar.core.ports.MachineSpec;
+import dev.hangar.core.ports.NetAttachment;
+import dev.hangar.hypervisor.qemu.Accelerator;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import javax.xml.parsers.DocumentBuilderFactory;
+import javax.xml.parsers.ParserConfigurationException;
+import javax.xml.transform.OutputKeys;
+import javax.xml.transform.TransformerException;
+import javax.xml.transform.TransformerFactory;
+import javax.xml.transform.dom.DOMSource;
+import javax.xml.transform.stream.StreamResult;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+
+/**
+ * A {@link MachineSpec} as libvirt domain XML: the same machine the QEMU driver starts (cpus, memory,
+ * firmware, direct kernel boot, disks on the image's controller or virtio-scsi, NICs on the taps Hangar
+ * made, the serial console on a socket with its log, the guest agent channel, VNC on loopback for a
+ * display). Pure, like the QEMU command line, so the mapping is tested on its own. Written with the
+ * JDK's DOM, so every value is escaped.
+ *
+ * <p>Domains are named {@code hangar-<name or id>}, carry the VM's id as their UUID and Hangar's mark
+ * (the VM's id and the service that made it) in their metadata, and run QEMU as root, as the QEMU
+ * driver does (a DAC label on the domain; the disks, taps and sockets are root's).
+ */
+final class DomainXml {
+    static final String NAMESPACE = "https://hangar.dev/xmlns/vm/1";
+    static final String SERIAL_SOCKET = "serial.sock";
+    static final String SERIAL_LOG = "serial.log";
+    static final String AGENT_SOCKET = "qga.sock";
+    static final String VARS_FILE = "OVMF_VARS.fd";
+    static final Path OVMF_CODE = Path.of("/usr/share/OVMF/OVMF_CODE.fd");
+
+    private DomainXml() {}
+
+    static String name(MachineSpec spec) {
+        return "hangar-" + (spec.name() != null ? spec.name() : spec.id());
+    }
+
+    static String build(MachineSpec spec, Accelerator accel, String owner) {
+        Document doc = newDocument();
+        Element domain = doc.createElement("domain");
+        doc.appendChild(domain);
+        domain.setAttribute("type", accel == Accelerator.KVM ? "kvm" : "qemu");
+        text(domain, "name", name(spec));
+        text(domain, "uuid", spec.id());
+        Element mark = doc.createElementNS(NAMESPACE, "hangar:vm");
+        mark.setAttribute("id", spec.id());
+        mark.setAttribute("owner", owner);
+        add(domain, "metadata").appendChild(mark);
+        text(domain, "memory", String.valueOf(spec.memoryMib())).setAttribute("unit", "MiB");
+        text(domain, "vcpu", String.valueOf(spec.cpus()));
+
+        Element os = add(domain, "os");
+        boolean ide = spec.disks().stream().anyMatch(d -> d.bus() == DiskBus.IDE);
+        Element type = text(os, "type", "hvm");
+        type.setAttribute("arch", "x86_64");
+        type.setAttribute("machine", ide ? "pc" : "q35");
+        if (spec.firmware() == Firmware.EFI) {
+            Element loader = text(os, "loader", OVMF_CODE.toString());
+            loader.setAttribute("readonly", "yes");
+            loader.setAttribute("type", "pflash");
+            text(os, "nvram", spec.dir().resolve(VARS_FILE).toString());
+        }
+        if (spec.kernel() != null) {
+            text(os, "kernel", spec.kernel().toString());
+            if (spec.initrd() != null) text(os, "initrd", spec.initrd().toString());
+            if (spec.cmdline() != null) text(os, "cmdline", spec.cmdline());
+        }
+        add(add(domain, "features"), "acpi");
+        // TCG: every feature QEMU can emulate (as -cpu max); KVM: the host's own CPU.
+        add(domain, "cpu").setAttribute("mode", accel == Accelerator.KVM ? "host-passthrough" : "maximum");
+        text(domain, "on_poweroff", "destroy");
+        // An installer's reboot ends the machine, as virt-install's install phase does.
+        text(domain, "on_reboot", spec.noReboot() ? "destroy" : "restart");
+        text(domain, "on_crash", "destroy");
+
+        Element devices = add(domain, "devices");
+        addDisks(devices, spec);
+        addNics(devices, spec);
+        Element serial = add(devices, "serial");
+        serial.setAttribute("type", "unix");
+        socket(serial, spec.dir().resolve(SERIAL_SOCKET));
+        Element log = add(serial, "log");
+        log.setAttribute("file", spec.dir().resolve(SERIAL_LOG).toString());
+        log.setAttribute("append", "on");
+        add(serial, "target").setAttribute("port", "0");
+        Element agent = add(devices, "channel");
+        agent.setAttribute("type", "unix");
+        socket(agent, spec.dir().resolve(AGENT_SOCKET));
+        Element agentTarget = add(agent, "target");
+        agentTarget.setAttribute("type", "virtio");
+        agentTarget.setAttribute("name", "org.qemu.guest_agent.0");
+        if (spec.gui()) {
+            Element vnc = add(devices, "graphics");
+            vnc.setAttribute("type", "vnc");
+            vnc.setAttribute("autoport", "yes");
+            vnc.setAttribute("listen", "127.0.0.1");
+        }
+        add(add(devices, "video"), "model").setAttribute("type", spec.gui() ? "vga" : "none");
+        add(devices, "memballoon").setAttribute("model", "none");
+
+        Element seclabel = add(domain, "seclabel");
+        seclabel.setAttribute("type", "static");
+        seclabel.setAttribute("model", "dac");
+        seclabel.setAttribute("relabel", "no");
+        text(seclabel, "label", "+0:+0");
+        return serialize(doc);
+    }
+
+    /** libvirt's name for each controller model: lsilogic is QEMU's lsi53c895a, lsisas1068 its mptsas1068. */
+    private static String scsiModel(DiskBus bus) {
+        return switch (bus) {
+            case LSI -> "lsilogic";
+            case SAS1068 -> "lsisas1068";
+            case MEGASAS -> "lsisas1078";
+            case PVSCSI -> "vmpvscsi";
+            case VIRTIO_SCSI -> "virtio-scsi";
+            default -> null;
+        };
+    }
+
+    private static void addDisks(Element devices, MachineSpec spec) {
+        List<DiskBus> controllers = new ArrayList<>();
+        int[] perPrefix = new int[3]; // vd, sd, hd
+        int scsiUnit = 0;
+        for (int i = 0; i < spec.disks().size(); i++) {
+            MachineSpec.Disk d = spec.disks().get(i);
+            Element disk = add(devices, "disk");
+            disk.setAttribute("type", "file");
+            disk.setAttribute("device", "disk");
+            Element driver = add(disk, "driver");
+            driver.setAttribute("name", "qemu");
+            driver.setAttribute("type", "qcow2");
+            driver.setAttribute("cache", "writeback");
+            add(disk, "source").setAttribute("file", d.file().toString());
+            Element target = add(disk, "target");
+            String model = scsiModel(d.bus());
+            if (model != null) {
+                if (!controllers.contains(d.bus())) controllers.add(d.bus());
+                target.setAttribute("dev", "sd" + letter(perPrefix[1]++));
+                target.setAttribute("bus", "scsi");
+                Element address = add(disk, "address");
+                address.setAttribute("type", "drive");
+                address.setAttribute("controller", String.valueOf(controllers.indexOf(d.bus())));
+                address.setAttribute("bus", "0");
+                address.setAttribute("target", "0");
+                // virtio-scsi: LUNs of target 0; the VMware HBAs: libvirt makes the unit the SCSI id
+                address.setAttribute("unit", String.valueOf(scsiUnit++));
+            } else {
+                switch (d.bus()) {
+                    case VIRTIO -> {
+                        target.setAttribute("dev", "vd" + letter(perPrefix[0]++));
+                        target.setAttribute("bus", "virtio");
+                    }
+                    case IDE -> {
+                        target.setAttribute("dev", "hd" + letter(perPrefix[2]++));
+                        target.setAttribute("bus", "ide");
+                    }
+                    // libvirt 9 has no NVMe disk bus; SATA is what such guests also drive
+                    default -> {
+                        target.setAttribute("dev", "sd" + letter(perPrefix[1]++));
+                        target.setAttribute("bus", "sata");
+                    }
+                }
+            }
+            if (spec.kernel() == null) add(disk, "boot").setAttribute("order", String.valueOf(i + 1));
+        }
+        for (int c = 0; c < controllers.size(); c++) {
+            Element controller = add(devices, "controller");
+            controller.setAttribute("type", "scsi");
+            controller.setAttribute("index", String.valueOf(c));
+            controller.setAttribute("model", scsiModel(controllers.get(c)));
+        }
+    }
+
+    private static void addNics(Element devices, MachineSpec spec) {
+        for (MachineSpec.Nic nic : spec.nics()) {
+            Element iface = add(devices, "interface");
+            boolean tap = nic.net().kind() == NetAttachment.Kind.TAP;
+            iface.setAttribute("type", tap ? "ethernet" : "user");
+            add(iface, "mac").setAttribute("address", nic.mac());
+            if (tap) {
+                // The tap is Hangar's (made, bridged and removed by its network layer): libvirt only opens it.
+                Element target = add(iface, "target");
+                target.setAttribute("dev", nic.net().tap());
+                target.setAttribute("managed", "no");
+            }
+            NicModel model = nic.model() == null ? NicModel.VIRTIO : nic.model();
+            add(iface, "model").setAttribute("type", switch (model) {
+                case E1000 -> "e1000";
+                case E1000E -> "e1000e";
+                case VMXNET3 -> "vmxnet3";
+                case VIRTIO -> "virtio";
+                case PCNET -> "pcnet";
+                case RTL8139 -> "rtl8139";
+            });
+            if (tap && !nic.net().offload() && model == NicModel.VIRTIO) {
+                // The QEMU driver's vnet_hdr=off: checksums complete before the frame leaves the guest.
+                Element driver = add(iface, "driver");
+                driver.setAttribute("name", "qemu");
+                Element host = add(driver, "host");
+                for (String f : new String[] {"csum", "gso", "tso4", "tso6", "ecn", "ufo"}) host.setAttribute(f, "off");
+                Element guest = add(driver, "guest");
+                for (String f : new String[] {"csum", "tso4", "tso6", "ecn", "ufo"}) guest.setAttribute(f, "off");
+            }
+        }
+    }
+
+    private static void socket(Element device, Path path) {
+        Element source = add(device, "source");
+        source.setAttribute("mode", "bind");
+        source.setAttribute("path", path.toString());
+    }
+
+    private static String letter(int i) {
+        return i < 26 ? String.valueOf((char) ('a' + i)) : letter(i / 26 - 1) + (char) ('a' + i % 26);
+    }
+
+    private static Element add(Element parent, String name) {
+        Element e = parent.getOwnerDocument().createElement(name);
+        parent.appendChild(e);
+        return e;
+    }
+
+    private static Element text(Element parent, String name, String value) {
+        Element e = add(parent, name);
+        e.setTextContent(value);
+        return e;
+    }
+
+    private static Document newDocument() {
+        try {
+            DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
+            f.setNamespaceAware(true);
+            return f.newDocumentBuilder().newDocument();
+        } catch (ParserConfigurationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String serialize(Document doc) {
+        try {
+            var t = TransformerFactory.newInstance().newTransformer();
+            t.setOutputProperty(OutputKeys.OMIT_XML_DECLARATION, "yes");
+            t.setOutputProperty(OutputKeys.INDENT, "yes");
+            StringWriter out = new StringWriter();
+            t.transform(new DOMSource(doc), new StreamResult(out));
+            return out.toString();
+        } catch (TransformerException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
