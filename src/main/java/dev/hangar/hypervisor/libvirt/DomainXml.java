@@ -5,6 +5,7 @@ import dev.hangar.core.MachineProfile.Firmware;
 import dev.hangar.core.MachineProfile.NicModel;
 import dev.hangar.core.ports.MachineSpec;
 import dev.hangar.core.ports.NetAttachment;
+import dev.hangar.hypervisor.MachineFiles;
 import dev.hangar.hypervisor.qemu.Accelerator;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -33,11 +34,6 @@ import org.w3c.dom.Element;
  */
 final class DomainXml {
     static final String NAMESPACE = "https://hangar.dev/xmlns/vm/1";
-    static final String SERIAL_SOCKET = "serial.sock";
-    static final String SERIAL_LOG = "serial.log";
-    static final String AGENT_SOCKET = "qga.sock";
-    static final String VARS_FILE = "OVMF_VARS.fd";
-    static final Path OVMF_CODE = Path.of("/usr/share/OVMF/OVMF_CODE.fd");
 
     private DomainXml() {}
 
@@ -65,10 +61,10 @@ final class DomainXml {
         type.setAttribute("arch", "x86_64");
         type.setAttribute("machine", ide ? "pc" : "q35");
         if (spec.firmware() == Firmware.EFI) {
-            Element loader = text(os, "loader", OVMF_CODE.toString());
+            Element loader = text(os, "loader", MachineFiles.OVMF_CODE.toString());
             loader.setAttribute("readonly", "yes");
             loader.setAttribute("type", "pflash");
-            text(os, "nvram", spec.dir().resolve(VARS_FILE).toString());
+            text(os, "nvram", spec.dir().resolve(MachineFiles.VARS_FILE).toString());
         }
         if (spec.kernel() != null) {
             text(os, "kernel", spec.kernel().toString());
@@ -88,14 +84,14 @@ final class DomainXml {
         addNics(devices, spec);
         Element serial = add(devices, "serial");
         serial.setAttribute("type", "unix");
-        socket(serial, spec.dir().resolve(SERIAL_SOCKET));
+        socket(serial, spec.dir().resolve(MachineFiles.SERIAL_SOCKET));
         Element log = add(serial, "log");
-        log.setAttribute("file", spec.dir().resolve(SERIAL_LOG).toString());
+        log.setAttribute("file", spec.dir().resolve(MachineFiles.SERIAL_LOG).toString());
         log.setAttribute("append", "on");
         add(serial, "target").setAttribute("port", "0");
         Element agent = add(devices, "channel");
         agent.setAttribute("type", "unix");
-        socket(agent, spec.dir().resolve(AGENT_SOCKET));
+        socket(agent, spec.dir().resolve(MachineFiles.AGENT_SOCKET));
         Element agentTarget = add(agent, "target");
         agentTarget.setAttribute("type", "virtio");
         agentTarget.setAttribute("name", "org.qemu.guest_agent.0");

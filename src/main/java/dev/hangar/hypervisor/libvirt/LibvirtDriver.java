@@ -9,11 +9,11 @@ import dev.hangar.core.ports.MachineSpec;
 import dev.hangar.core.ports.MachineState;
 import dev.hangar.hypervisor.ConsoleLog;
 import dev.hangar.hypervisor.GuestAgentReplies;
+import dev.hangar.hypervisor.MachineFiles;
 import dev.hangar.hypervisor.qemu.Accelerator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -41,7 +41,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class LibvirtDriver implements MachineDriver, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LibvirtDriver.class);
-    private static final Path OVMF_VARS_TEMPLATE = Path.of("/usr/share/OVMF/OVMF_VARS.fd");
     private static final int UNDEFINE_NVRAM = 4; // VIR_DOMAIN_UNDEFINE_NVRAM
     private static final int METADATA_ELEMENT = 2; // VIR_DOMAIN_METADATA_ELEMENT
     private static final Pattern VNC_PORT = Pattern.compile("<graphics[^>]*type=['\"]vnc['\"][^>]*port=['\"](\\d+)['\"]");
@@ -134,9 +133,7 @@ public final class LibvirtDriver implements MachineDriver, AutoCloseable {
     @Override
     public void start(MachineSpec spec) throws IOException {
         Files.createDirectories(spec.dir());
-        if (spec.firmware() == Firmware.EFI && !Files.exists(spec.dir().resolve(DomainXml.VARS_FILE))) {
-            Files.copy(OVMF_VARS_TEMPLATE, spec.dir().resolve(DomainXml.VARS_FILE), StandardCopyOption.REPLACE_EXISTING);
-        }
+        if (spec.firmware() == Firmware.EFI) MachineFiles.ensureUefiVariables(spec.dir());
         String xml = DomainXml.build(spec, accelerator, owner);
         Files.writeString(spec.dir().resolve("domain.xml"), xml);
         try {
@@ -230,7 +227,7 @@ public final class LibvirtDriver implements MachineDriver, AutoCloseable {
 
     @Override
     public String console(Path dir) {
-        return ConsoleLog.tail(dir.resolve(DomainXml.SERIAL_LOG));
+        return ConsoleLog.tail(dir.resolve(MachineFiles.SERIAL_LOG));
     }
 
     /** virtlogd rotates the console log itself. */

@@ -5,6 +5,7 @@ import dev.hangar.core.MachineProfile.Firmware;
 import dev.hangar.core.MachineProfile.NicModel;
 import dev.hangar.core.ports.MachineSpec;
 import dev.hangar.core.ports.NetAttachment;
+import dev.hangar.hypervisor.MachineFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,12 +16,7 @@ import java.util.List;
  */
 final class QemuCommandLine {
     static final String QMP_SOCKET = "qmp.sock";
-    static final String AGENT_SOCKET = "qga.sock";
-    static final String SERIAL_SOCKET = "serial.sock";
-    static final String SERIAL_LOG = "serial.log";
     static final String PID_FILE = "qemu.pid";
-    static final String VARS_FILE = "OVMF_VARS.fd";
-    static final Path OVMF_CODE = Path.of("/usr/share/OVMF/OVMF_CODE.fd");
 
     private QemuCommandLine() {}
 
@@ -40,16 +36,16 @@ final class QemuCommandLine {
                 "-m", spec.memoryMib() + "M",
                 "-nodefaults", "-no-user-config",
                 "-qmp", "unix:" + dir.resolve(QMP_SOCKET) + ",server=on,wait=off",
-                "-chardev", "socket,id=serial0,path=" + dir.resolve(SERIAL_SOCKET) + ",server=on,wait=off,logfile=" + dir.resolve(SERIAL_LOG)
+                "-chardev", "socket,id=serial0,path=" + dir.resolve(MachineFiles.SERIAL_SOCKET) + ",server=on,wait=off,logfile=" + dir.resolve(MachineFiles.SERIAL_LOG)
                         // appended, so the driver can trim the log from its start while QEMU writes on
                         + ",logappend=on",
                 "-serial", "chardev:serial0",
-                "-chardev", "socket,id=qga0,path=" + dir.resolve(AGENT_SOCKET) + ",server=on,wait=off",
+                "-chardev", "socket,id=qga0,path=" + dir.resolve(MachineFiles.AGENT_SOCKET) + ",server=on,wait=off",
                 "-device", "virtio-serial-pci,id=vser0",
                 "-device", "virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0"));
         if (spec.firmware() == Firmware.EFI) {
-            a.addAll(List.of("-drive", "if=pflash,format=raw,readonly=on,file=" + OVMF_CODE,
-                    "-drive", "if=pflash,format=raw,file=" + dir.resolve(VARS_FILE)));
+            a.addAll(List.of("-drive", "if=pflash,format=raw,readonly=on,file=" + MachineFiles.OVMF_CODE,
+                    "-drive", "if=pflash,format=raw,file=" + dir.resolve(MachineFiles.VARS_FILE)));
         }
         if (spec.kernel() != null) {
             a.addAll(List.of("-kernel", spec.kernel().toString()));

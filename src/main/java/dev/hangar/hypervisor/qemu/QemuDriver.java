@@ -6,6 +6,7 @@ import dev.hangar.core.ports.MachineDriver;
 import dev.hangar.core.ports.MachineSpec;
 import dev.hangar.core.ports.MachineState;
 import dev.hangar.hypervisor.ConsoleLog;
+import dev.hangar.hypervisor.MachineFiles;
 import dev.hangar.process.Command;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,7 +15,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -31,7 +31,6 @@ import org.slf4j.LoggerFactory;
 public final class QemuDriver implements MachineDriver {
     private static final Logger log = LoggerFactory.getLogger(QemuDriver.class);
     private static final Duration QMP_TIMEOUT = Duration.ofSeconds(2);
-    private static final Path OVMF_VARS_TEMPLATE = Path.of("/usr/share/OVMF/OVMF_VARS.fd");
     private static final String VNC_FILE = "vnc";
 
     private final String qemuBinary;
@@ -46,9 +45,7 @@ public final class QemuDriver implements MachineDriver {
     public void start(MachineSpec spec) throws IOException {
         Path dir = spec.dir();
         Files.createDirectories(dir);
-        if (spec.firmware() == Firmware.EFI && !Files.exists(dir.resolve(QemuCommandLine.VARS_FILE))) {
-            Files.copy(OVMF_VARS_TEMPLATE, dir.resolve(QemuCommandLine.VARS_FILE), StandardCopyOption.REPLACE_EXISTING);
-        }
+        if (spec.firmware() == Firmware.EFI) MachineFiles.ensureUefiVariables(dir);
         List<String> argv = QemuCommandLine.build(qemuBinary, spec, accelerator);
         Files.writeString(dir.resolve("qemu.cmdline"), String.join(" ", argv) + "\n");
         // With -daemonize the command returns once the guest is set up and running in the background.
@@ -97,17 +94,17 @@ public final class QemuDriver implements MachineDriver {
 
     @Override
     public String console(Path dir) {
-        return ConsoleLog.tail(dir.resolve(QemuCommandLine.SERIAL_LOG));
+        return ConsoleLog.tail(dir.resolve(MachineFiles.SERIAL_LOG));
     }
 
     @Override
     public void housekeep(Path dir) {
-        ConsoleLog.trim(dir.resolve(QemuCommandLine.SERIAL_LOG));
+        ConsoleLog.trim(dir.resolve(MachineFiles.SERIAL_LOG));
     }
 
     @Override
     public Optional<GuestInfo> guestInfo(Path dir) {
-        Path socket = dir.resolve(QemuCommandLine.AGENT_SOCKET);
+        Path socket = dir.resolve(MachineFiles.AGENT_SOCKET);
         if (!Files.exists(socket) || pid(dir).isEmpty()) return Optional.empty();
         try {
             return Optional.of(GuestAgentClient.query(socket, Duration.ofMillis(500)));
