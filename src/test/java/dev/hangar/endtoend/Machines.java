@@ -73,6 +73,17 @@ final class Machines {
         return Command.check(List.of("virsh", "-c", URI, "dominfo", vmId), Duration.ofSeconds(30)).stdout();
     }
 
+    /** Defines a small domain that never runs (no disk, no kernel), with extra XML inside it. */
+    static void define(Path file, String name, String uuid, String extra) throws IOException {
+        Files.writeString(file, "<domain type='qemu'><name>" + name + "</name><uuid>" + uuid + "</uuid>" + extra
+                + "<memory unit='MiB'>64</memory><os><type arch='x86_64' machine='q35'>hvm</type></os></domain>");
+        Command.check(List.of("virsh", "-c", URI, "define", file.toString()), Duration.ofSeconds(30));
+    }
+
+    static void undefine(String uuid) throws IOException {
+        Command.check(List.of("virsh", "-c", URI, "undefine", uuid), Duration.ofSeconds(30));
+    }
+
     static String list() throws IOException {
         return Command.check(List.of("virsh", "-c", URI, "list", "--all"), Duration.ofSeconds(30)).stdout();
     }

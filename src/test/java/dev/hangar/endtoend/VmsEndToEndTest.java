@@ -408,6 +408,23 @@ class VmsEndToEndTest {
         assertFalse(Processes.running(pid));
         assertFalse(Machines.list().contains(id), "undefined: " + Machines.list());
         assertTrue(hangar.log().contains("reconnected to libvirt"), "the service reconnected");
+
+        // At its next start the service removes a domain of its own that no record names, and never
+        // one it did not make.
+        String owner = HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(hangar.dataDir().toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8)), 0, 8);
+        String leftover = java.util.UUID.randomUUID().toString();
+        Machines.define(data.resolve("leftover.xml"), "hangar-leftover-" + leftover.substring(0, 8), leftover,
+                "<metadata><hangar:vm xmlns:hangar=\"https://hangar.dev/xmlns/vm/1\" id=\"" + leftover + "\" owner=\"" + owner + "\"/></metadata>");
+        String foreign = java.util.UUID.randomUUID().toString();
+        Machines.define(data.resolve("foreign.xml"), "not-hangars-" + foreign.substring(0, 8), foreign, "");
+        assertTrue(Machines.list().contains("hangar-leftover-" + leftover.substring(0, 8)), Machines.list());
+        hangar.kill();
+        hangar.start();
+        String after = Machines.list();
+        assertFalse(after.contains("hangar-leftover-" + leftover.substring(0, 8)), "its own leftover is gone: " + after);
+        assertTrue(after.contains("not-hangars-" + foreign.substring(0, 8)), "a domain it did not make stays: " + after);
+        Machines.undefine(foreign);
     }
 
     // ---- helpers ---------------------------------------------------------------------------------
