@@ -150,9 +150,10 @@ public final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         Path data = (dataDir != null ? dataDir : defaultDataDir()).toAbsolutePath();
+        String instance = instanceId(data);
         MachineDriver driver;
         try {
-            driver = driverName.equals("libvirt") ? LibvirtDriver.connect(libvirtUri, accelerator, instanceId(data))
+            driver = driverName.equals("libvirt") ? LibvirtDriver.connect(libvirtUri, accelerator, instance)
                     : new QemuDriver(qemu, accelerator);
         } catch (IOException e) {
             System.err.println("hangar: " + e.getMessage());
@@ -169,7 +170,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .connectTimeout(Duration.ofSeconds(10)).build();
         CallbackDispatcher dispatcher = new CallbackDispatcher(outbox, callbackHttp, callbackSecret, Clock.systemUTC());
         VmRepository vmStore = new VmRepository(db);
-        LinuxNetworks fabric = new LinuxNetworks(net, data.resolve("networks"));
+        LinuxNetworks fabric = new LinuxNetworks(net, data.resolve("networks"), instance);
         NetworkService networks = new NetworkService(new NetworkRepository(db), fabric, vmStore, Clock.systemUTC());
         OperationLog operations = new OperationLog(new OperationRepository(db), Clock.systemUTC());
         VmService vms = new VmService(
@@ -233,7 +234,10 @@ public final class ServeCommand implements Callable<Integer> {
                 Integer.parseInt(listen.substring(colon + 1)));
     }
 
-    /** This service's mark on what it makes where others may make things too (libvirt's domains). */
+    /**
+     * This service's mark on what it makes where other services make things too (taps, libvirt's
+     * domains): a hash of its data directory, so it stays the same across restarts.
+     */
     static String instanceId(Path data) {
         try {
             byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(data.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));

@@ -38,9 +38,4 @@ public record Network(String name, Kind kind, String bridge, Integer vlan, Subne
         if (vlan != null && (vlan < 1 || vlan > 4094)) throw HangarException.invalid("invalid-vlan", "vlan must be from 1 to 4094, not " + vlan);
         return vlan;
     }
-
-    /** Whether the service serves DHCP (and DNS) on it, so a NIC's address comes from its lease. */
-    public boolean servesDhcp() {
-        return kind == Kind.NAT || kind == Kind.HOSTONLY || (kind == Kind.OVS && subnet != null);
-    }
 }

@@ -48,10 +48,6 @@ public final class OperationLog {
                 "no operation " + id));
     }
 
-    public Optional<Operation> find(UUID id) {
-        return store.find(id);
-    }
-
     public List<Operation> recent() {
         return store.recent(200);
     }

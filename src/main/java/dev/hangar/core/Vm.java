@@ -65,8 +65,6 @@ public record Vm(
 
     public Vm withIp(String ip) { return toBuilder().ipAddress(ip).build(); }
 
-    public Vm withGuestOs(String os) { return toBuilder().guestOs(os).build(); }
-
     public Vm failed(Problem p) { return toBuilder().status(VmStatus.ERROR).error(p).build(); }
 
     public Builder toBuilder() {

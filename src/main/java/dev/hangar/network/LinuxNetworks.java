@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * network puts it on an Open vSwitch bridge as an access port of its VLAN, and with a subnet Hangar
  * serves DHCP and DNS there from an internal port. Needs CAP_NET_ADMIN.
  *
- * <p>Every tap carries its service's mark in its alias ({@code hangar:<id of the data directory>}), so
+ * <p>Every tap carries its service's mark in its alias ({@code hangar:<instance id>}), so
  * two services on one host never take each other's taps for leftovers.
  */
 public final class LinuxNetworks implements NetworkFabric {
@@ -49,13 +49,14 @@ public final class LinuxNetworks implements NetworkFabric {
     /** Capabilities do not change while the service runs: read once, not on every POST. */
     private final boolean mayAdministerNetwork = canAdministerNetwork();
 
-    public LinuxNetworks(NetworkSettings settings, Path stateDir) {
+    /** @param instanceId this service's mark (see ServeCommand), put in the alias of every tap it makes */
+    public LinuxNetworks(NetworkSettings settings, Path stateDir, String instanceId) {
         this.settings = settings;
         this.stateDir = stateDir;
         this.nat = new ManagedBridge(settings.natBridge(), settings.natSubnet(), true, stateDir);
         this.hostonly = new ManagedBridge(settings.hostonlyBridge(), settings.hostonlySubnet(), false, stateDir);
         this.ovs = new OpenVswitch(stateDir);
-        this.owner = "hangar:" + shortHash(stateDir.toAbsolutePath().normalize().toString());
+        this.owner = "hangar:" + instanceId;
     }
 
     @Override

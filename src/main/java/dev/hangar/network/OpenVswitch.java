@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -110,12 +109,6 @@ final class OpenVswitch {
         } catch (IOException e) {
             log.warn("could not remove port {}: {}", port, e.getMessage());
         }
-    }
-
-    /** The bridge a port is on, if it is on one. */
-    Optional<String> bridgeOf(String port) throws IOException {
-        Command.Result r = vsctl("port-to-br", port);
-        return r.ok() ? Optional.of(r.stdout().strip()) : Optional.empty();
     }
 
     private void check(String... args) throws IOException {
