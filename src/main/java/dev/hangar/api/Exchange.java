@@ -27,6 +27,27 @@ public final class Exchange {
         return pathParams.get(name);
     }
 
+    /** Every value of a query parameter, percent-decoded, in order ({@code ?tag=a=1&tag=b=2}). */
+    public java.util.List<String> queryParams(String name) {
+        String raw = http.getRequestURI().getRawQuery();
+        java.util.List<String> out = new java.util.ArrayList<>();
+        if (raw == null) return out;
+        for (String pair : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            String key = decode(eq < 0 ? pair : pair.substring(0, eq));
+            if (key.equals(name)) out.add(eq < 0 ? "" : decode(pair.substring(eq + 1)));
+        }
+        return out;
+    }
+
+    private static String decode(String s) {
+        try {
+            return java.net.URLDecoder.decode(s, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw HangarException.invalid("invalid-query", "malformed percent-escape in the query: " + s);
+        }
+    }
+
     public String header(String name) {
         return http.getRequestHeaders().getFirst(name);
     }

@@ -1,9 +1,11 @@
 package dev.hangar.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hangar.core.BootSource;
 import dev.hangar.core.ChecksumType;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.ImageRef;
+import dev.hangar.core.VmRequest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -67,12 +69,40 @@ public final class Fields {
 
     public static Map<String, String> optionalTags(JsonNode body, String field, String code) {
         JsonNode n = body.get(field);
-        if (!present(n)) return null;
-        if (!n.isObject()) throw HangarException.invalid(code, field + " must be an object of strings");
+        return present(n) ? strings(n, field, code) : null;
+    }
+
+    /** An object whose values are all strings, e.g. tags; what names it in the message. */
+    public static Map<String, String> strings(JsonNode n, String what, String code) {
+        if (!n.isObject()) throw HangarException.invalid(code, what + " must be an object of strings");
         Map<String, String> out = new LinkedHashMap<>();
         for (var e : n.properties()) {
-            if (!e.getValue().isTextual()) throw HangarException.invalid(code, field + " must be an object of strings");
+            if (!e.getValue().isTextual()) throw HangarException.invalid(code, what + " must be an object of strings");
             out.put(e.getKey(), e.getValue().textValue());
+        }
+        return out;
+    }
+
+    /**
+     * What an image object boots: {@code {"library": NAME}} names a VM folder of the library, anything
+     * else is the OS X Builder's {url, checksum, checksum_type}.
+     */
+    public static BootSource bootImage(JsonNode image) {
+        if (image.isObject() && image.has("library")) {
+            JsonNode name = image.get("library");
+            if (!name.isTextual()) throw HangarException.invalid("invalid-library-name", "image.library must be a string");
+            return new BootSource.Library(VmRequest.checkedLibraryName(name.textValue()));
+        }
+        return new BootSource.Image(image(image));
+    }
+
+    /** {@code ?tag=k=v} filters: each names one tag that must match. 400 invalid-tag-filter for one without '='. */
+    public static Map<String, String> tagFilter(List<String> filters) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String f : filters) {
+            int eq = f.indexOf('=');
+            if (eq <= 0) throw HangarException.invalid("invalid-tag-filter", "a tag filter is KEY=VALUE, not \"" + f + "\"");
+            out.put(f.substring(0, eq), f.substring(eq + 1));
         }
         return out;
     }

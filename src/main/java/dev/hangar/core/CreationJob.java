@@ -65,6 +65,7 @@ final class CreationJob {
                 case BootSource.Image i -> "fetching the image";
                 case BootSource.NetworkInstall n -> "fetching the installer";
                 case BootSource.Disk d -> "making the disks";
+                case BootSource.Library l -> "importing the library VM";
             });
             MachineLauncher.BootMedia media = launcher.media(vm);
             op = operations.progress(op, 60, "starting the machine");

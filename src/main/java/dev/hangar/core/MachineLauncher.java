@@ -50,6 +50,7 @@ final class MachineLauncher {
             case BootSource.Image i -> new BootMedia(images.obtain(i.image()), null);
             case BootSource.NetworkInstall n -> new BootMedia(null, installers.fetch(n.location()));
             case BootSource.Disk d -> new BootMedia(null, null);
+            case BootSource.Library l -> new BootMedia(images.obtainFromLibrary(l.name()), null);
         };
     }
 

@@ -36,6 +36,8 @@ public record Vm(
         String guestOs,
         String vnc,
         Problem error,
+        String userData,
+        String networkConfig,
         Instant createdAt) {
 
     public Vm {
@@ -53,12 +55,22 @@ public record Vm(
      */
     public enum Dialect { IEC, MIB }
 
-    /** Which face made the VM (a group's members will say which group). */
-    public enum Origin { VMS, HOSTS }
+    /** Which face made the VM; a group's members also carry the group's name in the tag {@code infrakit.group}. */
+    public enum Origin { VMS, HOSTS, GROUPS, INFRAKIT }
 
     /** The gold image the VM is a clone of, when it boots from one. */
     public Optional<ImageRef> image() {
         return boot instanceof BootSource.Image i ? Optional.of(i.image()) : Optional.empty();
+    }
+
+    /** Whether every pair of {@code wanted} is among the VM's tags (an empty filter matches every VM). */
+    public boolean hasTags(Map<String, String> wanted) {
+        return tags.entrySet().containsAll(wanted.entrySet());
+    }
+
+    /** Whether the VM gets a cloud-init NoCloud seed disk. */
+    public boolean hasCloudInit() {
+        return userData != null || networkConfig != null;
     }
 
     public Vm withStatus(VmStatus s) { return toBuilder().status(s).build(); }
@@ -73,7 +85,8 @@ public record Vm(
         b.memoryMib = memoryMib; b.requestedCpus = requestedCpus; b.requestedMemoryMib = requestedMemoryMib;
         b.disks = disks; b.nics = nics; b.gui = gui; b.toolsInitTimeoutSeconds = toolsInitTimeoutSeconds;
         b.callbackUrl = callbackUrl; b.dialect = dialect; b.status = status; b.ipAddress = ipAddress;
-        b.guestOs = guestOs; b.vnc = vnc; b.error = error; b.createdAt = createdAt;
+        b.guestOs = guestOs; b.vnc = vnc; b.error = error; b.userData = userData; b.networkConfig = networkConfig;
+        b.createdAt = createdAt;
         return b;
     }
 
@@ -101,6 +114,8 @@ public record Vm(
         private String guestOs = "";
         private String vnc;
         private Problem error;
+        private String userData;
+        private String networkConfig;
         private Instant createdAt;
 
         private Builder() {}
@@ -125,11 +140,13 @@ public record Vm(
         public Builder guestOs(String v) { guestOs = v; return this; }
         public Builder vnc(String v) { vnc = v; return this; }
         public Builder error(Problem v) { error = v; return this; }
+        public Builder userData(String v) { userData = v; return this; }
+        public Builder networkConfig(String v) { networkConfig = v; return this; }
         public Builder createdAt(Instant v) { createdAt = v; return this; }
 
         public Vm build() {
             return new Vm(id, name, tags, origin, boot, cpus, memoryMib, requestedCpus, requestedMemoryMib, disks, nics,
-                    gui, toolsInitTimeoutSeconds, callbackUrl, dialect, status, ipAddress, guestOs, vnc, error, createdAt);
+                    gui, toolsInitTimeoutSeconds, callbackUrl, dialect, status, ipAddress, guestOs, vnc, error, userData, networkConfig, createdAt);
         }
     }
 }

@@ -22,12 +22,17 @@ public record VmRequest(
         boolean gui,
         int toolsInitTimeoutSeconds,
         String callbackUrl,
-        Vm.Dialect dialect) {
+        Vm.Dialect dialect,
+        String userData,
+        String networkConfig) {
 
     public static final int MAX_CPUS = 256;
     public static final int MAX_TOOLS_INIT_TIMEOUT = 86_400;
     public static final int MAX_NICS = 16;
     public static final int MAX_DISKS = 16;
+    /** cloud-init's own sources cap user-data at 16 KiB (EC2) to a few MiB; a seed disk holds what we allow. */
+    public static final int MAX_USER_DATA = 256 * 1024;
+    private static final Pattern LIBRARY_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     /** RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens, 253 characters at most. */
     private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
 
@@ -56,6 +61,7 @@ public record VmRequest(
                 }
             }
             case BootSource.Disk d -> { }
+            case BootSource.Library l -> checkedLibraryName(l.name());
         }
         if (cpus != null && (cpus < 1 || cpus > MAX_CPUS)) {
             throw HangarException.invalid("invalid-cpus", "cpus must be between 1 and " + MAX_CPUS + ", not " + cpus);
@@ -73,12 +79,36 @@ public record VmRequest(
         if (callbackUrl != null && !callbackUrl.isBlank() && !callbackUrl.matches("(?i)https?://\\S+")) {
             throw HangarException.invalid("invalid-callback-url", "callback_url must be an http or https URL");
         }
+        checkCloudInit("user_data", userData);
+        checkCloudInit("network_config", networkConfig);
+        checkedTags(tags);
+        return this;
+    }
+
+    /** Tags as every face takes them: at most 64, keys of 1 to 128 characters, values of at most 1024. */
+    public static Map<String, String> checkedTags(Map<String, String> tags) {
+        if (tags.size() > 64) throw HangarException.invalid("invalid-tags", "at most 64 tags");
         tags.forEach((k, v) -> {
-            if (k.isEmpty() || k.length() > 128 || v.length() > 1024) {
+            if (k == null || v == null || k.isEmpty() || k.length() > 128 || v.length() > 1024) {
                 throw HangarException.invalid("invalid-tags", "tag keys are 1 to 128 characters, values at most 1024");
             }
         });
-        return this;
+        return tags;
+    }
+
+    private static void checkCloudInit(String field, String text) {
+        if (text != null && text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_USER_DATA) {
+            throw HangarException.invalid("invalid-" + field.replace('_', '-'), field + " is larger than " + MAX_USER_DATA + " bytes");
+        }
+    }
+
+    /** The name of a VM folder in the library: one path element, {@code NAME.vmwarevm}; 400 invalid-library-name otherwise. */
+    public static String checkedLibraryName(String name) {
+        if (name == null || !LIBRARY_NAME.matcher(name).matches() || name.contains("..")) {
+            throw HangarException.invalid("invalid-library-name",
+                    "a library VM is named by letters, digits, '.', '_' and '-' (the folder NAME.vmwarevm), not \"" + name + "\"");
+        }
+        return name;
     }
 
     /** A host name as RFC 1123 allows it, in lower case; anything else is 400 invalid-name. */
@@ -109,6 +139,8 @@ public record VmRequest(
         private int toolsInitTimeoutSeconds;
         private String callbackUrl;
         private Vm.Dialect dialect;
+        private String userData;
+        private String networkConfig;
 
         private Builder() {}
 
@@ -125,10 +157,12 @@ public record VmRequest(
         public Builder toolsInitTimeoutSeconds(int v) { toolsInitTimeoutSeconds = v; return this; }
         public Builder callbackUrl(String v) { callbackUrl = v; return this; }
         public Builder dialect(Vm.Dialect v) { dialect = v; return this; }
+        public Builder userData(String v) { userData = v; return this; }
+        public Builder networkConfig(String v) { networkConfig = v; return this; }
 
         public VmRequest build() {
             return new VmRequest(name, tags, origin, boot, cpus, memoryMib, networks, disks, gui, toolsInitTimeoutSeconds,
-                    callbackUrl, dialect);
+                    callbackUrl, dialect, userData, networkConfig);
         }
     }
 }

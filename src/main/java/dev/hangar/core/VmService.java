@@ -87,7 +87,8 @@ public final class VmService implements AutoCloseable {
         Vm vm = Sizing.sized(Vm.builder().id(UUID.randomUUID()).name(name).tags(request.tags()).origin(request.origin())
                 .boot(request.boot()).requestedCpus(request.cpus()).requestedMemoryMib(request.memoryMib())
                 .disks(request.disks()).nics(nics).gui(request.gui()).toolsInitTimeoutSeconds(request.toolsInitTimeoutSeconds())
-                .callbackUrl(blankToNull(request.callbackUrl())).dialect(request.dialect()).status(VmStatus.CREATING)
+                .callbackUrl(blankToNull(request.callbackUrl())).dialect(request.dialect())
+                .userData(request.userData()).networkConfig(request.networkConfig()).status(VmStatus.CREATING)
                 .createdAt(clock.instant()).build(), profile, settings);
         vms.insert(vm);
         log.info("VM {} accepted{}: {}", vm.id(), name == null ? "" : " as " + name, describe(vm.boot()));
@@ -111,6 +112,22 @@ public final class VmService implements AutoCloseable {
 
     public List<Vm> list() {
         return vms.all();
+    }
+
+    /** The VMs that carry every one of these tags (AND: the seed's plugin matched any one by mistake), newest first. */
+    public List<Vm> list(java.util.Map<String, String> tags) {
+        return vms.all().stream().filter(vm -> vm.hasTags(tags)).toList();
+    }
+
+    /** Replaces the VM's tags. */
+    public Vm retag(UUID id, java.util.Map<String, String> tags) {
+        VmRequest.checkedTags(tags);
+        return locks.with(id, () -> {
+            Vm vm = vms.find(id).orElseThrow(() -> notFound(id.toString()));
+            Vm tagged = vm.toBuilder().tags(tags).build();
+            vms.update(tagged);
+            return tagged;
+        });
     }
 
     /** Boots a powered-off VM from its disks; a running one is left as it is. 409 vm-not-startable otherwise. */
@@ -181,6 +198,7 @@ public final class VmService implements AutoCloseable {
             case BootSource.Image i -> "image " + i.image().url();
             case BootSource.NetworkInstall n -> "network install from " + n.location();
             case BootSource.Disk d -> "blank disks";
+            case BootSource.Library l -> "library VM " + l.name();
         };
     }
 

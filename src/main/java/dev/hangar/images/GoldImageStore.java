@@ -126,6 +126,12 @@ public final class GoldImageStore implements ImageCatalog {
         });
     }
 
+    @Override
+    public GoldImage obtainFromLibrary(String name) {
+        // The library importer is the next step of issue 7; until it lands, no library is configured.
+        throw new HangarException(Kind.NOT_FOUND, "library-vm-not-found", "no VM library is configured (--vm-lib): " + name);
+    }
+
     /** The gold image for ref if it is in the cache; never touches the network. */
     @Override
     public Optional<GoldImage> cached(ImageRef ref) {

@@ -34,7 +34,7 @@ public final class VmRepository implements VmStore {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String[] FIELDS = {"id", "name", "tags", "origin", "boot", "cpus", "memory_mib", "requested_cpus",
             "requested_memory_mib", "disks", "nics", "gui", "tools_init_timeout", "callback_url", "dialect", "status",
-            "ip_address", "guest_os", "vnc", "error_code", "error_message", "created_at"};
+            "ip_address", "guest_os", "vnc", "error_code", "error_message", "user_data", "network_config", "created_at"};
     private static final String COLUMNS = String.join(", ", FIELDS);
     private static final String PLACEHOLDERS = "?" + ", ?".repeat(FIELDS.length - 1);
 
@@ -174,6 +174,8 @@ public final class VmRepository implements VmStore {
         ps.setString(++i, vm.vnc());
         ps.setString(++i, vm.error() == null ? null : vm.error().code());
         ps.setString(++i, vm.error() == null ? null : vm.error().message());
+        ps.setString(++i, vm.userData());
+        ps.setString(++i, vm.networkConfig());
         ps.setLong(++i, vm.createdAt().toEpochMilli());
     }
 
@@ -200,6 +202,8 @@ public final class VmRepository implements VmStore {
                 .guestOs(rs.getString("guest_os"))
                 .vnc(rs.getString("vnc"))
                 .error(errorCode == null ? null : new Problem(errorCode, rs.getString("error_message")))
+                .userData(rs.getString("user_data"))
+                .networkConfig(rs.getString("network_config"))
                 .createdAt(Instant.ofEpochMilli(rs.getLong("created_at")))
                 .build();
     }
@@ -211,6 +215,7 @@ public final class VmRepository implements VmStore {
                     .put("checksum_type", i.image().checksumType().wireName());
             case BootSource.NetworkInstall n -> o.put("kind", "install").put("location", n.location()).put("cmdline", n.cmdline());
             case BootSource.Disk d -> o.put("kind", "disk");
+            case BootSource.Library l -> o.put("kind", "library").put("name", l.name());
         }
         return o;
     }
@@ -221,6 +226,7 @@ public final class VmRepository implements VmStore {
                     ChecksumType.parse(o.path("checksum_type").asText())));
             case "install" -> new BootSource.NetworkInstall(o.path("location").asText(),
                     o.path("cmdline").isNull() ? null : o.path("cmdline").asText());
+            case "library" -> new BootSource.Library(o.path("name").asText());
             default -> new BootSource.Disk();
         };
     }

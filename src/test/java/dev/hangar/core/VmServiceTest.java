@@ -264,6 +264,11 @@ class VmServiceTest {
         public GoldImage obtain(ImageRef ref) { return new GoldImage(ref.cacheKey(), Path.of("/gold"), List.of(Path.of("/gold/disk0.qcow2")), null, null, profile); }
 
         @Override
+        public GoldImage obtainFromLibrary(String name) {
+            return new GoldImage("lib-" + name, Path.of("/lib"), List.of(Path.of("/lib/disk0.qcow2")), null, null, profile);
+        }
+
+        @Override
         public Optional<GoldImage> cached(ImageRef ref) { return Optional.empty(); }
 
         @Override

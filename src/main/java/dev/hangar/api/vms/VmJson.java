@@ -6,6 +6,7 @@ import dev.hangar.api.ApiServer;
 import dev.hangar.api.Fields;
 import dev.hangar.api.Json;
 import dev.hangar.core.BlankDisk;
+import dev.hangar.core.BootSource;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.MemorySize;
 import dev.hangar.core.Network;
@@ -31,7 +32,7 @@ final class VmJson {
     static VmRequest parseCreate(JsonNode body) {
         JsonNode image = body.get("image");
         if (!Fields.present(image)) throw HangarException.invalid("missing-image", "image is required");
-        VmRequest.Builder r = VmRequest.builder().image(Fields.image(image)).origin(Vm.Origin.VMS);
+        VmRequest.Builder r = VmRequest.builder().boot(Fields.bootImage(image)).origin(Vm.Origin.VMS);
 
         JsonNode c = body.get("cpus");
         if (Fields.present(c)) {
@@ -76,6 +77,8 @@ final class VmJson {
         r.callbackUrl(Fields.optionalString(body, "callback_url", "invalid-callback-url"));
         r.name(Fields.optionalString(body, "name", "invalid-name"));
         r.tags(Fields.optionalTags(body, "tags", "invalid-tags"));
+        r.userData(Fields.optionalString(body, "user_data", "invalid-user-data"));
+        r.networkConfig(Fields.optionalString(body, "network_config", "invalid-network-config"));
         return r.build().validated();
     }
 
@@ -83,12 +86,16 @@ final class VmJson {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("id", vm.id().toString());
         if (vm.name() != null) o.put("name", vm.name());
-        vm.image().ifPresentOrElse(ref -> {
-            ObjectNode image = o.putObject("image");
-            image.put("url", ref.url());
-            image.put("checksum", ref.checksum());
-            image.put("checksum_type", ref.checksumType().wireName());
-        }, () -> o.putNull("image"));
+        switch (vm.boot()) {
+            case BootSource.Image i -> {
+                ObjectNode image = o.putObject("image");
+                image.put("url", i.image().url());
+                image.put("checksum", i.image().checksum());
+                image.put("checksum_type", i.image().checksumType().wireName());
+            }
+            case BootSource.Library l -> o.putObject("image").put("library", l.name());
+            default -> o.putNull("image");
+        }
         o.put("cpus", vm.cpus());
         if (vm.dialect() == Vm.Dialect.MIB) o.put("memory", vm.memoryMib());
         else o.put("memory", MemorySize.format(vm.memoryMib()));
@@ -105,6 +112,8 @@ final class VmJson {
         o.put("ip_address", vm.ipAddress());
         o.put("status", vm.status().wireName());
         o.put("guest_os", vm.guestOs());
+        // The user-data itself is not shown: it often carries secrets, and its owner has it.
+        o.put("cloud_init", vm.hasCloudInit());
         if (vm.callbackUrl() != null) o.put("callback_url", vm.callbackUrl());
         if (vm.vnc() != null) o.put("vnc", vm.vnc());
         if (vm.error() != null) o.set("error", Json.MAPPER.valueToTree(ApiServer.error(vm.error().code(), vm.error().message())));

@@ -3,6 +3,7 @@ package dev.hangar.api.vms;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.hangar.api.ApiServer;
 import dev.hangar.api.Exchange;
+import dev.hangar.api.Fields;
 import dev.hangar.api.Json;
 import dev.hangar.core.Vm;
 import dev.hangar.core.VmService;
@@ -22,7 +23,8 @@ public final class VmsFace {
                 .route("GET", "/vms", this::list)
                 .route("GET", "/vms/:id", this::get)
                 .route("DELETE", "/vms/:id", this::delete)
-                .route("GET", "/vms/:id/console", this::console);
+                .route("GET", "/vms/:id/console", this::console)
+                .route("PUT", "/vms/:id/tags", this::retag);
     }
 
     private void create(Exchange ex) throws IOException {
@@ -33,7 +35,7 @@ public final class VmsFace {
 
     private void list(Exchange ex) throws IOException {
         ArrayNode all = Json.MAPPER.createArrayNode();
-        for (Vm vm : service.list()) all.add(VmJson.render(vm));
+        for (Vm vm : service.list(Fields.tagFilter(ex.queryParams("tag")))) all.add(VmJson.render(vm));
         ex.json(200, all);
     }
 
@@ -44,6 +46,12 @@ public final class VmsFace {
     private void delete(Exchange ex) throws IOException {
         service.delete(id(ex));
         ex.empty(204);
+    }
+
+    /** Replaces the VM's tags with the body's object of strings. */
+    private void retag(Exchange ex) throws IOException {
+        var tags = Fields.strings(ex.jsonObject("invalid-tags"), "the body", "invalid-tags");
+        ex.json(200, VmJson.render(service.retag(id(ex), tags)));
     }
 
     private void console(Exchange ex) throws IOException {

@@ -11,6 +11,12 @@ public interface ImageCatalog {
     /** Blocking: the cached gold, or downloads, verifies, unpacks and publishes it. Throws HangarException. */
     GoldImage obtain(ImageRef ref);
 
+    /**
+     * Blocking: the gold image made from the library's VM folder {@code NAME.vmwarevm}, imported the first
+     * time it is used and again whenever the folder changes. 404 library-vm-not-found when there is none.
+     */
+    GoldImage obtainFromLibrary(String name);
+
     /** The gold if it is cached; never touches the network. */
     Optional<GoldImage> cached(ImageRef ref);
 
