@@ -226,6 +226,25 @@ if [ -n "$qga" ]; then
 else
   echo "hangar-init: no virtio-serial port org.qemu.guest_agent.0, no guest agent"
 fi
+# cloud-init NoCloud, as far as the tests need it: a disk labelled cidata (ISO 9660) is mounted at
+# /mnt/cidata, and its user-data runs once if it starts with "#!" (what cloud-init does with a script).
+for b in /sys/block/*; do
+  dev=/dev/${b##*/}
+  case "$(blkid "$dev" 2>/dev/null)" in
+    *'LABEL="cidata"'*)
+      mkdir -p /mnt/cidata
+      if mount -t iso9660 -o ro "$dev" /mnt/cidata; then
+        echo "hangar-init: cidata on $dev"
+        if [ "$(head -c 2 /mnt/cidata/user-data)" = '#!' ]; then
+          cp /mnt/cidata/user-data /run/user-data && chmod 700 /run/user-data
+          /run/user-data > /var/log/user-data.log 2>&1 &
+        fi
+      else
+        echo "hangar-init: cannot mount cidata on $dev"
+      fi
+      ;;
+  esac
+done
 # A shell on the console for debugging (serial input); respawned, throttled in case of EOF.
 while :; do
   setsid cttyhack sh

@@ -27,6 +27,9 @@ final class MachineLauncher {
         MachineProfile profile() { return gold != null ? gold.profile() : MachineProfile.EMPTY; }
     }
 
+    /** The cloud-init NoCloud seed disk in a VM's directory. */
+    static final String SEED_FILE = "cidata.iso";
+
     private final ImageCatalog images;
     private final InstallerSource installers;
     private final MachineDriver driver;
@@ -68,6 +71,12 @@ final class MachineLauncher {
             Path file = dir.resolve("blank" + i + ".qcow2");
             images.createBlankDisk(file, vm.disks().get(i).sizeGib() << 30);
             disks.add(new MachineSpec.Disk(file, bus));
+        }
+        if (vm.hasCloudInit()) {
+            // Last, so the VM's own disks keep their names (vda, sda, ...) with or without a seed.
+            Path seed = dir.resolve(SEED_FILE);
+            images.createSeedDisk(seed, CloudInitSeed.of(vm));
+            disks.add(new MachineSpec.Disk(seed, bus, true));
         }
         List<MachineSpec.Nic> nics = new ArrayList<>();
         for (Nic nic : vm.nics()) {

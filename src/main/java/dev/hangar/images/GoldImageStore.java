@@ -2,6 +2,7 @@ package dev.hangar.images;
 
 import dev.hangar.core.FileTrees;
 import dev.hangar.core.GoldImage;
+import dev.hangar.core.CloudInitSeed;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.HangarException.Kind;
 import dev.hangar.core.ImageRef;
@@ -130,6 +131,11 @@ public final class GoldImageStore implements ImageCatalog {
     public GoldImage obtainFromLibrary(String name) {
         // The library importer is the next step of issue 7; until it lands, no library is configured.
         throw new HangarException(Kind.NOT_FOUND, "library-vm-not-found", "no VM library is configured (--vm-lib): " + name);
+    }
+
+    @Override
+    public void createSeedDisk(Path file, CloudInitSeed seed) {
+        SeedDisk.write(file, seed);
     }
 
     /** The gold image for ref if it is in the cache; never touches the network. */

@@ -1,5 +1,6 @@
 package dev.hangar.core;
 
+import static java.util.stream.Collectors.toSet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -31,6 +32,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -87,6 +89,45 @@ class VmServiceTest {
         Vm reported = callbacks.created.stream().filter(v -> v.id().equals(vm.id())).findFirst().orElseThrow(
                 () -> new AssertionError("no callback within 5 s, though the tools_init_timeout is 30 s"));
         assertEquals(VmStatus.POWERED_OFF, reported.status(), "the callback does not wait for a dead guest's address");
+    }
+
+    @Test
+    void userDataBecomesASeedDiskAttachedLastReadOnlyWithTheVmsIdAndName() throws Exception {
+        Vm named = service.create(VmRequest.builder().image(IMAGE).name("web-1").userData("#!/bin/sh\necho hi\n").build());
+        await(named.id(), v -> v.status() == VmStatus.POWERED_ON);
+        MachineSpec spec = driver.started.getLast();
+        MachineSpec.Disk seed = spec.disks().getLast();
+        assertTrue(seed.readOnly() && seed.format().equals("raw"), "the seed is read-only raw: " + seed);
+        assertFalse(spec.disks().getFirst().readOnly(), "the clone comes first and stays writable");
+        assertEquals(new CloudInitSeed(named.id().toString(), "web-1", "#!/bin/sh\necho hi\n", null), images.seeds.getLast());
+
+        Vm unnamed = service.create(VmRequest.builder().image(IMAGE).networkConfig("version: 2\n").build());
+        await(unnamed.id(), v -> v.status() == VmStatus.POWERED_ON);
+        assertEquals("vm-" + unnamed.id().toString().substring(0, 8), images.seeds.getLast().hostname());
+        assertEquals("", images.seeds.getLast().userData());
+
+        Vm plain = service.create(VmRequest.builder().image(IMAGE).build());
+        await(plain.id(), v -> v.status() == VmStatus.POWERED_ON);
+        assertTrue(driver.started.getLast().disks().stream().noneMatch(MachineSpec.Disk::readOnly), "no user-data, no seed");
+    }
+
+    @Test
+    void aTagFilterMatchesVmsCarryingEveryPairAndRetagReplacesTheTags() {
+        Vm both = service.create(VmRequest.builder().image(IMAGE).tags(Map.of("env", "dev", "role", "web")).build());
+        Vm envOnly = service.create(VmRequest.builder().image(IMAGE).tags(Map.of("env", "dev")).build());
+        service.create(VmRequest.builder().image(IMAGE).tags(Map.of("role", "web")).build());
+
+        assertEquals(List.of(both.id()), service.list(Map.of("env", "dev", "role", "web")).stream().map(Vm::id).toList(),
+                "AND, not OR (the seed's plugin matched any one pair)");
+        assertEquals(Set.of(both.id(), envOnly.id()), service.list(Map.of("env", "dev")).stream().map(Vm::id).collect(toSet()));
+        assertEquals(3, service.list(Map.of()).size());
+
+        service.retag(envOnly.id(), Map.of("env", "prod"));
+        assertEquals(Map.of("env", "prod"), service.get(envOnly.id()).tags());
+        assertEquals(List.of(both.id()), service.list(Map.of("env", "dev")).stream().map(Vm::id).toList());
+        HangarException bad = assertThrows(HangarException.class, () -> service.retag(envOnly.id(), Map.of("", "x")));
+        assertEquals("invalid-tags", bad.code());
+        assertEquals("vm-not-found", assertThrows(HangarException.class, () -> service.retag(UUID.randomUUID(), Map.of())).code());
     }
 
     @Test
@@ -276,6 +317,11 @@ class VmServiceTest {
 
         @Override
         public void createBlankDisk(Path file, long sizeBytes) { }
+
+        final List<CloudInitSeed> seeds = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void createSeedDisk(Path file, CloudInitSeed seed) { seeds.add(seed); }
 
         @Override
         public void removeLeftovers() { }

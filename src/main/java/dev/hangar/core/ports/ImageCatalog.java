@@ -1,5 +1,6 @@
 package dev.hangar.core.ports;
 
+import dev.hangar.core.CloudInitSeed;
 import dev.hangar.core.GoldImage;
 import dev.hangar.core.ImageRef;
 import java.nio.file.Path;
@@ -25,6 +26,13 @@ public interface ImageCatalog {
 
     /** A sparse, empty qcow2 disk of this size at file, unless it exists (a resumed creation). */
     void createBlankDisk(Path file, long sizeBytes);
+
+    /**
+     * A cloud-init NoCloud seed at file: a read-only raw image with the volume label {@code cidata}
+     * holding user-data, meta-data and, when given, network-config. Rewritten each time (the VM's record
+     * is the truth), atomically: a half-written seed is never attached.
+     */
+    void createSeedDisk(Path file, CloudInitSeed seed);
 
     /** Removes what a crash left half-made. */
     void removeLeftovers();

@@ -28,7 +28,19 @@ public record MachineSpec(
         boolean gui,
         boolean noReboot) {
 
-    public record Disk(Path file, DiskBus bus) {}
+    /**
+     * A disk on its bus. A writable disk is qcow2 (a clone or a blank disk); a read-only one is a raw
+     * image the guest only reads (the cloud-init seed).
+     */
+    public record Disk(Path file, DiskBus bus, boolean readOnly) {
+        public Disk(Path file, DiskBus bus) {
+            this(file, bus, false);
+        }
+
+        public String format() {
+            return readOnly ? "raw" : "qcow2";
+        }
+    }
 
     public record Nic(NicModel model, String mac, NetAttachment net) {}
 

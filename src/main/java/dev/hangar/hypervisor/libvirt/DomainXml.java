@@ -135,9 +135,10 @@ final class DomainXml {
             disk.setAttribute("device", "disk");
             Element driver = add(disk, "driver");
             driver.setAttribute("name", "qemu");
-            driver.setAttribute("type", "qcow2");
-            driver.setAttribute("cache", "writeback");
+            driver.setAttribute("type", d.format());
+            if (!d.readOnly()) driver.setAttribute("cache", "writeback");
             add(disk, "source").setAttribute("file", d.file().toString());
+            if (d.readOnly()) add(disk, "readonly");
             Element target = add(disk, "target");
             String model = scsiModel(d.bus());
             if (model != null) {

@@ -92,7 +92,8 @@ final class QemuCommandLine {
         for (int i = 0; i < spec.disks().size(); i++) {
             MachineSpec.Disk disk = spec.disks().get(i);
             String id = "disk" + i;
-            a.addAll(List.of("-drive", "file=" + disk.file() + ",format=qcow2,if=none,id=" + id + ",cache=writeback"));
+            a.addAll(List.of("-drive", "file=" + disk.file() + ",format=" + disk.format() + ",if=none,id=" + id
+                    + (disk.readOnly() ? ",readonly=on" : ",cache=writeback")));
             String boot = spec.kernel() == null ? ",bootindex=" + i : "";
             String device = switch (disk.bus()) {
                 case VIRTIO -> "virtio-blk-pci,drive=" + id;
