@@ -5,6 +5,7 @@ import dev.hangar.core.BootSource;
 import dev.hangar.core.ChecksumType;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.ImageRef;
+import dev.hangar.core.MemorySize;
 import dev.hangar.core.VmRequest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -94,6 +95,15 @@ public final class Fields {
             return new BootSource.Library(VmRequest.checkedLibraryName(name.textValue()));
         }
         return new BootSource.Image(image(image));
+    }
+
+    /** Memory as an IEC string ("1gib", "512MiB") or a whole number of MiB; null when not given. */
+    public static Long optionalMemoryMib(JsonNode body, String field) {
+        JsonNode m = body.get(field);
+        if (!present(m)) return null;
+        if (m.isTextual()) return MemorySize.parseMib(m.textValue());
+        if (m.isIntegralNumber() && m.canConvertToLong()) return MemorySize.checkedRange(m.longValue());
+        throw HangarException.invalid("invalid-memory", field + " must be an IEC string like \"1gib\" or a whole number of MiB");
     }
 
     /** {@code ?tag=k=v} filters: each names one tag that must match. 400 invalid-tag-filter for one without '='. */

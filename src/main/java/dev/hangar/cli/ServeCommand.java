@@ -1,6 +1,7 @@
 package dev.hangar.cli;
 
 import dev.hangar.api.ApiServer;
+import dev.hangar.api.groups.GroupsFace;
 import dev.hangar.api.hosts.HostsFace;
 import dev.hangar.api.operations.OperationsFace;
 import dev.hangar.api.vms.VmCallbacks;
@@ -12,6 +13,7 @@ import dev.hangar.core.NetworkService;
 import dev.hangar.core.OperationLog;
 import dev.hangar.core.Subnet;
 import dev.hangar.core.VmService;
+import dev.hangar.core.groups.GroupService;
 import dev.hangar.core.VmSettings;
 import dev.hangar.core.ports.MachineDriver;
 import dev.hangar.hypervisor.libvirt.LibvirtDriver;
@@ -23,7 +25,9 @@ import dev.hangar.network.LinuxNetworks;
 import dev.hangar.network.NetworkSettings;
 import dev.hangar.store.CallbackOutbox;
 import dev.hangar.store.Database;
+import dev.hangar.store.GroupRepository;
 import dev.hangar.store.NetworkRepository;
+import dev.hangar.store.TemplateRepository;
 import dev.hangar.store.OperationRepository;
 import dev.hangar.store.VmRepository;
 import java.io.IOException;
@@ -105,6 +109,10 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Seconds a guest gets to power off cleanly on DELETE before a hard stop (default: ${DEFAULT-VALUE}).")
     int deleteGrace;
 
+    @Option(names = "--group-resync", defaultValue = "30",
+            description = "Seconds between checks of every group when none of its members changed (default: ${DEFAULT-VALUE}).")
+    int groupResync;
+
     @Option(names = "--callback-secret", defaultValue = "${env:HANGAR_CALLBACK_SECRET}",
             description = "Sign callbacks: header X-Hangar-Signature: sha256=HMAC-SHA256(body). Also from HANGAR_CALLBACK_SECRET.")
     String callbackSecret;
@@ -129,6 +137,7 @@ public final class ServeCommand implements Callable<Integer> {
             address = parseListen(listen);
             if (hostsListen != null) hostsAddress = parseListen(hostsListen);
             if (downloadStallTimeout < 1) throw new IllegalArgumentException("--download-stall-timeout must be at least 1 second");
+            if (groupResync < 1) throw new IllegalArgumentException("--group-resync must be at least 1 second");
             maxImageBytes = maxImageBytes(maxImageSize);
             if (!networkMode.equals("user") && !networkMode.equals("bridge")) {
                 throw new IllegalArgumentException("--network-mode must be bridge or user, not " + networkMode);
@@ -180,14 +189,18 @@ public final class ServeCommand implements Callable<Integer> {
                 new VmSettings(data.resolve("vms"), VmSettings.DEFAULT_CPUS, VmSettings.DEFAULT_MEMORY_MIB, Duration.ofSeconds(toolsInitTimeout),
                         Duration.ofSeconds(deleteGrace), Duration.ofSeconds(2)),
                 Clock.systemUTC());
+        GroupService groups = new GroupService(new TemplateRepository(db), new GroupRepository(db), vms, Clock.systemUTC(),
+                Duration.ofSeconds(groupResync));
         ApiServer api = new ApiServer();
         new VmsFace(vms).register(api);
+        new GroupsFace(groups).register(api);
         new HostsFace(vms, networks).register(api);
         new OperationsFace(operations).register(api);
         ApiServer hostsApi = new ApiServer();
         new HostsFace(vms, networks).register(hostsApi);
 
         vms.start();
+        groups.start();
         dispatcher.start();
         api.start(address);
         if (hostsAddress != null) {
@@ -202,6 +215,7 @@ public final class ServeCommand implements Callable<Integer> {
             // VMs keep running: they are not the service's children and it adopts them at the next start.
             api.close();
             hostsApi.close();
+            groups.close();
             vms.close();
             if (driver instanceof AutoCloseable closeable) {
                 try {

@@ -33,7 +33,7 @@ public final class VmService implements AutoCloseable {
     public record Ports(VmStore vms, ImageCatalog images, InstallerSource installers, MachineDriver driver,
                         NetworkFabric fabric, CallbackSink callbacks) {}
 
-    private final VmStore vms;
+    private final WatchedVmStore vms;
     private final ImageCatalog images;
     private final MachineDriver driver;
     private final NetworkService networks;
@@ -50,7 +50,7 @@ public final class VmService implements AutoCloseable {
     private volatile boolean running = true;
 
     public VmService(Ports ports, NetworkService networks, OperationLog operations, VmSettings settings, Clock clock) {
-        this.vms = ports.vms();
+        this.vms = new WatchedVmStore(ports.vms());
         this.images = ports.images();
         this.driver = ports.driver();
         this.networks = networks;
@@ -69,6 +69,14 @@ public final class VmService implements AutoCloseable {
     public void start() throws IOException {
         adoption.adopt(jobs, this::deleteQuietly);
         monitorThread.start();
+    }
+
+    /**
+     * Calls the watcher with every VM record written or removed (a removed one reads deleting), on the
+     * writer's thread: it must only take note and return.
+     */
+    public void watch(java.util.function.Consumer<Vm> watcher) {
+        vms.watch(watcher);
     }
 
     /** Accepts the request (checked up front) and starts its creation job; the VM comes back "creating". */

@@ -47,7 +47,7 @@ import org.junit.jupiter.api.io.TempDir;
  * suites run the same flows against QEMU, bridges and SQLite): what a VM reads while it waits for its
  * address, how an install ends, what an image may ask for, names and networks.
  */
-class VmServiceTest {
+public class VmServiceTest {
     private static final ImageRef IMAGE = new ImageRef("http://images.test/box.tar.gz", "ab".repeat(32), ChecksumType.SHA256);
 
     @TempDir
@@ -231,7 +231,7 @@ class VmServiceTest {
 
     // ---- stand-ins for the adapters ----------------------------------------------------------------
 
-    static final class Store implements VmStore {
+    public static final class Store implements VmStore {
         final Map<UUID, Vm> vms = new ConcurrentHashMap<>();
         final Map<UUID, Boolean> awaiting = new ConcurrentHashMap<>();
 
@@ -270,11 +270,11 @@ class VmServiceTest {
         }
     }
 
-    static final class Driver implements MachineDriver {
-        final List<MachineSpec> started = new CopyOnWriteArrayList<>();
+    public static final class Driver implements MachineDriver {
+        public final List<MachineSpec> started = new CopyOnWriteArrayList<>();
         final Map<String, MachineState> states = new ConcurrentHashMap<>();
 
-        void die(UUID id) { states.put(id.toString(), MachineState.STOPPED); }
+        public void die(UUID id) { states.put(id.toString(), MachineState.STOPPED); }
 
         @Override
         public void start(MachineSpec spec) { started.add(spec); states.put(spec.id(), MachineState.RUNNING); }
@@ -298,7 +298,7 @@ class VmServiceTest {
         public void housekeep(Path dir) { }
     }
 
-    static final class Images implements ImageCatalog {
+    public static final class Images implements ImageCatalog {
         volatile MachineProfile profile = MachineProfile.EMPTY;
 
         @Override
@@ -327,7 +327,7 @@ class VmServiceTest {
         public void removeLeftovers() { }
     }
 
-    static final class Callbacks implements CallbackSink {
+    public static final class Callbacks implements CallbackSink {
         final List<Vm> created = new CopyOnWriteArrayList<>();
 
         @Override
@@ -337,7 +337,7 @@ class VmServiceTest {
         public void failed(Vm vm) { }
     }
 
-    static final class Fabric implements NetworkFabric {
+    public static final class Fabric implements NetworkFabric {
         final List<Nic> detached = new CopyOnWriteArrayList<>();
 
         @Override
@@ -354,8 +354,14 @@ class VmServiceTest {
         @Override
         public void detach(Nic nic, Network network) { detached.add(nic); }
 
+        /** When set, every NIC holds a lease (an address derived from its MAC). */
+        public volatile boolean leases;
+
         @Override
-        public Optional<String> leasedIp(Nic nic, Network network) { return Optional.empty(); }
+        public Optional<String> leasedIp(Nic nic, Network network) {
+            return leases ? Optional.of("10.213." + Integer.parseInt(nic.mac().substring(12, 14), 16) + "."
+                    + (Integer.parseInt(nic.mac().substring(15, 17), 16) % 250 + 2)) : Optional.empty();
+        }
 
         @Override
         public void remove(Network network) { }
@@ -364,7 +370,7 @@ class VmServiceTest {
         public void removeLeftovers(Collection<Nic> nics, Collection<Network> networks) { }
     }
 
-    static final class Networks implements NetworkStore {
+    public static final class Networks implements NetworkStore {
         final Map<String, Network> all = new ConcurrentHashMap<>();
 
         @Override
@@ -380,7 +386,7 @@ class VmServiceTest {
         public void delete(String name) { all.remove(name); }
     }
 
-    static final class Operations implements OperationStore {
+    public static final class Operations implements OperationStore {
         final Map<UUID, Operation> all = new ConcurrentHashMap<>();
 
         @Override

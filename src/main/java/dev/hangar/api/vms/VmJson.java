@@ -48,17 +48,10 @@ final class VmJson {
         r.gui(launchGui != null ? launchGui : headless != null && !headless);
 
         Vm.Dialect dialect = headless != null && launchGui == null ? Vm.Dialect.MIB : Vm.Dialect.IEC;
-        JsonNode m = body.get("memory");
-        if (Fields.present(m)) {
-            if (m.isTextual()) {
-                r.memoryMib(MemorySize.parseMib(m.textValue()));
-                dialect = Vm.Dialect.IEC;
-            } else if (m.isIntegralNumber() && m.canConvertToLong()) {
-                r.memoryMib(MemorySize.checkedRange(m.longValue()));
-                dialect = Vm.Dialect.MIB;
-            } else {
-                throw HangarException.invalid("invalid-memory", "memory must be an IEC string like \"1gib\" or a whole number of MiB");
-            }
+        Long memory = Fields.optionalMemoryMib(body, "memory");
+        if (memory != null) {
+            r.memoryMib(memory);
+            dialect = body.get("memory").isTextual() ? Vm.Dialect.IEC : Vm.Dialect.MIB;
         }
         r.dialect(dialect);
 

@@ -1,0 +1,53 @@
+package dev.hangar.api.groups;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hangar.api.Fields;
+import dev.hangar.api.Json;
+import dev.hangar.core.BlankDisk;
+import dev.hangar.core.BootSource;
+import dev.hangar.core.HangarException;
+import dev.hangar.core.MemorySize;
+import dev.hangar.core.VmBlueprint;
+import java.util.List;
+
+/**
+ * VM settings as templates and groups take them: the fields of a {@code /vms} body that shape a VM
+ * ({@code image}, {@code cpus}, {@code memory}, {@code disks}, {@code networks}, {@code tags},
+ * {@code user_data}, {@code launch_gui}), with the same codes for the same mistakes.
+ */
+final class SettingsJson {
+    private SettingsJson() {}
+
+    static VmBlueprint parse(JsonNode body) {
+        if (!body.isObject()) throw HangarException.invalid("invalid-settings", "settings must be an object");
+        JsonNode image = body.get("image");
+        if (!Fields.present(image)) throw HangarException.invalid("missing-image", "image is required: {url, checksum, checksum_type} or {library}");
+        BootSource boot = Fields.bootImage(image);
+        Integer cpus = Fields.optionalInt(body, "cpus", "invalid-cpus");
+        Long memory = Fields.optionalMemoryMib(body, "memory");
+        List<Long> disks = Fields.optionalLongs(body, "disks", "invalid-disks");
+        Boolean gui = Fields.optionalBoolean(body, "launch_gui", "invalid-launch-gui");
+        return new VmBlueprint(boot, cpus, memory, disks == null ? null : disks.stream().map(BlankDisk::new).toList(),
+                Fields.optionalStrings(body, "networks", "invalid-networks"), Fields.optionalTags(body, "tags", "invalid-tags"),
+                Fields.optionalString(body, "user_data", "invalid-user-data"), gui != null && gui).validated();
+    }
+
+    static void render(VmBlueprint b, ObjectNode o) {
+        switch (b.boot()) {
+            case BootSource.Image i -> o.putObject("image").put("url", i.image().url()).put("checksum", i.image().checksum())
+                    .put("checksum_type", i.image().checksumType().wireName());
+            case BootSource.Library l -> o.putObject("image").put("library", l.name());
+            default -> o.putNull("image");
+        }
+        if (b.cpus() != null) o.put("cpus", b.cpus());
+        if (b.memoryMib() != null) o.put("memory", MemorySize.format(b.memoryMib()));
+        var disks = o.putArray("disks");
+        b.disks().forEach(d -> disks.add(d.sizeGib()));
+        var networks = o.putArray("networks");
+        b.networks().forEach(networks::add);
+        o.set("tags", Json.MAPPER.valueToTree(b.tags()));
+        if (b.userData() != null) o.put("user_data", b.userData());
+        o.put("launch_gui", b.gui());
+    }
+}

@@ -1,0 +1,7 @@
+package dev.hangar.core.groups;
+
+import dev.hangar.core.VmBlueprint;
+import java.time.Instant;
+
+/** Named VM settings that groups (and people) make VMs from. */
+public record Template(String name, VmBlueprint blueprint, Instant createdAt, Instant updatedAt) {}

@@ -1,0 +1,20 @@
+package dev.hangar.core.ports;
+
+import dev.hangar.core.groups.Template;
+import java.util.List;
+import java.util.Optional;
+
+/** Where templates live. */
+public interface TemplateStore {
+    /** Inserts a new template; HangarException template-exists when the name is taken. */
+    void insert(Template template);
+
+    void update(Template template);
+
+    Optional<Template> find(String name);
+
+    /** Every template, by name. */
+    List<Template> all();
+
+    void delete(String name);
+}
