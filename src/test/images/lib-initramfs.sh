@@ -228,10 +228,12 @@ else
 fi
 # cloud-init NoCloud, as far as the tests need it: a disk labelled cidata (ISO 9660) is mounted at
 # /mnt/cidata, and its user-data runs once if it starts with "#!" (what cloud-init does with a script).
+# Debian's static busybox has no blkid: the label is read from the primary volume descriptor (sector
+# 16 of 2048 bytes, the volume id at byte 40).
 for b in /sys/block/*; do
   dev=/dev/${b##*/}
-  case "$(blkid "$dev" 2>/dev/null)" in
-    *'LABEL="cidata"'*)
+  case "$(dd if="$dev" bs=2048 skip=16 count=1 2>/dev/null | dd bs=1 skip=40 count=6 2>/dev/null)" in
+    cidata)
       mkdir -p /mnt/cidata
       if mount -t iso9660 -o ro "$dev" /mnt/cidata; then
         echo "hangar-init: cidata on $dev"
