@@ -35,6 +35,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -94,6 +95,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--bridged-interface", paramLabel = "BRIDGE", description = "Existing host bridge for bridged VMs.")
     String bridgedInterface;
 
+    @Option(names = "--vm-lib", paramLabel = "DIR",
+            description = "The VM library: VMs may boot its folders NAME.vmwarevm (NAME.vmx and its disks) with \"image\": {\"library\": \"NAME\"}.")
+    Path vmLib;
+
     @Option(names = "--max-image-size", defaultValue = "64gib", description = "Largest image download or unpacked size (default: ${DEFAULT-VALUE}).")
     String maxImageSize;
 
@@ -148,6 +153,9 @@ public final class ServeCommand implements Callable<Integer> {
             if (!driverName.equals("qemu") && !driverName.equals("libvirt")) {
                 throw new IllegalArgumentException("--driver must be qemu or libvirt, not " + driverName);
             }
+            if (vmLib != null && !Files.isDirectory(vmLib)) {
+                throw new IllegalArgumentException("--vm-lib must be a directory of VM folders, and " + vmLib + " is not one");
+            }
         } catch (IllegalArgumentException | UnknownHostException e) {
             System.err.println("hangar: " + e.getMessage());
             return 2;
@@ -172,7 +180,7 @@ public final class ServeCommand implements Callable<Integer> {
         HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
                 .connectTimeout(Duration.ofSeconds(15)).build();
         Duration stall = Duration.ofSeconds(downloadStallTimeout);
-        GoldImageStore images = new GoldImageStore(data.resolve("images"), maxImageBytes, http, stall);
+        GoldImageStore images = new GoldImageStore(data.resolve("images"), maxImageBytes, http, stall, vmLib);
         InstallerStore installers = new InstallerStore(data.resolve("installers"), http, maxImageBytes, stall);
         CallbackOutbox outbox = new CallbackOutbox(db);
         HttpClient callbackHttp = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)

@@ -6,14 +6,21 @@ import dev.hangar.core.CloudInitSeed;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.HangarException.Kind;
 import dev.hangar.core.ImageRef;
+import dev.hangar.core.VmRequest;
 import dev.hangar.core.ports.ImageCatalog;
 import java.io.IOException;
 import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -21,6 +28,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -34,15 +42,25 @@ import org.slf4j.LoggerFactory;
  * {@code gold/} to {@code imagesDir/<key>/}. {@code gold.json} is written last, and a directory without it
  * is never used, so a crash leaves either a whole gold image or only a temp directory, which
  * {@link #removeLeftovers()} deletes at the next start. Any failure deletes the temp directory.
+ *
+ * <p>Library VMs ({@code --vm-lib}) take the same path without the download: the folder
+ * {@code NAME.vmwarevm} is read where it lies and its disks are converted into the gold directory.
  */
 public final class GoldImageStore implements ImageCatalog {
     private static final Logger log = LoggerFactory.getLogger(GoldImageStore.class);
     private static final String TEMP_PREFIX = ".tmp-";
-    private static final Pattern KEY_DIR = Pattern.compile("(md5|sha1|sha256|sha512)-[0-9a-f]+");
+    /** A gold's directory: a download's {@code <checksum_type>-<checksum>}, or a library VM's {@code lib-<name>-<fingerprint>}. */
+    private static final Pattern KEY_DIR = Pattern.compile("(md5|sha1|sha256|sha512)-[0-9a-f]+|lib-[A-Za-z0-9._-]+-[0-9a-f]+");
+    private static final String LIBRARY_PREFIX = "lib-";
+    private static final String LIBRARY_FOLDER_SUFFIX = ".vmwarevm";
+    /** 64 bits of the folder's SHA-256: enough to tell one folder's states apart. */
+    private static final int FINGERPRINT_BYTES = 8;
     private static final String KERNEL = "kernel";
     private static final String INITRD = "initrd";
 
     private final Path imagesDir;
+    /** The VM library (--vm-lib); null when none is configured. */
+    private final Path libraryDir;
     private final long maxImageBytes;
     private final java.time.Duration stallTimeout;
     private final HttpClient http;
@@ -61,7 +79,13 @@ public final class GoldImageStore implements ImageCatalog {
 
     /** @param stallTimeout how long a download may go without a byte before it fails (image-download-failed) */
     public GoldImageStore(Path imagesDir, long maxImageBytes, HttpClient http, java.time.Duration stallTimeout) {
+        this(imagesDir, maxImageBytes, http, stallTimeout, null);
+    }
+
+    /** @param libraryDir the VM library whose {@code NAME.vmwarevm} folders VMs may boot; null for none */
+    public GoldImageStore(Path imagesDir, long maxImageBytes, HttpClient http, java.time.Duration stallTimeout, Path libraryDir) {
         Objects.requireNonNull(imagesDir, "imagesDir");
+        this.libraryDir = libraryDir == null ? null : libraryDir.toAbsolutePath();
         this.stallTimeout = Objects.requireNonNull(stallTimeout, "stallTimeout");
         this.http = Objects.requireNonNull(http, "http");
         if (maxImageBytes <= 0) throw new IllegalArgumentException("maxImageBytes must be positive: " + maxImageBytes);
@@ -80,7 +104,11 @@ public final class GoldImageStore implements ImageCatalog {
     @Override
     public GoldImage obtain(ImageRef ref) {
         ImageRef image = ref.validated();
-        String key = image.cacheKey();
+        return obtainOnce(image.cacheKey(), () -> fetch(image));
+    }
+
+    /** The gold under key if it is published, else made by make, once however many callers ask at a time. */
+    private GoldImage obtainOnce(String key, Supplier<GoldImage> make) {
         Optional<GoldImage> hit = read(key);
         if (hit.isPresent()) return hit.get();
 
@@ -89,7 +117,7 @@ public final class GoldImageStore implements ImageCatalog {
         if (running != null) return await(running);
         try {
             // Another call may have published between the cache check and claiming the key.
-            GoldImage gold = read(key).orElseGet(() -> fetch(image));
+            GoldImage gold = read(key).orElseGet(make);
             mine.complete(gold);
             return gold;
         } catch (RuntimeException | Error e) {
@@ -127,10 +155,34 @@ public final class GoldImageStore implements ImageCatalog {
         });
     }
 
+    /**
+     * Blocking. The gold image of the library folder {@code NAME.vmwarevm}, made from its {@code NAME.vmx} and
+     * the disks that names, with the same checks and conversion as a downloaded VMware box. It is keyed by
+     * the folder's {@link #fingerprint}: an unchanged folder is a cache hit without reading its disks, a
+     * changed one is imported again under a new key. The gold of the folder's earlier state is kept: VMs
+     * cloned from it use its disks as their backing files. The folder is only read, never written.
+     */
     @Override
     public GoldImage obtainFromLibrary(String name) {
-        // The library importer is the next step of issue 7; until it lands, no library is configured.
-        throw new HangarException(Kind.NOT_FOUND, "library-vm-not-found", "no VM library is configured (--vm-lib): " + name);
+        VmRequest.checkedLibraryName(name); // it becomes a path below: checked here too, whoever calls
+        if (libraryDir == null) {
+            throw ImageFailures.libraryVmNotFound("no VM library is configured (--vm-lib), so there is no library VM " + name);
+        }
+        if (!Files.isDirectory(libraryDir)) {
+            throw ImageFailures.libraryVmNotFound("the VM library " + libraryDir + " is not a directory (asked for library VM " + name + ")");
+        }
+        Path folder = libraryDir.resolve(name + LIBRARY_FOLDER_SUFFIX);
+        if (!Files.isDirectory(folder)) {
+            throw ImageFailures.libraryVmNotFound("the VM library " + libraryDir + " has no folder " + folder.getFileName());
+        }
+        UnpackDir tree = UnpackDir.readOnly(folder, new ByteBudget(maxImageBytes));
+        // A .vmx that is a link leading out of the folder is refused (image-unsafe-archive), as in a download.
+        Path vmx = tree.resolveInside(tree.root(), name + ".vmx", "library folder " + folder.getFileName());
+        if (!Files.isRegularFile(vmx)) {
+            throw ImageFailures.libraryVmNotFound("library folder " + folder + " holds no " + name + ".vmx");
+        }
+        String key = LIBRARY_PREFIX + name + "-" + fingerprint(tree);
+        return obtainOnce(key, () -> importFolder(key, tree, vmx));
     }
 
     @Override
@@ -161,6 +213,57 @@ public final class GoldImageStore implements ImageCatalog {
         if (!leftovers.isEmpty()) log.info("removed {} leftover image directories from {}", leftovers.size(), imagesDir);
     }
 
+    /**
+     * A short hex SHA-256 over the sorted relative paths, sizes and modification times of every file in the
+     * folder (a link counts by its target's name): any file added, removed, rewritten or touched changes it,
+     * and it costs no read of a disk. Directories count only by the files in them.
+     */
+    private static String fingerprint(UnpackDir tree) {
+        List<String> lines = UnpackDir.local(() -> {
+            try (Stream<Path> walk = Files.walk(tree.root())) {
+                List<String> out = new ArrayList<>();
+                for (Path p : (Iterable<Path>) walk::iterator) {
+                    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                    if (a.isDirectory()) continue;
+                    String what = a.isSymbolicLink() ? "link " + Files.readSymbolicLink(p)
+                            : a.size() + " " + a.lastModifiedTime().toInstant();
+                    out.add(tree.root().relativize(p) + "\0" + what);
+                }
+                return out;
+            }
+        });
+        MessageDigest sha256;
+        try {
+            sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        for (String line : lines.stream().sorted().toList()) sha256.update((line + "\n").getBytes(StandardCharsets.UTF_8));
+        return HexFormat.of().formatHex(sha256.digest(), 0, FINGERPRINT_BYTES);
+    }
+
+    /** Converts a library folder's VM into a gold image; the folder is read in place, nothing of it is copied. */
+    private GoldImage importFolder(String key, UnpackDir tree, Path vmx) {
+        long started = System.nanoTime();
+        // Built beside the downloads' temp directories, so a crash leaves what removeLeftovers deletes.
+        Path work = UnpackDir.local(() -> Files.createTempDirectory(imagesDir, TEMP_PREFIX));
+        try {
+            VmLocator.LocatedVm vm = new VmLocator(tree, work).locateVmx(vmx);
+            Path gold = UnpackDir.local(() -> Files.createDirectory(work.resolve("gold")));
+            build(key, tree.root().toUri().toString(), vm, gold);
+            GoldImage image = publish(gold, key);
+            log.info("imported library VM {} in {} s: gold {} ({} disks)", tree.root(),
+                    String.format("%.1f", (System.nanoTime() - started) / 1e9), key, image.disks().size());
+            return image;
+        } catch (RuntimeException e) {
+            log.warn("import of library VM {} for {} failed after {} s: {}", tree.root(), key,
+                    String.format("%.1f", (System.nanoTime() - started) / 1e9), e.getMessage());
+            throw e;
+        } finally {
+            FileTrees.delete(work);
+        }
+    }
+
     private GoldImage fetch(ImageRef ref) {
         String key = ref.cacheKey();
         long started = System.nanoTime();
@@ -170,7 +273,7 @@ public final class GoldImageStore implements ImageCatalog {
             long bytes = download(ref, tree);
             VmLocator.LocatedVm vm = new VmLocator(tree, work).locate();
             Path gold = UnpackDir.local(() -> Files.createDirectory(work.resolve("gold")));
-            build(ref, vm, gold);
+            build(key, ref.url(), vm, gold);
             GoldImage image = publish(gold, key);
             log.info("fetched image {}: {} bytes in {} s, gold {} ({} disks, from {})", ref.url(), bytes,
                     String.format("%.1f", (System.nanoTime() - started) / 1e9), key, image.disks().size(), vm.describedBy());
@@ -215,8 +318,8 @@ public final class GoldImageStore implements ImageCatalog {
         }
     }
 
-    /** Converts every disk to qcow2, copies kernel and initrd, and writes gold.json last. */
-    private void build(ImageRef ref, VmLocator.LocatedVm vm, Path gold) {
+    /** Converts every disk to qcow2, copies kernel and initrd, and writes gold.json last; source is where it came from. */
+    private void build(String key, String source, VmLocator.LocatedVm vm, Path gold) {
         List<String> disks = new ArrayList<>();
         for (VmLocator.LocatedDisk disk : vm.disks()) {
             DiskReferences.check(disk.path(), disk.format(), disk.tree());
@@ -233,7 +336,7 @@ public final class GoldImageStore implements ImageCatalog {
         }
         String kernel = copyIn(vm.kernel(), gold, KERNEL);
         String initrd = copyIn(vm.initrd(), gold, INITRD);
-        GoldFile file = new GoldFile(GoldFile.VERSION, ref.cacheKey(), ref.url(), disks, kernel, initrd, vm.profile(),
+        GoldFile file = new GoldFile(GoldFile.VERSION, key, source, disks, kernel, initrd, vm.profile(),
                 vm.describedBy(), Instant.now().toString());
         UnpackDir.local(() -> {
             file.write(gold);

@@ -39,6 +39,11 @@ final class ImageFailures {
         return new HangarException(Kind.INVALID, "image-manifest-invalid", message);
     }
 
+    /** The library (--vm-lib) has no usable folder for a library VM's name: the request names nothing there. */
+    static HangarException libraryVmNotFound(String message) {
+        return new HangarException(Kind.NOT_FOUND, "library-vm-not-found", message);
+    }
+
     /** This host failed (disk full, permissions), not the image. */
     static HangarException storeFailed(String message, Throwable cause) {
         return new HangarException(Kind.INTERNAL, "image-store-failed", message, cause);

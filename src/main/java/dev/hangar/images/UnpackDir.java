@@ -31,15 +31,31 @@ final class UnpackDir {
 
     private final Path root;
     private final ByteBudget budget;
+    /** A directory read in place (a library VM folder): nothing may be written into it. */
+    private final boolean readOnly;
     private int entries;
 
     /** {@code root} is created if missing; it is used by its real path so that checks compare like with like. */
     UnpackDir(Path root, ByteBudget budget) {
-        this.budget = budget;
-        this.root = local(() -> {
+        this(local(() -> {
             Files.createDirectories(root);
             return root.toRealPath();
-        });
+        }), budget, false);
+    }
+
+    private UnpackDir(Path realRoot, ByteBudget budget, boolean readOnly) {
+        this.root = realRoot;
+        this.budget = budget;
+        this.readOnly = readOnly;
+    }
+
+    /**
+     * An existing directory that is read where it lies, as an operator's library VM folder is: the same
+     * checks that names stay inside it, and every write refused, so it is never changed. The budget only
+     * bounds an .ova the locator might unpack elsewhere.
+     */
+    static UnpackDir readOnly(Path existing, ByteBudget budget) {
+        return new UnpackDir(local(existing::toRealPath), budget, true);
     }
 
     Path root() { return root; }
@@ -192,6 +208,7 @@ final class UnpackDir {
 
     /** The checked destination of an archive entry name, or null for the archive's own root ("./"). */
     private Path entryPath(String name) {
+        if (readOnly) throw new IllegalStateException("nothing is written into " + root + ": it is read in place");
         if (++entries > MAX_ENTRIES) throw ImageFailures.tooLarge("archive has more than " + MAX_ENTRIES + " entries");
         String n = name;
         while (n.startsWith("./")) n = n.substring(2);

@@ -56,6 +56,14 @@ final class VmLocator {
         return fromBareDisk(files);
     }
 
+    /**
+     * The VM one given .vmx in the tree describes, whatever else the tree holds: a library VM folder is
+     * named by its {@code NAME.vmx}, not found by searching. The caller has checked that vmx is in the tree.
+     */
+    LocatedVm locateVmx(Path vmx) {
+        return fromVmx(vmx);
+    }
+
     private LocatedVm fromManifest(Path file) {
         HangarManifest m = HangarManifest.parse(read(file));
         Path base = file.getParent();

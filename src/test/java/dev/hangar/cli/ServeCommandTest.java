@@ -26,7 +26,7 @@ class ServeCommandTest {
         Path data = dir.resolve("data");
         for (String[] bad : new String[][] {
                 {"--network-mode", "wifi"}, {"--nat-subnet", "10.0.0.0/16"}, {"--max-image-size", "5gb"},
-                {"--accel", "xen"}, {"--listen", "0.0.0.0:12345"}}) {
+                {"--accel", "xen"}, {"--listen", "0.0.0.0:12345"}, {"--vm-lib", dir.resolve("no-such-library").toString()}}) {
             String[] args = new String[bad.length + 2];
             args[0] = "--data-dir";
             args[1] = data.toString();
@@ -34,6 +34,25 @@ class ServeCommandTest {
             assertEquals(2, new CommandLine(new ServeCommand()).execute(args), String.join(" ", bad));
             assertFalse(Files.exists(data), "nothing is made for " + String.join(" ", bad));
         }
+    }
+
+    @Test
+    void aVmLibThatIsNoDirectoryIsAStartUpErrorNamingIt(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data");
+        Path file = Files.writeString(dir.resolve("vmlib.txt"), "not a directory");
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = new CommandLine(new ServeCommand()).execute("--data-dir", data.toString(), "--vm-lib", file.toString());
+        } finally {
+            System.setErr(saved);
+        }
+        String said = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(2, code, said);
+        org.junit.jupiter.api.Assertions.assertTrue(said.contains("--vm-lib") && said.contains(file.toString()), said);
+        assertFalse(Files.exists(data), "nothing is made");
     }
 
     @Test

@@ -80,8 +80,10 @@ class VmsEndToEndTest {
         Machines.prepare(driver);
         images = new ImageServer();
         callbacks = new CallbackReceiver();
+        // The VM library starts empty: the test of library VMs fills it (the service reads it at each use).
+        Path library = Files.createDirectories(library(driver));
         List<String> args = new ArrayList<>(List.of("--delete-grace", "3", "--max-image-size", "200mib",
-                "--callback-secret", SECRET, "--tools-init-timeout", "60"));
+                "--callback-secret", SECRET, "--tools-init-timeout", "60", "--vm-lib", library.toString()));
         args.addAll(Machines.serviceArgs(driver));
         hangar = new HangarProcess(data.resolve("hangar-" + driver), args.toArray(String[]::new)).start();
     }
@@ -427,7 +429,64 @@ class VmsEndToEndTest {
         Machines.undefine(foreign);
     }
 
+    // ---- the VM library (--vm-lib) ------------------------------------------------------------------
+
+    @Test
+    @Order(10)
+    void aLibraryVmBootsFromItsFolderAndLeavesTheFolderAsItWas() throws Exception {
+        // The box's own folder, hangar-test.vmwarevm/{hangar-test.vmx, hangar-test.vmdk}, as an operator keeps it.
+        Path library = library(driver);
+        Command.check("tar", "-xzf", TestImages.vmwareBox().toString(), "-C", library.toString());
+        Path folder = library.resolve("hangar-test.vmwarevm");
+        assertTrue(Files.isRegularFile(folder.resolve("hangar-test.vmx")), "the box unpacks to a library folder");
+        List<String> before = listing(folder);
+
+        ObjectNode missing = Json.MAPPER.createObjectNode().put("tools_init_timeout", 1);
+        missing.putObject("image").put("library", "no-such-vm");
+        Response refused = post("/vms", missing);
+        assertEquals(202, refused.status, refused.text);
+        String missingId = refused.body.get("id").textValue();
+        JsonNode failed = awaitStatus(missingId, "error", Duration.ofSeconds(30));
+        assertEquals("library-vm-not-found", failed.get("error").get("code").textValue(), failed.toString());
+        assertEquals(204, delete(missingId));
+
+        ObjectNode body = Json.MAPPER.createObjectNode().put("memory", "256mib").put("network_type", "nat");
+        body.putObject("image").put("library", "hangar-test");
+        Response created = post("/vms", body);
+        assertEquals(202, created.status, created.text);
+        assertEquals("hangar-test", created.body.get("image").get("library").textValue());
+        String id = created.body.get("id").textValue();
+
+        JsonNode vm = awaitIp(id, Duration.ofSeconds(180));
+        assertEquals("powered-on", vm.get("status").textValue());
+        assertEquals("other26xlinux-64", vm.get("guest_os").textValue(), "guest_os comes from the folder's .vmx");
+        assertEquals(1, vm.get("cpus").intValue(), "cpus the request left out come from the .vmx");
+        String ip = vm.get("ip_address").textValue();
+        assertTrue(Guests.page(ip).startsWith("hangar-guest-ok"), "the guest answers from the host at " + ip);
+        try (Stream<Path> golds = Files.list(hangar.dataDir().resolve("images"))) {
+            assertEquals(1, golds.filter(p -> p.getFileName().toString().startsWith("lib-hangar-test-")).count(),
+                    "the folder was imported as one gold image");
+        }
+        assertEquals(before, listing(folder), "the library folder is only read");
+        assertEquals(204, delete(id));
+    }
+
     // ---- helpers ---------------------------------------------------------------------------------
+
+    private static Path library(String driver) {
+        return data.resolve("vmlib-" + driver);
+    }
+
+    /** The folder's files with their sizes and modification times. */
+    private static List<String> listing(Path folder) throws IOException {
+        try (Stream<Path> files = Files.walk(folder)) {
+            List<String> out = new ArrayList<>();
+            for (Path p : files.sorted().toList()) {
+                out.add(folder.relativize(p) + " " + Files.size(p) + " " + Files.getLastModifiedTime(p));
+            }
+            return out;
+        }
+    }
 
     private void assertImageFails(String url, String sha256, String code, String... messageParts) throws Exception {
         ObjectNode body = Json.MAPPER.createObjectNode().put("tools_init_timeout", 1).put("callback_url", callbacks.url());

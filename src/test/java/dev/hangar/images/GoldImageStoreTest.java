@@ -10,6 +10,7 @@ import static dev.hangar.images.TestDisks.read;
 import static dev.hangar.images.TestDisks.ref;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -488,5 +489,189 @@ class GoldImageStoreTest {
         assertEquals(1, server.requests());
         assertEquals("qcow2", QemuImg.format(gold.disks().get(0)));
         assertTrue(TestDisks.sameContent(sourceRaw, gold.disks().get(0)));
+    }
+
+    // ---- the VM library (--vm-lib) ----------------------------------------------------------------
+
+    static final String LIBRARY_VM = "alpine-3.4.4";
+
+    /** An operator's library: NAME.vmwarevm/{NAME.vmx, box.vmdk}, as the seed's plugin clones them. */
+    Path library() {
+        return tmp.resolve("vmlib");
+    }
+
+    Path libraryFolder(String name, String vmx) {
+        Path folder = library().resolve(name + ".vmwarevm");
+        TestDisks.write(folder.resolve(name + ".vmx"), vmx.getBytes());
+        convert(sourceRaw, "vmdk", folder.resolve("box.vmdk"));
+        return folder;
+    }
+
+    GoldImageStore libraryStore() {
+        return new GoldImageStore(images, LIMIT, HttpClient.newHttpClient(), Download.DEFAULT_STALL_TIMEOUT, library());
+    }
+
+    HangarException libraryFailure(GoldImageStore s, String name) {
+        return assertThrows(HangarException.class, () -> s.obtainFromLibrary(name));
+    }
+
+    /** Every file under dir with its size, modification time and content hash: what "unchanged" means. */
+    static java.util.Map<String, String> snapshot(Path dir) throws Exception {
+        java.util.Map<String, String> files = new java.util.TreeMap<>();
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.toList()) {
+                String what = Files.isDirectory(p) ? "dir " + Files.getLastModifiedTime(p)
+                        : Files.size(p) + " " + Files.getLastModifiedTime(p) + " " + TestDisks.hex(ChecksumType.SHA256, read(p));
+                files.put(dir.relativize(p).toString(), what);
+            }
+        }
+        return files;
+    }
+
+    @Test
+    void aLibraryFolderBecomesAGoldImageAndIsLeftAsItWas() throws Exception {
+        Path folder = libraryFolder(LIBRARY_VM, VMX);
+        var before = snapshot(library());
+
+        GoldImage gold = libraryStore().obtainFromLibrary(LIBRARY_VM);
+
+        assertTrue(gold.key().matches("lib-alpine-3\\.4\\.4-[0-9a-f]{16}"), gold.key());
+        assertEquals(images.toRealPath().resolve(gold.key()), gold.dir());
+        assertEquals(1, gold.disks().size());
+        assertEquals("qcow2", QemuImg.format(gold.disks().get(0)));
+        assertTrue(TestDisks.info(gold.disks().get(0)).path("backing-filename").isMissingNode(), "the gold disk stands alone");
+        assertTrue(TestDisks.sameContent(sourceRaw, gold.disks().get(0)), "the gold disk holds what the vmdk held");
+        assertEquals(new MachineProfile(2, 512, "other26xlinux-64", NicModel.VMXNET3, DiskBus.LSI, Firmware.BIOS, null),
+                gold.profile(), "the .vmx's hardware, mapped as for a downloaded box");
+        assertEquals(before, snapshot(library()), "the library folder is only read");
+        try (Stream<Path> entries = Files.list(images)) {
+            assertEquals(List.of(gold.dir()), entries.toList(), "only the published gold directory remains");
+        }
+        assertTrue(Files.readString(gold.dir().resolve("gold.json")).contains(folder.toRealPath().toUri().toString()),
+                "gold.json says where the gold came from");
+    }
+
+    @Test
+    void anUnchangedLibraryFolderIsACacheHitThatReadsNoDisk() throws Exception {
+        Path folder = libraryFolder(LIBRARY_VM, VMX);
+        GoldImage first = libraryStore().obtainFromLibrary(LIBRARY_VM);
+        var published = snapshot(first.dir());
+        // Garbage of the same size and time in place of the disk: only an import that reads it would notice.
+        Path vmdk = folder.resolve("box.vmdk");
+        var time = Files.getLastModifiedTime(vmdk);
+        Files.write(vmdk, new byte[(int) Files.size(vmdk)]);
+        Files.setLastModifiedTime(vmdk, time);
+
+        GoldImage second = libraryStore().obtainFromLibrary(LIBRARY_VM); // a new store: as after a restart
+        store = libraryStore();
+        GoldImage third = store.obtainFromLibrary(LIBRARY_VM);
+
+        assertEquals(first, second);
+        assertEquals(first, third);
+        assertEquals(published, snapshot(first.dir()), "the gold directory was not written again");
+        try (Stream<Path> entries = Files.list(images)) {
+            assertEquals(1, entries.count());
+        }
+    }
+
+    @Test
+    void aChangedLibraryFolderIsImportedAgainUnderANewKeyAndTheOldGoldStays() throws Exception {
+        Path folder = libraryFolder(LIBRARY_VM, VMX);
+        store = libraryStore();
+        GoldImage first = store.obtainFromLibrary(LIBRARY_VM);
+
+        Files.writeString(folder.resolve(LIBRARY_VM + ".vmx"), VMX.replace("memsize = \"512\"", "memsize = \"1024\""));
+        GoldImage second = store.obtainFromLibrary(LIBRARY_VM);
+        // Only a time changes: VMware rewrites disks in place, keeping their size.
+        Path vmdk = folder.resolve("box.vmdk");
+        Files.setLastModifiedTime(vmdk, java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(vmdk).toMillis() + 60_000));
+        GoldImage third = store.obtainFromLibrary(LIBRARY_VM);
+
+        assertNotEquals(first.key(), second.key());
+        assertNotEquals(second.key(), third.key());
+        assertEquals(512, first.profile().memoryMib());
+        assertEquals(1024, second.profile().memoryMib(), "the new .vmx was read");
+        assertTrue(Files.isRegularFile(first.disks().get(0)), "the old gold stays: clones use it as their backing file");
+        assertEquals(third, store.obtainFromLibrary(LIBRARY_VM), "the folder as it is now");
+        try (Stream<Path> entries = Files.list(images)) {
+            assertEquals(3, entries.count());
+        }
+    }
+
+    @Test
+    void aLibraryVmThatIsNotThereIsNotFound() throws Exception {
+        HangarException noLibrary = libraryFailure(store, LIBRARY_VM);
+        assertEquals("library-vm-not-found", noLibrary.code());
+        assertEquals(HangarException.Kind.NOT_FOUND, noLibrary.kind());
+        assertTrue(noLibrary.getMessage().contains("--vm-lib"), noLibrary.getMessage());
+
+        HangarException libraryGone = libraryFailure(libraryStore(), LIBRARY_VM);
+        assertEquals("library-vm-not-found", libraryGone.code(), "the library directory does not exist");
+
+        libraryFolder("other", VMX);
+        HangarException noFolder = libraryFailure(libraryStore(), LIBRARY_VM);
+        assertEquals("library-vm-not-found", noFolder.code());
+        assertTrue(noFolder.getMessage().contains(LIBRARY_VM + ".vmwarevm"), noFolder.getMessage());
+
+        // A folder of the name whose .vmx has another name.
+        Path folder = Files.createDirectories(library().resolve(LIBRARY_VM + ".vmwarevm"));
+        Files.writeString(folder.resolve("renamed.vmx"), VMX);
+        convert(sourceRaw, "vmdk", folder.resolve("box.vmdk"));
+        HangarException noVmx = libraryFailure(libraryStore(), LIBRARY_VM);
+        assertEquals("library-vm-not-found", noVmx.code());
+        assertTrue(noVmx.getMessage().contains(LIBRARY_VM + ".vmx"), noVmx.getMessage());
+
+        assertEquals("invalid-library-name", libraryFailure(libraryStore(), "../vmlib/other").code());
+        assertNothingCached();
+    }
+
+    @Test
+    void aLibraryVmWhoseDisksLeadOutOfItsFolderIsRefused() throws Exception {
+        Path folder = libraryFolder(LIBRARY_VM, VMX.replace("\"box.vmdk\"", "\"../outside.vmdk\""));
+        convert(sourceRaw, "vmdk", library().resolve("outside.vmdk"));
+        assertEquals("image-unsafe-archive", libraryFailure(libraryStore(), LIBRARY_VM).code(), "a name that climbs out");
+
+        Files.writeString(folder.resolve(LIBRARY_VM + ".vmx"), VMX.replace("\"box.vmdk\"", "\"linked.vmdk\""));
+        Files.createSymbolicLink(folder.resolve("linked.vmdk"), library().resolve("outside.vmdk"));
+        assertEquals("image-unsafe-archive", libraryFailure(libraryStore(), LIBRARY_VM).code(), "a link that leads out");
+
+        // A VMDK descriptor whose extent is a file beside the folder.
+        Path flat = rawDisk(library(), "outside-flat.raw", 64 * 1024);
+        Files.writeString(folder.resolve("descriptor.vmdk"), """
+                # Disk DescriptorFile
+                version=1
+                CID=fffffffe
+                parentCID=ffffffff
+                createType="monolithicFlat"
+
+                RW 128 FLAT "../%s" 0
+                """.formatted(flat.getFileName()));
+        Files.writeString(folder.resolve(LIBRARY_VM + ".vmx"), VMX.replace("\"box.vmdk\"", "\"descriptor.vmdk\""));
+        assertEquals("image-unsafe-archive", libraryFailure(libraryStore(), LIBRARY_VM).code(), "an extent outside");
+        assertNothingCached();
+    }
+
+    @Test
+    void aLibraryVmWithAnUnusableDiskFailsAsABoxWould() throws Exception {
+        Path folder = libraryFolder(LIBRARY_VM, VMX.replace("\"box.vmdk\"", "\"missing.vmdk\""));
+        assertEquals("image-no-disk", libraryFailure(libraryStore(), LIBRARY_VM).code());
+
+        Files.writeString(folder.resolve("missing.vmdk"), "no disk at all");
+        assertEquals("image-format-unsupported", libraryFailure(libraryStore(), LIBRARY_VM).code());
+        assertNothingCached();
+    }
+
+    @Test
+    void removeLeftoversDeletesAHalfMadeLibraryGold() throws Exception {
+        libraryFolder(LIBRARY_VM, VMX);
+        GoldImage gold = libraryStore().obtainFromLibrary(LIBRARY_VM);
+        Path halfDone = Files.createDirectories(images.resolve("lib-" + LIBRARY_VM + "-0123456789abcdef"));
+        Files.writeString(halfDone.resolve("disk0.qcow2"), "partial");
+
+        libraryStore().removeLeftovers();
+
+        try (Stream<Path> left = Files.list(images)) {
+            assertEquals(List.of(gold.dir()), left.toList());
+        }
     }
 }
