@@ -3,6 +3,8 @@ package dev.hangar.cli;
 import dev.hangar.api.ApiServer;
 import dev.hangar.api.groups.GroupsFace;
 import dev.hangar.api.hosts.HostsFace;
+import dev.hangar.api.infrakit.InfrakitFace;
+import dev.hangar.api.infrakit.UnixSocketServer;
 import dev.hangar.api.operations.OperationsFace;
 import dev.hangar.api.vms.VmCallbacks;
 import dev.hangar.api.vms.VmsFace;
@@ -126,6 +128,14 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Seconds to keep retrying a callback (default: ${DEFAULT-VALUE}).")
     int callbackRetryFor;
 
+    @Option(names = "--infrakit-socket", paramLabel = "PATH",
+            description = "Serve the InfraKit instance plugin (both its 2016 and JSON-RPC forms) on this Unix socket, e.g. ~/.infrakit/plugins/NAME (default: DATA-DIR/infrakit/hangar.sock).")
+    Path infrakitSocket;
+
+    @Option(names = "--infrakit-keep-failed",
+            description = "Keep InfraKit instances that powered off, were suspended or failed, for inspection (default: they are removed; either way their group replaces them).")
+    boolean infrakitKeepFailed;
+
     @Option(names = "--insecure", description = "Allow listening on a non-loopback address without TLS and OAuth (not built yet).")
     boolean insecure;
 
@@ -167,6 +177,18 @@ public final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         Path data = (dataDir != null ? dataDir : defaultDataDir()).toAbsolutePath();
+        Path socket = (infrakitSocket != null ? infrakitSocket : data.resolve("infrakit").resolve("hangar.sock")).toAbsolutePath();
+        try {
+            UnixSocketServer.checkPath(socket);
+        } catch (IllegalArgumentException e) {
+            if (infrakitSocket != null) {
+                System.err.println("hangar: --infrakit-socket: " + e.getMessage());
+                return 2;
+            }
+            // Only the default path is at fault: the rest of Hangar need not stop for a plugin nobody asked for.
+            log.warn("no InfraKit plugin socket at the default {}: {}; give --infrakit-socket to serve one", socket, e.getMessage());
+            socket = null;
+        }
         String instance = instanceId(data);
         MachineDriver driver;
         try {
@@ -206,6 +228,7 @@ public final class ServeCommand implements Callable<Integer> {
         new OperationsFace(operations).register(api);
         ApiServer hostsApi = new ApiServer();
         new HostsFace(vms, networks).register(hostsApi);
+        InfrakitFace infrakit = new InfrakitFace(vms, infrakitKeepFailed);
 
         vms.start();
         groups.start();
@@ -215,6 +238,18 @@ public final class ServeCommand implements Callable<Integer> {
             hostsApi.start(hostsAddress);
             log.info("the staging agent's API also on http://{}:{}", hostsAddress.getHostString(), hostsApi.address().getPort());
         }
+        UnixSocketServer infrakitServer = null;
+        if (socket != null) {
+            try {
+                infrakitServer = infrakit.serve(socket);
+            } catch (IOException e) {
+                // Checked at the start; only another process taking the path since then gets here.
+                System.err.println("hangar: --infrakit-socket: " + e.getMessage());
+                return 2;
+            }
+            log.info("the InfraKit instance plugin on {}", socket);
+        }
+        UnixSocketServer plugin = infrakitServer;
         log.info("hangar listening on http://{}:{} (data in {}; ready in {} ms)", address.getHostString(),
                 api.address().getPort(), data, (System.nanoTime() - started) / 1_000_000);
 
@@ -223,6 +258,8 @@ public final class ServeCommand implements Callable<Integer> {
             // VMs keep running: they are not the service's children and it adopts them at the next start.
             api.close();
             hostsApi.close();
+            if (plugin != null) plugin.close(); // removes the socket file
+            infrakit.close();
             groups.close();
             vms.close();
             if (driver instanceof AutoCloseable closeable) {

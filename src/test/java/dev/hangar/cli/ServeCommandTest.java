@@ -75,4 +75,24 @@ class ServeCommandTest {
         org.junit.jupiter.api.Assertions.assertFalse(said.contains("\tat "), "no stack trace: " + said);
         assertFalse(Files.exists(data.resolve("hangar.db")), "nothing is opened");
     }
+
+    @Test
+    void aRegularFileAtTheInfrakitSocketPathIsAStartUpErrorNamingIt(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data");
+        Path file = Files.writeString(dir.resolve("vmware-fusion"), "not a socket");
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = new CommandLine(new ServeCommand()).execute("--data-dir", data.toString(), "--infrakit-socket", file.toString());
+        } finally {
+            System.setErr(saved);
+        }
+        String said = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(2, code, said);
+        org.junit.jupiter.api.Assertions.assertTrue(said.contains(file + " exists and is not a socket"), said);
+        assertFalse(Files.exists(data), "nothing is made");
+        assertEquals("not a socket", Files.readString(file), "the file is left as it was");
+    }
 }

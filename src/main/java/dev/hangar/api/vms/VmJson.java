@@ -26,7 +26,7 @@ import java.util.List;
  * each, instead of {@code network_type}), {@code disks} (extra blank disks, sizes in GiB) and
  * {@code tags}.
  */
-final class VmJson {
+public final class VmJson {
     private VmJson() {}
 
     static VmRequest parseCreate(JsonNode body) {
@@ -75,7 +75,8 @@ final class VmJson {
         return r.build().validated();
     }
 
-    static ObjectNode render(Vm vm) {
+    /** The VM as /vms shows it; other faces show it so too. */
+    public static ObjectNode render(Vm vm) {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("id", vm.id().toString());
         if (vm.name() != null) o.put("name", vm.name());
