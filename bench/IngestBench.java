@@ -3,7 +3,7 @@
 // Prints "obtain_start_epoch_ns N" and "obtain_ms X" (the caller lines these up with the qemu-img shim's log).
 import dev.hangar.core.ChecksumType;
 import dev.hangar.core.ImageRef;
-import dev.hangar.images.GoldImage;
+import dev.hangar.core.GoldImage;
 import dev.hangar.images.GoldImageStore;
 import java.net.http.HttpClient;
 import java.nio.file.Path;

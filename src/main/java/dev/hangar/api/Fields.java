@@ -44,6 +44,12 @@ public final class Fields {
         return n.textValue();
     }
 
+    public static String requiredString(JsonNode body, String field, String code) {
+        String s = optionalString(body, field, code);
+        if (s == null) throw HangarException.invalid(code, field + " is required");
+        return s;
+    }
+
     public static List<String> optionalStrings(JsonNode body, String field, String code) {
         JsonNode n = body.get(field);
         if (!present(n)) return null;

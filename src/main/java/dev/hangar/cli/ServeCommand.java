@@ -16,6 +16,7 @@ import dev.hangar.core.OperationLog;
 import dev.hangar.core.Subnet;
 import dev.hangar.core.VmService;
 import dev.hangar.core.groups.GroupService;
+import dev.hangar.core.groups.PluginInstances;
 import dev.hangar.core.VmSettings;
 import dev.hangar.core.ports.MachineDriver;
 import dev.hangar.hypervisor.libvirt.LibvirtDriver;
@@ -228,16 +229,12 @@ public final class ServeCommand implements Callable<Integer> {
         new OperationsFace(operations).register(api);
         ApiServer hostsApi = new ApiServer();
         new HostsFace(vms, networks).register(hostsApi);
-        InfrakitFace infrakit = new InfrakitFace(vms, infrakitKeepFailed);
+        PluginInstances instances = new PluginInstances(vms, infrakitKeepFailed);
+        InfrakitFace infrakit = new InfrakitFace(instances);
 
         vms.start();
         groups.start();
         dispatcher.start();
-        api.start(address);
-        if (hostsAddress != null) {
-            hostsApi.start(hostsAddress);
-            log.info("the staging agent's API also on http://{}:{}", hostsAddress.getHostString(), hostsApi.address().getPort());
-        }
         UnixSocketServer infrakitServer = null;
         if (socket != null) {
             try {
@@ -250,6 +247,11 @@ public final class ServeCommand implements Callable<Integer> {
             log.info("the InfraKit instance plugin on {}", socket);
         }
         UnixSocketServer plugin = infrakitServer;
+        api.start(address);
+        if (hostsAddress != null) {
+            hostsApi.start(hostsAddress);
+            log.info("the staging agent's API also on http://{}:{}", hostsAddress.getHostString(), hostsApi.address().getPort());
+        }
         log.info("hangar listening on http://{}:{} (data in {}; ready in {} ms)", address.getHostString(),
                 api.address().getPort(), data, (System.nanoTime() - started) / 1_000_000);
 
@@ -259,7 +261,7 @@ public final class ServeCommand implements Callable<Integer> {
             api.close();
             hostsApi.close();
             if (plugin != null) plugin.close(); // removes the socket file
-            infrakit.close();
+            instances.close();
             groups.close();
             vms.close();
             if (driver instanceof AutoCloseable closeable) {

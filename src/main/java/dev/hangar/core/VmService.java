@@ -114,6 +114,11 @@ public final class VmService implements AutoCloseable {
         return vm;
     }
 
+    /** The VM's record as it is, files or not (a face that must remove what is left of it uses this). */
+    public java.util.Optional<Vm> find(UUID id) {
+        return vms.find(id);
+    }
+
     public Vm getByName(String name) {
         return vms.findByName(name.toLowerCase(java.util.Locale.ROOT)).orElseThrow(() -> notFound(name));
     }

@@ -96,6 +96,28 @@ public final class Database implements AutoCloseable {
         }
     }
 
+    public interface Binder {
+        void bind(java.sql.PreparedStatement ps) throws SQLException;
+    }
+
+    /**
+     * Runs one INSERT; when it breaks a UNIQUE constraint (a name is taken) throws what taken gives, so
+     * the constraint decides and two inserts racing for one name cannot both win.
+     */
+    public void insertUnique(String sql, Binder binder, java.util.function.Supplier<RuntimeException> taken) {
+        try {
+            with(c -> {
+                try (java.sql.PreparedStatement ps = c.prepareStatement(sql)) {
+                    binder.bind(ps);
+                    return ps.executeUpdate();
+                }
+            });
+        } catch (StoreException e) {
+            if (String.valueOf(e.getMessage()).contains("UNIQUE")) throw taken.get();
+            throw e;
+        }
+    }
+
     /** Runs work in a transaction: all of it is committed, or none. */
     public synchronized <T> T inTransaction(SqlWork<T> work) {
         try {

@@ -31,19 +31,8 @@ public final class GroupRepository implements GroupStore {
 
     @Override
     public void insert(Group g) {
-        try {
-            db.with(c -> {
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO groups (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-                    bind(ps, g);
-                    return ps.executeUpdate();
-                }
-            });
-        } catch (Database.StoreException e) {
-            if (String.valueOf(e.getMessage()).contains("UNIQUE")) {
-                throw new HangarException(HangarException.Kind.CONFLICT, "group-exists", "a group named " + g.name() + " exists");
-            }
-            throw e;
-        }
+        db.insertUnique("INSERT INTO groups (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", ps -> bind(ps, g),
+                () -> new HangarException(HangarException.Kind.CONFLICT, "group-exists", "a group named " + g.name() + " exists"));
     }
 
     @Override

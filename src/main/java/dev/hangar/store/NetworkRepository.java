@@ -23,25 +23,14 @@ public final class NetworkRepository implements NetworkStore {
 
     @Override
     public void insert(Network n) {
-        try {
-            db.with(c -> {
-                try (PreparedStatement ps = c.prepareStatement(
-                        "INSERT INTO networks (name, kind, bridge, vlan, subnet, created_at) VALUES (?, ?, ?, ?, ?, ?)")) {
-                    ps.setString(1, n.name());
-                    ps.setString(2, n.kind().name().toLowerCase(Locale.ROOT));
-                    ps.setString(3, n.bridge());
-                    ps.setObject(4, n.vlan());
-                    ps.setString(5, n.subnet() == null ? null : n.subnet().cidr());
-                    ps.setLong(6, n.createdAt().toEpochMilli());
-                    return ps.executeUpdate();
-                }
-            });
-        } catch (Database.StoreException e) {
-            if (String.valueOf(e.getMessage()).contains("UNIQUE")) {
-                throw new HangarException(HangarException.Kind.CONFLICT, "network-exists", "a network named " + n.name() + " exists");
-            }
-            throw e;
-        }
+        db.insertUnique("INSERT INTO networks (name, kind, bridge, vlan, subnet, created_at) VALUES (?, ?, ?, ?, ?, ?)", ps -> {
+            ps.setString(1, n.name());
+            ps.setString(2, n.kind().name().toLowerCase(Locale.ROOT));
+            ps.setString(3, n.bridge());
+            ps.setObject(4, n.vlan());
+            ps.setString(5, n.subnet() == null ? null : n.subnet().cidr());
+            ps.setLong(6, n.createdAt().toEpochMilli());
+        }, () -> new HangarException(HangarException.Kind.CONFLICT, "network-exists", "a network named " + n.name() + " exists"));
     }
 
     @Override

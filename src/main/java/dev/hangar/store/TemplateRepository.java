@@ -21,23 +21,12 @@ public final class TemplateRepository implements TemplateStore {
 
     @Override
     public void insert(Template t) {
-        try {
-            db.with(c -> {
-                try (PreparedStatement ps = c.prepareStatement(
-                        "INSERT INTO templates (name, settings, created_at, updated_at) VALUES (?, ?, ?, ?)")) {
-                    ps.setString(1, t.name());
-                    ps.setString(2, BlueprintJson.write(t.blueprint()));
-                    ps.setLong(3, t.createdAt().toEpochMilli());
-                    ps.setLong(4, t.updatedAt().toEpochMilli());
-                    return ps.executeUpdate();
-                }
-            });
-        } catch (Database.StoreException e) {
-            if (String.valueOf(e.getMessage()).contains("UNIQUE")) {
-                throw new HangarException(HangarException.Kind.CONFLICT, "template-exists", "a template named " + t.name() + " exists");
-            }
-            throw e;
-        }
+        db.insertUnique("INSERT INTO templates (name, settings, created_at, updated_at) VALUES (?, ?, ?, ?)", ps -> {
+            ps.setString(1, t.name());
+            ps.setString(2, BlueprintJson.write(t.blueprint()));
+            ps.setLong(3, t.createdAt().toEpochMilli());
+            ps.setLong(4, t.updatedAt().toEpochMilli());
+        }, () -> new HangarException(HangarException.Kind.CONFLICT, "template-exists", "a template named " + t.name() + " exists"));
     }
 
     @Override

@@ -160,7 +160,9 @@ class GroupsEndToEndTest {
             assertFalse(old.contains(id), "every member was replaced");
             assertEquals("2", call("GET", "/vms/" + id, null).json().get("tags").get("version").textValue());
         }
-        assertEquals(3, call("GET", "/vms?tag=infrakit.group=api", null).json().size(), "no member doubled or lost across the restart");
+        // The last outdated member may still be on its way out (deleting): once it is gone, three remain.
+        awaitTrue(() -> call("GET", "/vms?tag=infrakit.group=api", null).json().size() == 3, Duration.ofSeconds(30),
+                "no member doubled or lost across the restart: " + call("GET", "/vms?tag=infrakit.group=api", null).text());
         assertTrue(v2.get("events").toString().contains("rolled"), v2.get("events").toString());
         assertEquals(202, call("DELETE", "/groups/api", null).status());
         awaitTrue(() -> call("GET", "/vms?tag=infrakit.group=api", null).json().isEmpty(), Duration.ofSeconds(60), "members destroyed");

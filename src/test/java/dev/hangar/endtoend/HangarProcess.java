@@ -60,6 +60,8 @@ final class HangarProcess implements AutoCloseable {
             if (!process.isAlive()) throw new IllegalStateException("service exited: " + log());
             try {
                 http.send(HttpRequest.newBuilder(URI.create(base() + "/vms")).build(), HttpResponse.BodyHandlers.discarding());
+                // The service says it is up only after its last listener started: wait for that line too.
+                while (!log().contains("hangar listening") && process.isAlive() && System.nanoTime() < until) Thread.sleep(20);
                 return this;
             } catch (IOException notYet) {
                 Thread.sleep(100);

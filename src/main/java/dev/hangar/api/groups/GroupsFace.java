@@ -49,9 +49,7 @@ public final class GroupsFace {
 
     private void createTemplate(Exchange ex) throws IOException {
         JsonNode body = ex.jsonObject("invalid-template");
-        String name = Fields.optionalString(body, "name", "invalid-template-name");
-        if (name == null) throw HangarException.invalid("invalid-template-name", "name is required");
-        Template t = service.createTemplate(name, SettingsJson.parse(body));
+        Template t = service.createTemplate(Fields.requiredString(body, "name", "invalid-template-name"), SettingsJson.parse(body));
         ex.setHeader("Location", "/templates/" + t.name());
         ex.json(201, render(t));
     }
@@ -74,9 +72,7 @@ public final class GroupsFace {
 
     private void createGroup(Exchange ex) throws IOException {
         JsonNode body = ex.jsonObject("invalid-group");
-        String name = Fields.optionalString(body, "name", "invalid-group-name");
-        if (name == null) throw HangarException.invalid("invalid-group-name", "name is required");
-        Group draft = new Group(name, null, null, null, null, null, true, null, null);
+        Group draft = new Group(Fields.requiredString(body, "name", "invalid-group-name"), null, null, null, null, null, true, null, null);
         GroupView g = service.create(applied(draft, body));
         ex.setHeader("Location", "/groups/" + g.group().name());
         ex.json(201, render(g));

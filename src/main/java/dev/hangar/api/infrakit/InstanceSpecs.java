@@ -8,6 +8,7 @@ import dev.hangar.core.HangarException;
 import dev.hangar.core.MemorySize;
 import dev.hangar.core.Vm;
 import dev.hangar.core.VmRequest;
+import dev.hangar.core.groups.GroupPlan;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,8 +21,8 @@ import java.util.Map;
  * that names it, with the code /vms uses for the same setting.
  */
 final class InstanceSpecs {
-    /** InfraKit's own tag for an instance's logical ID. */
-    static final String LOGICAL_ID_TAG = "infrakit.logical_id";
+    /** InfraKit's own tag for an instance's logical ID (native groups' members carry it too). */
+    static final String LOGICAL_ID_TAG = GroupPlan.LOGICAL_ID_TAG;
 
     private InstanceSpecs() {}
 

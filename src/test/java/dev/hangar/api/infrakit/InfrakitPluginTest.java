@@ -15,6 +15,7 @@ import dev.hangar.core.Nic;
 import dev.hangar.core.Vm;
 import dev.hangar.core.VmRequest;
 import dev.hangar.core.VmStatus;
+import dev.hangar.core.groups.PluginInstances;
 import dev.hangar.testing.UnixHttpClient;
 import dev.hangar.testing.UnixHttpClient.Answer;
 import java.io.IOException;
@@ -45,6 +46,7 @@ class InfrakitPluginTest {
     @TempDir
     Path dir;
     InMemoryCore core;
+    PluginInstances instances;
     InfrakitFace face;
     UnixSocketServer server;
     UnixHttpClient client;
@@ -52,7 +54,8 @@ class InfrakitPluginTest {
     @BeforeEach
     void start() throws IOException {
         core = new InMemoryCore(dir.resolve("data"));
-        face = new InfrakitFace(core.service, false);
+        instances = new PluginInstances(core.service, false);
+        face = new InfrakitFace(instances);
         server = face.serve(dir.resolve("plugins").resolve("vmware-fusion"));
         client = new UnixHttpClient(server.socket());
     }
@@ -60,7 +63,7 @@ class InfrakitPluginTest {
     @AfterEach
     void stop() {
         server.close();
-        face.close();
+        instances.close();
         core.close();
     }
 
@@ -223,8 +226,8 @@ class InfrakitPluginTest {
 
     @Test
     void withKeepFailedAStoppedInstanceIsNotDescribedButKept() throws Exception {
-        InfrakitFace keeping = new InfrakitFace(core.service, true);
-        try (UnixSocketServer other = keeping.serve(dir.resolve("keeping.sock"))) {
+        PluginInstances kept = new PluginInstances(core.service, true);
+        try (UnixSocketServer other = new InfrakitFace(kept).serve(dir.resolve("keeping.sock"))) {
             String stopped = provision("{\"infrakit.group\": \"g\"}", null);
             core.await(UUID.fromString(stopped), v -> v.status() == VmStatus.POWERED_ON);
             core.die(UUID.fromString(stopped));
@@ -234,7 +237,7 @@ class InfrakitPluginTest {
             Thread.sleep(300);
             assertTrue(core.exists(UUID.fromString(stopped)), "kept for inspection");
         } finally {
-            keeping.close();
+            kept.close();
         }
     }
 
