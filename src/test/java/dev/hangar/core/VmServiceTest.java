@@ -301,8 +301,13 @@ public class VmServiceTest {
     public static final class Images implements ImageCatalog {
         volatile MachineProfile profile = MachineProfile.EMPTY;
 
+        /** When set, every fetch fails with it (a download that fails, an image that does not verify). */
+        public volatile HangarException failure;
+
         @Override
-        public GoldImage obtain(ImageRef ref) { return new GoldImage(ref.cacheKey(), Path.of("/gold"), List.of(Path.of("/gold/disk0.qcow2")), null, null, profile); }
+        public GoldImage obtain(ImageRef ref) {
+            if (failure != null) throw failure;
+            return new GoldImage(ref.cacheKey(), Path.of("/gold"), List.of(Path.of("/gold/disk0.qcow2")), null, null, profile); }
 
         @Override
         public GoldImage obtainFromLibrary(String name) {

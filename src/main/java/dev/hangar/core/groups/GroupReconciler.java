@@ -42,6 +42,8 @@ final class GroupReconciler {
     private final Semaphore signal = new Semaphore(0);
     /** Groups whose members failed to come up: no new member before the instant. */
     private final Map<String, Backoff> backoffs = new HashMap<>();
+    /** Groups with a wake-up already set for the end of their backoff. */
+    private final Set<String> wakeScheduled = ConcurrentHashMap.newKeySet();
     private volatile boolean running = true;
     private Thread thread;
 
@@ -114,11 +116,14 @@ final class GroupReconciler {
         if (members.stream().anyMatch(vm -> vm.status() == VmStatus.POWERED_ON)) backoffs.remove(name);
         Backoff b = backoffs.get(name);
         if (!plan.additions().isEmpty() && b != null && clock.instant().isBefore(b.until())) {
-            event(name, "waiting until " + b.until() + " before making members again: the last ones failed");
-            Thread.ofVirtual().start(() -> {
-                sleep(Duration.between(clock.instant(), b.until()));
-                wake(name);
-            });
+            if (wakeScheduled.add(name)) {
+                event(name, "waiting until " + b.until() + " before making members again: the last ones failed");
+                Thread.ofVirtual().start(() -> {
+                    sleep(Duration.between(clock.instant(), b.until()));
+                    wakeScheduled.remove(name);
+                    wake(name);
+                });
+            }
             return;
         }
         for (GroupPlan.Addition a : plan.additions()) add(group, hash, a.logicalId());

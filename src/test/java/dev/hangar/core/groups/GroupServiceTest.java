@@ -43,6 +43,8 @@ class GroupServiceTest {
     final VmServiceTest.Store store = new VmServiceTest.Store();
     final VmServiceTest.Driver driver = new VmServiceTest.Driver();
     final VmServiceTest.Fabric fabric = new VmServiceTest.Fabric();
+    final VmServiceTest.Images images = new VmServiceTest.Images();
+    final List<Vm> created = new CopyOnWriteArrayList<>();
     final Templates templates = new Templates();
     final Groups groupStore = new Groups();
     VmService vms;
@@ -52,11 +54,14 @@ class GroupServiceTest {
     void start() throws Exception {
         fabric.leases = true;
         NetworkService networks = new NetworkService(new VmServiceTest.Networks(), fabric, store, Clock.systemUTC());
-        vms = new VmService(new VmService.Ports(store, new VmServiceTest.Images(), location -> new Installer(data.resolve("k"), null),
+        vms = new VmService(new VmService.Ports(store, images, location -> new Installer(data.resolve("k"), null),
                 driver, fabric, new VmServiceTest.Callbacks()), networks, new OperationLog(new VmServiceTest.Operations(), Clock.systemUTC()),
                 new VmSettings(data.resolve("vms"), 2, 1024, Duration.ofSeconds(30), Duration.ZERO, Duration.ofMillis(50)),
                 Clock.systemUTC());
         vms.start();
+        vms.watch(vm -> {
+            if (vm.status() == VmStatus.CREATING && created.stream().noneMatch(c -> c.id().equals(vm.id()))) created.add(vm);
+        });
         groups = new GroupService(templates, groupStore, vms, Clock.systemUTC(), Duration.ofSeconds(30));
         groups.start();
     }
@@ -130,6 +135,20 @@ class GroupServiceTest {
     }
 
     @Test
+    void membersThatFailToComeUpAreReplacedWithBackoffNotInATightLoop() throws Exception {
+        images.failure = new HangarException(HangarException.Kind.INVALID, "image-download-failed", "HTTP 404");
+        groups.create(new Group("web", null, GroupPlanTest.SETTINGS, 2, null, null, true, null, null));
+        Thread.sleep(1500);
+        assertTrue(created.size() >= 2 && created.size() <= 4, "2 made, failed, replaced once, then a 5 s backoff: " + created.size());
+        GroupView waiting = groups.get("web");
+        assertTrue(waiting.events().stream().anyMatch(e -> e.message().startsWith("waiting until")), waiting.events().toString());
+
+        images.failure = null; // the image is fixed: after the backoff the group comes up
+        GroupView up = await("web", v -> ready(v) == 2, Duration.ofSeconds(15));
+        assertEquals(2, up.members().size());
+    }
+
+    @Test
     void badGroupsAreRefusedWithTheirOwnCodes() {
         assertEquals("template-not-found", assertThrows(HangarException.class, () -> groups.create(draft("web", "nope", 1))).code());
         assertEquals("invalid-size", assertThrows(HangarException.class, () -> groups.create(
@@ -153,7 +172,11 @@ class GroupServiceTest {
     }
 
     private GroupView await(String group, Predicate<GroupView> condition) throws InterruptedException {
-        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        return await(group, condition, Duration.ofSeconds(10));
+    }
+
+    private GroupView await(String group, Predicate<GroupView> condition, Duration timeout) throws InterruptedException {
+        long until = System.nanoTime() + timeout.toNanos();
         GroupView v = groups.get(group);
         while (!condition.test(v)) {
             if (System.nanoTime() > until) throw new AssertionError("group " + group + " never got there: " + v.plan().summary() + " " + v.members());
