@@ -93,6 +93,7 @@ public final class ApiServer implements AutoCloseable {
             case NOT_FOUND -> 404;
             case CONFLICT -> 409;
             case UNSUPPORTED_MEDIA -> 415;
+            case NOT_ACCEPTABLE -> 406;
             case UNAVAILABLE -> 503;
             case INTERNAL -> 500;
         };

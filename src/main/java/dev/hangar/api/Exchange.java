@@ -77,6 +77,45 @@ public final class Exchange {
         return parseObject(HangarException.Kind.INVALID, code);
     }
 
+    /** The body's bytes, at most {@link #MAX_BODY}; larger is a client error of the given code. */
+    public byte[] bodyBytes(String code) throws IOException {
+        byte[] body;
+        try (InputStream in = http.getRequestBody()) {
+            body = in.readNBytes(MAX_BODY + 1);
+        }
+        if (body.length > MAX_BODY) throw HangarException.invalid(code, "the body is larger than " + MAX_BODY + " bytes");
+        return body;
+    }
+
+    /** The scheme and authority the client used, for links in answers ({@code http://host:port}). */
+    public String baseUrl() {
+        String host = header("Host");
+        if (host == null || host.isBlank() || !host.matches("[A-Za-z0-9.\\[\\]:_-]+")) {
+            var local = http.getLocalAddress();
+            host = local.getHostString() + ":" + local.getPort();
+        }
+        return "http://" + host;
+    }
+
+    /** A file as the body, streamed. */
+    public void file(int status, java.nio.file.Path file, String contentType) throws IOException {
+        http.getResponseHeaders().set("Content-Type", contentType);
+        http.getResponseHeaders().set("Content-Disposition", "attachment; filename=\"" + file.getFileName() + "\"");
+        http.sendResponseHeaders(status, java.nio.file.Files.size(file));
+        try (OutputStream out = http.getResponseBody()) {
+            java.nio.file.Files.copy(file, out);
+        }
+    }
+
+    /** The request's path, as sent (not decoded). */
+    public String path() {
+        return http.getRequestURI().getRawPath();
+    }
+
+    public String method() {
+        return http.getRequestMethod();
+    }
+
     private JsonNode parseObject(HangarException.Kind kind, String code) throws IOException {
         byte[] body;
         try (InputStream in = http.getRequestBody()) {

@@ -5,7 +5,7 @@ package dev.hangar.core;
  * The kind says what sort of failure it is; each face maps kinds to its own status codes.
  */
 public class HangarException extends RuntimeException {
-    public enum Kind { INVALID, NOT_FOUND, CONFLICT, UNSUPPORTED_MEDIA, UNAVAILABLE, INTERNAL }
+    public enum Kind { INVALID, NOT_FOUND, CONFLICT, UNSUPPORTED_MEDIA, NOT_ACCEPTABLE, UNAVAILABLE, INTERNAL }
 
     private final Kind kind;
     private final String code;

@@ -72,7 +72,7 @@ public record ImageTemplate(String name, String description, Os os, List<String>
             }
             if (f.encoding() == Encoding.BASE64) {
                 try {
-                    java.util.Base64.getMimeDecoder().decode(f.content().strip());
+                    java.util.Base64.getDecoder().decode(f.content().replaceAll("\\s", ""));
                 } catch (IllegalArgumentException e) {
                     throw invalid("files/file", "file " + f.path() + " is not valid base64");
                 }

@@ -1,0 +1,55 @@
+package dev.hangar.api.imagefactory;
+
+import dev.hangar.core.builds.FactoryImage;
+import dev.hangar.core.ports.BuildNotifier;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Image Factory's {@code parameters.callbacks}: each URL gets a PUT of the wrapped image JSON when the
+ * image's status changes. Sent at once on a virtual thread, tried three times; a lost one is logged
+ * (clients poll as well).
+ */
+public final class BuildCallbacks implements BuildNotifier {
+    private static final Logger log = LoggerFactory.getLogger(BuildCallbacks.class);
+    private final HttpClient http;
+    private final String baseUrl;
+
+    /** @param baseUrl how the service is reached, for the hrefs in the body ({@code http://host:port}) */
+    public BuildCallbacks(HttpClient http, String baseUrl) {
+        this.http = http;
+        this.baseUrl = baseUrl;
+    }
+
+    @Override
+    public void changed(FactoryImage image) {
+        byte[] body = FactoryJson.wrapped(baseUrl, image).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        for (String url : image.callbacks()) {
+            Thread.ofVirtual().start(() -> {
+                for (int attempt = 1; attempt <= 3; attempt++) {
+                    try {
+                        HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+                                .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                                HttpResponse.BodyHandlers.discarding());
+                        if (r.statusCode() < 500) return;
+                    } catch (java.io.IOException e) {
+                        log.debug("callback to {} failed: {}", url, e.toString());
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    try {
+                        Thread.sleep(Duration.ofSeconds(attempt));
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                log.warn("callback to {} for image {} ({}) not delivered", url, image.id(), image.status());
+            });
+        }
+    }
+}

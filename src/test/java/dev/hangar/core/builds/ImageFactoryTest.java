@@ -1,0 +1,247 @@
+package dev.hangar.core.builds;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.hangar.core.HangarException;
+import dev.hangar.core.builds.FactoryImage.Kind;
+import dev.hangar.core.builds.FactoryImage.Status;
+import dev.hangar.core.ports.BaseImageBuilder;
+import dev.hangar.core.ports.BuildProgress;
+import dev.hangar.core.ports.FactoryImageStore;
+import dev.hangar.core.ports.ProviderPublisher;
+import dev.hangar.core.ports.TargetConverter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The factory's decisions with its adapters replaced by small stand-ins (the builder, converters and
+ * providers have tests of their own against the real tools): the statuses an image goes through, what
+ * waits for what, the build slots, cancelling, failures with reasons, and a restart.
+ */
+class ImageFactoryTest {
+    static final ImageTemplate MOCK = Tdl.parse("<template><name>m</name><os><name>MockOS_A</name><version>1</version><arch>x86_64</arch>"
+            + "<install type='url'><url>http://mock.test/</url></install></os></template>");
+    static final ImageTemplate FEDORA = Tdl.parse(TdlTest.SEED);
+
+    @TempDir
+    Path dir;
+    final Store store = new Store();
+    final Builder builder = new Builder();
+    final List<FactoryImage> notified = new CopyOnWriteArrayList<>();
+    ImageFactory factory;
+
+    ImageFactory factory(int slots, long minFree) throws IOException {
+        factory = new ImageFactory(new ImageFactory.Ports(store, List.of(builder), new Targets(), new Providers(), url -> TdlTest.DEBIAN,
+                notified::add), new ImageFactory.Settings(dir.resolve("builds"), slots, minFree), Clock.systemUTC());
+        factory.start();
+        return factory;
+    }
+
+    @AfterEach
+    void close() {
+        if (factory != null) factory.close();
+        builder.release.countDown();
+    }
+
+    @Test
+    void baseThenTargetThenProviderEachEndCompleteAndTellTheirCallbacks() throws Exception {
+        factory(1, 0);
+        builder.release.countDown();
+        FactoryImage base = factory.createBase(new TemplateSource.Inline(MOCK), Map.of(), List.of("http://cb.test/"));
+        assertEquals(Status.NEW, base.status());
+        FactoryImage target = factory.createTarget(base.id(), null, "MOCK", Map.of(), List.of());
+        FactoryImage pushed = factory.createProvider(target.id(), null, null, null,
+                new ProviderPublisher.Provider("hangar", Map.of(), Map.of("password", "not stored")), Map.of(), List.of());
+        FactoryImage done = await(pushed.id(), i -> i.status() == Status.COMPLETE);
+        assertEquals(100, done.percent());
+        assertEquals("sha256", done.published().properties().get("checksum_type"));
+        assertEquals(Map.of(), store.find(pushed.id()).orElseThrow().provider().credentials(), "credentials are never stored");
+        assertTrue(Files.isRegularFile(factory.file(target.id())));
+        assertEquals(List.of(Status.PENDING, Status.BUILDING, Status.COMPLETE),
+                notified.stream().filter(i -> i.id().equals(base.id())).map(FactoryImage::status).toList(), "each status change once");
+        assertEquals(List.of(target.id()), factory.madeFrom(base.id()).stream().map(FactoryImage::id).toList());
+        assertEquals("invalid-target", assertThrows(HangarException.class,
+                () -> factory.createTarget(base.id(), null, "floppy", Map.of(), List.of())).code());
+        assertEquals("image-not-found", assertThrows(HangarException.class, () -> factory.get(base.id(), Kind.TARGET)).code());
+    }
+
+    @Test
+    void anOsThisHostCannotBuildFailsWithTheReasonAndSoDoesWhatWaitedForIt() throws Exception {
+        factory(1, 0);
+        FactoryImage base = factory.createBase(new TemplateSource.Inline(FEDORA), Map.of(), List.of());
+        FactoryImage target = factory.createTarget(base.id(), null, "kvm", Map.of(), List.of());
+        FactoryImage failed = await(base.id(), i -> i.status() == Status.FAILED);
+        assertEquals("os-not-buildable", failed.error().code());
+        assertTrue(failed.error().message().contains("Fedora 14"), failed.error().message());
+        assertEquals("source-image-failed", await(target.id(), i -> i.status() == Status.FAILED).error().code());
+        assertFalse(Files.exists(dir.resolve("builds").resolve(base.id().toString())), "no files of a failed image");
+
+        // Image Factory 1.0's mock target builds nothing real, whatever the OS.
+        FactoryImage mock = factory.createTarget(null, new TemplateSource.Inline(FEDORA), "mock", Map.of(), List.of());
+        builder.release.countDown();
+        assertEquals(Status.COMPLETE, await(mock.id(), i -> i.status().isDone()).status());
+    }
+
+    @Test
+    void oneBuildSlotMeansTheSecondBuildWaitsPendingAndADeleteCancelsTheRunningOne() throws Exception {
+        factory(1, 0);
+        FactoryImage first = factory.createBase(new TemplateSource.Inline(MOCK), Map.of(), List.of());
+        await(first.id(), i -> i.status() == Status.BUILDING && i.percent() == 40);
+        FactoryImage second = factory.createBase(new TemplateSource.Inline(MOCK), Map.of(), List.of());
+        Thread.sleep(200);
+        assertEquals(Status.PENDING, factory.get(second.id()).status(), "one build at a time");
+
+        factory.delete(first.id());
+        assertTrue(builder.sawCancel, "the builder was told to stop");
+        assertEquals("image-not-found", assertThrows(HangarException.class, () -> factory.get(first.id())).code());
+        assertFalse(Files.exists(dir.resolve("builds").resolve(first.id().toString())));
+        assertEquals(Status.BUILDING, await(second.id(), i -> i.status() == Status.BUILDING).status(), "the slot went to the next build");
+    }
+
+    @Test
+    void aRestartFailsCutOffWorkWithAReasonAndRemovesItsHalfMadeFiles() throws Exception {
+        UUID id = UUID.randomUUID();
+        store.save(new FactoryImage(id, Kind.BASE, Status.BUILDING, 40, "installing packages", null, Tdl.write(MOCK), Map.of(), List.of(),
+                null, null, null, null, null, null, Instant.EPOCH, Instant.EPOCH));
+        Path work = Files.createDirectories(dir.resolve("builds").resolve(".work-" + id));
+        Files.writeString(work.resolve("half.raw"), "half");
+        factory(1, 0);
+        FactoryImage after = factory.get(id);
+        assertEquals(Status.FAILED, after.status());
+        assertEquals("build-interrupted", after.error().code());
+        assertFalse(Files.exists(work));
+    }
+
+    @Test
+    void tooLittleFreeSpaceFailsBeforeAnythingIsWritten() throws Exception {
+        factory(1, Long.MAX_VALUE);
+        FactoryImage base = factory.createBase(new TemplateSource.Inline(MOCK), Map.of(), List.of());
+        assertEquals("not-enough-space", await(base.id(), i -> i.status() == Status.FAILED).error().code());
+        assertNull(factory.get(base.id()).file());
+    }
+
+    @Test
+    void aTemplateComesByTheIdOfAnEarlierImageOrByUrl() throws Exception {
+        factory(2, 0);
+        builder.release.countDown();
+        FactoryImage first = factory.createBase(new TemplateSource.Inline(MOCK), Map.of(), List.of());
+        FactoryImage again = factory.createBase(new TemplateSource.OfImage(first.id()), Map.of(), List.of());
+        assertEquals(first.templateText(), again.templateText());
+        FactoryImage byUrl = factory.createBase(new TemplateSource.AtUrl("http://templates.test/web.tdl"), Map.of(), List.of());
+        assertEquals("web", Tdl.parse(byUrl.templateText()).name());
+        assertEquals("template-not-found", assertThrows(HangarException.class,
+                () -> factory.createBase(new TemplateSource.OfImage(UUID.randomUUID()), Map.of(), List.of())).code());
+    }
+
+    private FactoryImage await(UUID id, Predicate<FactoryImage> condition) throws InterruptedException {
+        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        FactoryImage i = store.find(id).orElseThrow();
+        while (!condition.test(i)) {
+            if (System.nanoTime() > until) throw new AssertionError("image " + id + " stayed " + i.status() + " " + i.error());
+            Thread.sleep(10);
+            i = store.find(id).orElseThrow();
+        }
+        return i;
+    }
+
+    /** Builds MockOS only; reports 40 %, then waits to be released or cancelled. */
+    static final class Builder implements BaseImageBuilder {
+        final CountDownLatch release = new CountDownLatch(1);
+        volatile boolean sawCancel;
+
+        @Override
+        public Optional<String> cannotBuild(ImageTemplate.Os os) {
+            return os.isMock() ? Optional.empty() : Optional.of("the stand-in builds MockOS only");
+        }
+
+        @Override
+        public void build(ImageTemplate template, Path output, Path workDir, BuildProgress progress) {
+            progress.report(40, "installing packages");
+            try {
+                while (release.getCount() > 0) {
+                    if (progress.cancelled()) {
+                        sawCancel = true;
+                        throw new HangarException(HangarException.Kind.CONFLICT, "build-cancelled", "cancelled");
+                    }
+                    Thread.sleep(10);
+                }
+                Files.writeString(output, "base");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                throw new HangarException(HangarException.Kind.CONFLICT, "build-cancelled", "interrupted");
+            }
+        }
+    }
+
+    static final class Targets implements TargetConverter {
+        @Override
+        public Set<String> targets() { return Set.of("mock", "kvm"); }
+
+        @Override
+        public Path convert(Path base, String target, String name, Path outputDir, BuildProgress progress) {
+            try {
+                return Files.writeString(outputDir.resolve(name + "." + target), "target of " + Files.readString(base));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    static final class Providers implements ProviderPublisher {
+        @Override
+        public Set<String> providers() { return Set.of("hangar"); }
+
+        @Override
+        public void check(Provider provider) { }
+
+        @Override
+        public Published publish(Path file, String target, String id, Provider provider, BuildProgress progress) {
+            return new Published("http://hangar.test/" + id, Map.of("url", "http://hangar.test/" + id, "checksum", "ab", "checksum_type", "sha256"));
+        }
+
+        @Override
+        public void unpublish(Published published, Provider provider) { }
+    }
+
+    static final class Store implements FactoryImageStore {
+        final Map<UUID, FactoryImage> all = new ConcurrentHashMap<>();
+
+        @Override
+        public void save(FactoryImage image) { all.put(image.id(), image); }
+
+        @Override
+        public Optional<FactoryImage> find(UUID id) { return Optional.ofNullable(all.get(id)); }
+
+        @Override
+        public List<FactoryImage> all() {
+            return new ArrayList<>(all.values()).stream().sorted(Comparator.comparing(FactoryImage::createdAt)).toList();
+        }
+
+        @Override
+        public void delete(UUID id) { all.remove(id); }
+    }
+}
