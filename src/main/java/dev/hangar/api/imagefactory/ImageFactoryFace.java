@@ -66,7 +66,7 @@ public final class ImageFactoryFace {
         s.route("GET", build + "/target_images/:t", ex -> v1.builder(ex, "t", "target_image_status", false));
         s.route("GET", build + "/target_images/:t/status", ex -> v1.builder(ex, "t", "target_image_status", true));
         s.route("POST", build + "/target_images/:t/provider_images", v1::push);
-        s.route("POST", "/imagefactory/provider_images", v1::push);
+        // POST /imagefactory/provider_images is both v1's and v2's: the v2 handler answers in both shapes.
         s.route("GET", build + "/target_images/:t/provider_images/:p", ex -> v1.builder(ex, "p", "provider_image_status", false));
         s.route("GET", build + "/target_images/:t/provider_images/:p/status", ex -> v1.builder(ex, "p", "provider_image_status", true));
         s.route("GET", "/imagefactory/builders", v1::builders);
@@ -94,7 +94,13 @@ public final class ImageFactoryFace {
                     FactoryBody.text(body, "target"), provider(body), parameters, callbacks);
         };
         ex.setHeader("Location", FactoryJson.href(ex.baseUrl(), image));
-        ex.json(202, FactoryJson.wrapped(ex.baseUrl(), image));
+        ObjectNode answer = FactoryJson.wrapped(ex.baseUrl(), image);
+        if (kind == Kind.PROVIDER) {
+            // v1 posts to the same path and reads a bare provider_image: both shapes in one answer.
+            answer.put("_type", "provider_image").put("id", image.id().toString())
+                    .put("href", ex.baseUrl() + "/imagefactory/builders/" + image.id());
+        }
+        ex.json(202, answer);
     }
 
     private void listV2(Exchange ex, Kind kind, UUID parent) throws IOException {
@@ -265,11 +271,10 @@ public final class ImageFactoryFace {
             ex.json(202, o);
         }
 
-        /** POST of a provider image: the target image from the path or the body's target_image_id. */
+        /** POST of a provider image under its target image's path. */
         void push(Exchange ex) throws IOException {
             ObjectNode body = FactoryBody.read(ex);
-            UUID target = ex.pathParam("t") != null ? id(ex, "t") : optionalId(body, "target_image_id");
-            if (target == null) throw HangarException.invalid("missing-parameters", "target_image_id is required");
+            UUID target = id(ex, "t");
             FactoryImage pi = factory.createProvider(target, null, null, null, provider(body), Map.of(), List.of());
             String href = ex.baseUrl() + "/imagefactory/builders/" + pi.id();
             ex.json(202, Json.MAPPER.createObjectNode().put("_type", "provider_image").put("href", href).put("id", pi.id().toString())

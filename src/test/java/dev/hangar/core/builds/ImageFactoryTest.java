@@ -41,8 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
  * providers have tests of their own against the real tools): the statuses an image goes through, what
  * waits for what, the build slots, cancelling, failures with reasons, and a restart.
  */
-class ImageFactoryTest {
-    static final ImageTemplate MOCK = Tdl.parse("<template><name>m</name><os><name>MockOS_A</name><version>1</version><arch>x86_64</arch>"
+public class ImageFactoryTest {
+    public static final ImageTemplate MOCK = Tdl.parse("<template><name>m</name><os><name>MockOS_A</name><version>1</version><arch>x86_64</arch>"
             + "<install type='url'><url>http://mock.test/</url></install></os></template>");
     static final ImageTemplate FEDORA = Tdl.parse(TdlTest.SEED);
 
@@ -168,8 +168,8 @@ class ImageFactoryTest {
     }
 
     /** Builds MockOS only; reports 40 %, then waits to be released or cancelled. */
-    static final class Builder implements BaseImageBuilder {
-        final CountDownLatch release = new CountDownLatch(1);
+    public static final class Builder implements BaseImageBuilder {
+        public final CountDownLatch release = new CountDownLatch(1);
         volatile boolean sawCancel;
 
         @Override
@@ -197,7 +197,7 @@ class ImageFactoryTest {
         }
     }
 
-    static final class Targets implements TargetConverter {
+    public static final class Targets implements TargetConverter {
         @Override
         public Set<String> targets() { return Set.of("mock", "kvm"); }
 
@@ -211,7 +211,7 @@ class ImageFactoryTest {
         }
     }
 
-    static final class Providers implements ProviderPublisher {
+    public static final class Providers implements ProviderPublisher {
         @Override
         public Set<String> providers() { return Set.of("hangar"); }
 
@@ -227,7 +227,7 @@ class ImageFactoryTest {
         public void unpublish(Published published, Provider provider) { }
     }
 
-    static final class Store implements FactoryImageStore {
+    public static final class Store implements FactoryImageStore {
         final Map<UUID, FactoryImage> all = new ConcurrentHashMap<>();
 
         @Override

@@ -9,8 +9,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** TDL as Image Factory's clients write it, and the mistakes they make, each named by its element. */
-class TdlTest {
-    static final String SEED = "<template><name>f14jeos</name><os>   <name>Fedora</name> <version>14</version> <arch>x86_64</arch> <install"
+public class TdlTest {
+    public static final String SEED = "<template><name>f14jeos</name><os>   <name>Fedora</name> <version>14</version> <arch>x86_64</arch> <install"
             + " type='url'> <url>http://download.fedoraproject.org/pub/fedora/linux/releases/14/Fedora/x86_64/os/</url></install>"
             + "<rootpw>p@55w0rd!</rootpw>  </os><description>Fedora 14</description></template>";
 
