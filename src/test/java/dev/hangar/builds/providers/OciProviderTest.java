@@ -159,6 +159,29 @@ class OciProviderTest {
     }
 
     @Test
+    void aRegistryAskingForABearerTokenGetsOneFromItsRealmWithTheCredentials() throws Exception {
+        try (TokenAuthProxy proxy = new TokenAuthProxy(open.url(), USER, PASSWORD)) {
+            Path file = image("t.qcow2", 2, 7);
+            Map<String, String> settings = Map.of("registry", proxy.url().toString(), "repository", "hangar/token", "tag", "t");
+            Published published = oci.publish(file, "kvm", "id", new Provider("oci", settings, Map.of("username", USER, "password", PASSWORD)),
+                    new RecordingProgress());
+            assertTrue(proxy.tokenQueries.get(0).contains("service=hangar-test"), proxy.tokenQueries.toString());
+            assertTrue(proxy.tokenQueries.get(0).contains("scope=repository%3Ahangar%2Ftoken%3Apull%2Cpush"), proxy.tokenQueries.toString());
+            assertTrue(proxy.forwarded.stream().anyMatch(f -> f.startsWith("PATCH /v2/hangar/token/blobs/uploads/")),
+                    "the upload went through the token-checking proxy: " + proxy.forwarded);
+            Path pulled = tmp.resolve("pulled");
+            OciRegistryClient client = new OciRegistryClient(http, proxy.url(), "hangar/token", USER, PASSWORD);
+            client.downloadBlob(published.properties().get("layer_digest"), pulled);
+            assertArrayEquals(Files.readAllBytes(file), Files.readAllBytes(pulled));
+
+            HangarException wrong = assertThrows(HangarException.class, () -> oci.publish(file, "kvm", "id2",
+                    new Provider("oci", settings, Map.of("username", USER, "password", "nope")), new RecordingProgress()));
+            assertEquals("push-failed", wrong.code());
+            assertTrue(wrong.getMessage().contains("fetching a token"), wrong.getMessage());
+        }
+    }
+
+    @Test
     void unpublishDeletesTheManifest() throws Exception {
         Provider provider = provider(open, "hangar/gone", "t", Map.of());
         Published published = oci.publish(image("g.qcow2", 1, 5), "kvm", "id", provider, new RecordingProgress());
