@@ -112,9 +112,10 @@ public final class OciRegistryClient {
         HttpResponse<byte[]> patched;
         try {
             // Sent once, never re-sent after a 401: startUpload has already answered any challenge.
-            patched = sendOnce(HttpRequest.newBuilder(upload).version(HttpClient.Version.HTTP_1_1)
-                    .header("Content-Type", "application/octet-stream")
-                    .header("Content-Range", "0-" + Math.max(0, size - 1))
+            HttpRequest.Builder patch = HttpRequest.newBuilder(upload).version(HttpClient.Version.HTTP_1_1)
+                    .header("Content-Type", "application/octet-stream");
+            if (size > 0) patch.header("Content-Range", "0-" + (size - 1)); // one chunk: the whole file
+            patched = sendOnce(patch
                     .method("PATCH", HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(
                             () -> new HashingInput(open(file), sha256, bytesSent, cancelled)), size)));
         } catch (IOException e) {

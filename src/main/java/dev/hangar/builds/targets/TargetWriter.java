@@ -128,6 +128,7 @@ public final class TargetWriter implements TargetConverter {
             GzipParameters gzip = new GzipParameters();
             // Level 1: most of what gzip saves on a disk is its runs of zeros, which level 1 catches at several times level 6's speed.
             gzip.setCompressionLevel(Deflater.BEST_SPEED);
+            gzip.setBufferSize(1 << 16); // the default 512-byte deflate buffer costs a native call per 512 bytes
             try (OutputStream file = Files.newOutputStream(partial, StandardOpenOption.CREATE_NEW);
                  TarPacker tar = new TarPacker(new GzipCompressorOutputStream(new BufferedOutputStream(file, 1 << 20), gzip))) {
                 tar.directory(folder);
