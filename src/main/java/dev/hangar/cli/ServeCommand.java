@@ -3,6 +3,17 @@ package dev.hangar.cli;
 import dev.hangar.api.ApiServer;
 import dev.hangar.api.groups.GroupsFace;
 import dev.hangar.api.hosts.HostsFace;
+import dev.hangar.api.imagefactory.BuildCallbacks;
+import dev.hangar.api.imagefactory.ImageFactoryFace;
+import dev.hangar.builds.HttpTemplateFetcher;
+import dev.hangar.builds.MockOsBuilder;
+import dev.hangar.builds.providers.DirectoryProvider;
+import dev.hangar.builds.providers.HangarProvider;
+import dev.hangar.builds.providers.OciProvider;
+import dev.hangar.builds.providers.ProviderPublishers;
+import dev.hangar.builds.targets.TargetWriter;
+import dev.hangar.core.builds.ImageFactory;
+import dev.hangar.store.FactoryImageRepository;
 import dev.hangar.api.infrakit.InfrakitFace;
 import dev.hangar.api.infrakit.UnixSocketServer;
 import dev.hangar.api.operations.OperationsFace;
@@ -40,6 +51,7 @@ import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -61,6 +73,24 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--hosts-listen", paramLabel = "HOST:PORT",
             description = "Also serve the staging agent's API (/host, /hosts, /networks) here, e.g. 127.0.0.1:8420, where its clients look for it.")
     String hostsListen;
+
+    @Option(names = "--imagefactory-listen", paramLabel = "HOST:PORT",
+            description = "Also serve Image Factory's API (/imagefactory) here, e.g. 127.0.0.1:8075, where its clients look for it.")
+    String imagefactoryListen;
+
+    @Option(names = "--max-builds", defaultValue = "1", description = "Image builds and conversions that run at once (default: ${DEFAULT-VALUE}).")
+    int maxBuilds;
+
+    @Option(names = "--build-min-free", defaultValue = "2gib",
+            description = "Free space under the data directory a build needs to start (default: ${DEFAULT-VALUE}).")
+    String buildMinFree;
+
+    @Option(names = "--apt-proxy", paramLabel = "URL", description = "An HTTP proxy for the apt archive when Debian images are built (default: none).")
+    String aptProxy;
+
+    @Option(names = "--export-dir", paramLabel = "DIR",
+            description = "Where the directory provider may write images (default: DATA-DIR/exports).")
+    Path exportDir;
 
     @Option(names = "--data-dir", paramLabel = "DIR",
             description = "Where the database, gold images and VM disks live (default: /var/lib/hangar as root, else ~/.local/share/hangar).")
@@ -146,12 +176,18 @@ public final class ServeCommand implements Callable<Integer> {
         // Every option is checked before anything is opened or made; a bad one is a one-line error.
         InetSocketAddress address;
         InetSocketAddress hostsAddress = null;
+        InetSocketAddress factoryAddress = null;
+        long buildMinFreeBytes;
         long maxImageBytes;
         NetworkSettings net;
         Accelerator accelerator;
         try {
             address = parseListen(listen);
             if (hostsListen != null) hostsAddress = parseListen(hostsListen);
+            if (imagefactoryListen != null) factoryAddress = parseListen(imagefactoryListen);
+            if (maxBuilds < 1) throw new IllegalArgumentException("--max-builds must be at least 1");
+            buildMinFreeBytes = bytes("--build-min-free", buildMinFree);
+            if (aptProxy != null && !aptProxy.matches("(?i)https?://\\S+")) throw new IllegalArgumentException("--apt-proxy must be an http URL, not " + aptProxy);
             if (downloadStallTimeout < 1) throw new IllegalArgumentException("--download-stall-timeout must be at least 1 second");
             if (groupResync < 1) throw new IllegalArgumentException("--group-resync must be at least 1 second");
             maxImageBytes = maxImageBytes(maxImageSize);
@@ -171,7 +207,8 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("hangar: " + e.getMessage());
             return 2;
         }
-        if ((!address.getAddress().isLoopbackAddress() || (hostsAddress != null && !hostsAddress.getAddress().isLoopbackAddress()))
+        if ((!address.getAddress().isLoopbackAddress() || (hostsAddress != null && !hostsAddress.getAddress().isLoopbackAddress())
+                || (factoryAddress != null && !factoryAddress.getAddress().isLoopbackAddress()))
                 && !insecure) {
             System.err.println("hangar: TLS and OAuth for non-loopback listeners are not built yet; "
                     + "listen on loopback, or pass --insecure to listen on " + listen + " without them");
@@ -229,11 +266,25 @@ public final class ServeCommand implements Callable<Integer> {
         new OperationsFace(operations).register(api);
         ApiServer hostsApi = new ApiServer();
         new HostsFace(vms, networks).register(hostsApi);
+        String baseUrl = "http://" + (address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString()) + ":" + address.getPort();
+        HangarProvider published = new HangarProvider(data.resolve("published"), java.net.URI.create(baseUrl + ImageFactoryFace.PUBLISHED));
+        ImageFactory factory = new ImageFactory(new ImageFactory.Ports(new FactoryImageRepository(db),
+                List.of(new MockOsBuilder()), new TargetWriter(),
+                new ProviderPublishers(List.of(published, new DirectoryProvider(exportDir != null ? exportDir : data.resolve("exports")),
+                        new OciProvider(http))),
+                new HttpTemplateFetcher(http), new BuildCallbacks(callbackHttp, baseUrl)),
+                new ImageFactory.Settings(data.resolve("builds"), maxBuilds, buildMinFreeBytes), Clock.systemUTC());
+        ImageFactoryFace factoryFace = new ImageFactoryFace(factory, published::find);
+        factoryFace.register(api);
+        ApiServer factoryApi = new ApiServer();
+        factoryFace.register(factoryApi);
         PluginInstances instances = new PluginInstances(vms, infrakitKeepFailed);
         InfrakitFace infrakit = new InfrakitFace(instances);
 
         vms.start();
         groups.start();
+        factory.start();
+        published.removeLeftovers();
         dispatcher.start();
         UnixSocketServer infrakitServer = null;
         if (socket != null) {
@@ -252,6 +303,10 @@ public final class ServeCommand implements Callable<Integer> {
             hostsApi.start(hostsAddress);
             log.info("the staging agent's API also on http://{}:{}", hostsAddress.getHostString(), hostsApi.address().getPort());
         }
+        if (factoryAddress != null) {
+            factoryApi.start(factoryAddress);
+            log.info("Image Factory's API also on http://{}:{}", factoryAddress.getHostString(), factoryApi.address().getPort());
+        }
         log.info("hangar listening on http://{}:{} (data in {}; ready in {} ms)", address.getHostString(),
                 api.address().getPort(), data, (System.nanoTime() - started) / 1_000_000);
 
@@ -260,6 +315,8 @@ public final class ServeCommand implements Callable<Integer> {
             // VMs keep running: they are not the service's children and it adopts them at the next start.
             api.close();
             hostsApi.close();
+            factoryApi.close();
+            factory.close();
             if (plugin != null) plugin.close(); // removes the socket file
             instances.close();
             groups.close();
@@ -277,6 +334,14 @@ public final class ServeCommand implements Callable<Integer> {
         }));
         stopped.await();
         return 0;
+    }
+
+    private static long bytes(String option, String size) {
+        try {
+            return MemorySize.parseMib(size) * 1024 * 1024;
+        } catch (HangarException e) {
+            throw new IllegalArgumentException(option + " must be an IEC size like 2gib, not " + size);
+        }
     }
 
     private static long maxImageBytes(String size) {

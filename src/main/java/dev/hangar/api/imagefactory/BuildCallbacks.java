@@ -12,13 +12,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Image Factory's {@code parameters.callbacks}: each URL gets a PUT of the wrapped image JSON when the
- * image's status changes. Sent at once on a virtual thread, tried three times; a lost one is logged
- * (clients poll as well).
+ * image's status changes. Each URL has its own queue, so its PUTs arrive in the order the changes
+ * happened and a slow receiver holds up only itself; each is tried three times, and a lost one is
+ * logged (clients poll as well).
  */
 public final class BuildCallbacks implements BuildNotifier {
     private static final Logger log = LoggerFactory.getLogger(BuildCallbacks.class);
     private final HttpClient http;
     private final String baseUrl;
+    private final java.util.Map<String, java.util.concurrent.ExecutorService> queues = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** @param baseUrl how the service is reached, for the hrefs in the body ({@code http://host:port}) */
     public BuildCallbacks(HttpClient http, String baseUrl) {
@@ -30,7 +32,7 @@ public final class BuildCallbacks implements BuildNotifier {
     public void changed(FactoryImage image) {
         byte[] body = FactoryJson.wrapped(baseUrl, image).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         for (String url : image.callbacks()) {
-            Thread.ofVirtual().start(() -> {
+            queues.computeIfAbsent(url, u -> java.util.concurrent.Executors.newSingleThreadExecutor(Thread.ofVirtual().factory())).submit(() -> {
                 for (int attempt = 1; attempt <= 3; attempt++) {
                     try {
                         HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))

@@ -29,10 +29,21 @@ import java.util.UUID;
  */
 public final class ImageFactoryFace {
     static final String VERSION = "2.0";
-    private final ImageFactory factory;
+    /** Where the hangar provider's images are served: PUBLISHED/ID/FILE. */
+    public static final String PUBLISHED = "/imagefactory/published";
 
-    public ImageFactoryFace(ImageFactory factory) {
+    /** Finds a file the hangar provider published, by its id and name; empty for anything else. */
+    @FunctionalInterface
+    public interface PublishedFiles {
+        java.util.Optional<java.nio.file.Path> find(String id, String name);
+    }
+
+    private final ImageFactory factory;
+    private final PublishedFiles published;
+
+    public ImageFactoryFace(ImageFactory factory, PublishedFiles published) {
         this.factory = factory;
+        this.published = published;
     }
 
     public void register(ApiServer s) {
@@ -59,6 +70,9 @@ public final class ImageFactoryFace {
             s.route("GET", prefix + "/provider_images/:id", ex -> getV2(ex, Kind.PROVIDER, id(ex, "id")));
             s.route("DELETE", prefix + "/provider_images/:id", ex -> delete(ex, Kind.PROVIDER, id(ex, "id")));
         }
+        s.route("GET", PUBLISHED + "/:id/:name", ex -> ex.file(200, published.find(ex.pathParam("id"), ex.pathParam("name"))
+                .orElseThrow(() -> new HangarException(HangarException.Kind.NOT_FOUND, "image-not-found", "nothing is published as "
+                        + ex.pathParam("id") + "/" + ex.pathParam("name"))), "application/octet-stream"));
         V1 v1 = new V1();
         s.route("POST", "/imagefactory/images", v1::create);
         s.route("PUT", "/imagefactory/images/:i", v1::create);

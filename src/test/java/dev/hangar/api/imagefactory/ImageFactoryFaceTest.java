@@ -48,7 +48,7 @@ class ImageFactoryFaceTest {
                 new ImageFactory.Settings(dir, 2, 0), Clock.systemUTC());
         factory.start();
         server = new ApiServer();
-        new ImageFactoryFace(factory).register(server);
+        new ImageFactoryFace(factory, (id, name) -> java.util.Optional.empty()).register(server);
         server.start(new InetSocketAddress("127.0.0.1", 0));
         base = "http://127.0.0.1:" + server.address().getPort();
     }

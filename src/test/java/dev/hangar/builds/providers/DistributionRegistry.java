@@ -16,13 +16,13 @@ import java.util.concurrent.TimeUnit;
  * Debian's docker-registry (the distribution registry) run by a test: on 127.0.0.1 on a free port,
  * storage in a temp dir, optionally with htpasswd (bcrypt) auth; ended by its PID.
  */
-final class DistributionRegistry implements AutoCloseable {
+public final class DistributionRegistry implements AutoCloseable {
     private final Process process;
     private final int port;
     private final Path log;
 
     /** @param user null for no auth */
-    DistributionRegistry(Path dir, String user, String password) throws IOException, InterruptedException {
+    public DistributionRegistry(Path dir, String user, String password) throws IOException, InterruptedException {
         Files.createDirectories(dir);
         port = freePort();
         String auth = "";
@@ -62,7 +62,7 @@ final class DistributionRegistry implements AutoCloseable {
         awaitListening();
     }
 
-    URI url() {
+    public URI url() {
         return URI.create("http://127.0.0.1:" + port);
     }
 
