@@ -67,6 +67,8 @@ class DebianBuilderEndToEndTest {
             /bin/cat /var/lib/dhcp/dhclient.eth0.leases
             echo ---
             /bin/cat /etc/resolv.conf
+            echo ---
+            /usr/bin/perl -e '($h) = map { (split /:/)[1] } grep { /^root:/ } <STDIN>; print crypt("hangar-e2e-secret", $h) eq $h ? "root password set\n" : "root password wrong: $h\n"' < /etc/shadow
             EOF
             chmod 755 /srv/hangar-e2e/cgi-bin/net
             systemctl enable hangar-web.service
@@ -135,10 +137,11 @@ class DebianBuilderEndToEndTest {
 
         String net = get(http, "http://127.0.0.1:" + httpPort + "/cgi-bin/net").body();
         String[] parts = net.split("---\n");
-        assertEquals(3, parts.length, "the CGI answer: " + net);
+        assertEquals(4, parts.length, "the CGI answer: " + net);
         assertTrue(parts[0].contains("inet 10.0.2.15/24"), "eth0 has QEMU's DHCP address: " + parts[0]);
         assertTrue(parts[1].contains("fixed-address 10.0.2.15;"), "dhclient holds a lease for it: " + parts[1]);
-        assertTrue(parts[2].contains("nameserver 10.0.2.3"), "the resolver came with the lease (the host's was not kept): " + parts[2]);
+        assertTrue(parts[2].contains("nameserver 10.0.2.3"), "the resolver came with the lease: " + parts[2]);
+        assertEquals("root password set\n", parts[3], "the template's rootpw is root's password");
 
         System.out.printf("Debian builder end to end: build %d s, image %s MiB allocated of 2048, firmware boot to HTTP %d s%n",
                 buildSeconds, allocated, bootSeconds);

@@ -1,5 +1,6 @@
 package dev.hangar.builds.debian;
 
+import dev.hangar.core.HangarException;
 import dev.hangar.core.ports.BuildProgress;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -7,12 +8,14 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.Stream;
 
 /**
  * A raw disk that boots by firmware (BIOS, e.g. SeaBIOS), made in a plain file with no loop device and
@@ -138,14 +141,29 @@ final class BootDisk {
 
             steps.at(10, "writing the root file system");
             // nodiscard: mke2fs would otherwise punch holes in the file, which is the whole disk here.
-            new BuildProcess("mkfs.ext4", List.of("mkfs.ext4", "-q", "-F", "-L", "root", "-U", rootUuid.toString(),
+            BuildProcess mkfs = new BuildProcess("mkfs.ext4", List.of("mkfs.ext4", "-q", "-F", "-L", "root", "-U", rootUuid.toString(),
                     "-E", "offset=" + layout.rootOffset() + ",nodiscard", "-d", rootDir.toString(), disk.toString(),
-                    (layout.rootBytes() / 1024) + "k")).timeout(MKFS_TIMEOUT).run(progress);
+                    (layout.rootBytes() / 1024) + "k")).timeout(MKFS_TIMEOUT);
+            try {
+                mkfs.run(progress);
+            } catch (HangarException e) {
+                if (!e.code().equals("build-failed")) throw e;
+                throw BuildFailures.failed(e.getMessage() + "\n(the root file system holds " + bytesIn(rootDir) / MIB
+                        + " MiB in files; the root partition of this " + layout.diskBytes() / MIB
+                        + " MiB disk has " + layout.rootBytes() / MIB + " MiB: a larger disk size may be needed)", e);
+            }
 
             steps.at(95, "writing the boot code");
             writeBootCode(disk);
         } catch (IOException e) {
             throw BuildFailures.failed("cannot write the disk image: " + e.getMessage(), e);
+        }
+    }
+
+    /** The size of the regular files below dir (links not followed): what mkfs.ext4 -d had to copy, roughly. */
+    static long bytesIn(Path dir) throws IOException {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            return paths.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).mapToLong(p -> p.toFile().length()).sum();
         }
     }
 
