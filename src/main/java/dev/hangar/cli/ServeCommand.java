@@ -7,6 +7,7 @@ import dev.hangar.api.imagefactory.BuildCallbacks;
 import dev.hangar.api.imagefactory.ImageFactoryFace;
 import dev.hangar.builds.HttpTemplateFetcher;
 import dev.hangar.builds.MockOsBuilder;
+import dev.hangar.builds.debian.DebianImageBuilder;
 import dev.hangar.builds.providers.DirectoryProvider;
 import dev.hangar.builds.providers.HangarProvider;
 import dev.hangar.builds.providers.OciProvider;
@@ -269,7 +270,7 @@ public final class ServeCommand implements Callable<Integer> {
         String baseUrl = "http://" + (address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString()) + ":" + address.getPort();
         HangarProvider published = new HangarProvider(data.resolve("published"), java.net.URI.create(baseUrl + ImageFactoryFace.PUBLISHED));
         ImageFactory factory = new ImageFactory(new ImageFactory.Ports(new FactoryImageRepository(db),
-                List.of(new MockOsBuilder()), new TargetWriter(),
+                List.of(new MockOsBuilder(), new DebianImageBuilder(aptProxy == null ? null : java.net.URI.create(aptProxy))), new TargetWriter(),
                 new ProviderPublishers(List.of(published, new DirectoryProvider(exportDir != null ? exportDir : data.resolve("exports")),
                         new OciProvider(http))),
                 new HttpTemplateFetcher(http), new BuildCallbacks(callbackHttp, baseUrl)),
