@@ -27,10 +27,55 @@ public final class ApiServer implements AutoCloseable {
         void handle(Exchange exchange) throws IOException;
     }
 
+    /**
+     * Runs before any route, with the body already read: admits a request (saying who sent it, when it
+     * knows) or refuses it with a status, a stable code and headers. E.g. OAuth's signature check.
+     */
+    @FunctionalInterface
+    public interface Guard {
+        Admission admit(Exchange exchange);
+    }
+
+    /** A guard's answer: admitted (principal may be null: anonymous), or refused with an error to send. */
+    public record Admission(boolean admitted, String principal, int status, String code, String message,
+                            Map<String, String> headers) {
+        public static Admission open() {
+            return new Admission(true, null, 0, null, null, Map.of());
+        }
+
+        public static Admission as(String principal) {
+            return new Admission(true, principal, 0, null, null, Map.of());
+        }
+
+        public static Admission refused(int status, String code, String message, Map<String, String> headers) {
+            return new Admission(false, null, status, code, message, Map.copyOf(headers));
+        }
+    }
+
+    /** Told of every request once it was answered (or failed to be), e.g. the audit log. */
+    @FunctionalInterface
+    public interface Recorder {
+        void answered(Exchange exchange, String principal);
+    }
+
     private record Route(String method, String[] segments, Handler handler) {}
 
     private final List<Route> routes = new ArrayList<>();
+    private Guard guard = exchange -> Admission.open();
+    private Recorder recorder = (exchange, principal) -> {};
     private HttpServer server;
+
+    /** Sets the guard every request passes before dispatch (default: every request is admitted). */
+    public ApiServer guard(Guard guard) {
+        this.guard = guard;
+        return this;
+    }
+
+    /** Sets who is told of every answered request (default: nobody). */
+    public ApiServer recorder(Recorder recorder) {
+        this.recorder = recorder;
+        return this;
+    }
 
     /** Adds a route; a path segment written {@code :name} matches any one segment and is captured. */
     public ApiServer route(String method, String path, Handler handler) {
@@ -65,9 +110,24 @@ public final class ApiServer implements AutoCloseable {
                     break;
                 }
             }
-            Exchange exchange = new Exchange(http, params);
+            List<String> segments = path == null ? null : List.of(path);
+            byte[] body;
             try {
-                if (match != null) {
+                body = Exchange.readBody(http);
+            } catch (IOException e) {
+                // The client went away mid-body: nothing is answered, but a write is still recorded (status 0).
+                record(new Exchange(http, segments, params, new byte[0]), null);
+                throw e;
+            }
+            Exchange exchange = new Exchange(http, segments, params, body);
+            String principal = null;
+            try {
+                Admission admission = admitted(exchange);
+                principal = admission.principal();
+                if (!admission.admitted()) {
+                    admission.headers().forEach(exchange::setHeader);
+                    exchange.json(admission.status(), error(admission.code(), admission.message()));
+                } else if (match != null) {
                     match.handler.handle(exchange);
                 } else if (!allowed.isEmpty()) {
                     exchange.setHeader("Allow", String.join(", ", allowed));
@@ -81,9 +141,29 @@ public final class ApiServer implements AutoCloseable {
             } catch (RuntimeException e) {
                 log.error("{} {} failed", http.getRequestMethod(), http.getRequestURI(), e);
                 exchange.json(500, error("internal-error", "internal error; the service log has the details"));
+            } finally {
+                record(exchange, principal);
             }
         } catch (IOException e) {
             log.debug("client went away: {}", e.getMessage());
+        }
+    }
+
+    /** The guard's answer; a guard that fails refuses the request (a 500 without details), never admits it. */
+    private Admission admitted(Exchange exchange) {
+        try {
+            return guard.admit(exchange);
+        } catch (RuntimeException e) {
+            log.error("the request guard failed on {} {}", exchange.method(), exchange.path(), e);
+            return Admission.refused(500, "internal-error", "internal error; the service log has the details", Map.of());
+        }
+    }
+
+    private void record(Exchange exchange, String principal) {
+        try {
+            recorder.answered(exchange, principal);
+        } catch (RuntimeException e) {
+            log.error("recording {} {} failed", exchange.method(), exchange.path(), e);
         }
     }
 

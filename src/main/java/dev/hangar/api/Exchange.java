@@ -10,17 +10,34 @@ import java.io.OutputStream;
 import java.util.Locale;
 import java.util.Map;
 
-/** One request and its answer, as a face handler sees it: path parameters, JSON in, JSON out. */
+/**
+ * One request and its answer, as a face handler (and the server's guard) sees it: path parameters,
+ * JSON in, JSON out. The body is read once, by the server, before anything looks at it: the guard
+ * needs it (form parameters and body hash of a signed request) and so does the handler.
+ */
 public final class Exchange {
     /** A request body larger than this is refused: no API body of ours comes near it. */
-    static final int MAX_BODY = 1 << 20;
+    public static final int MAX_BODY = 1 << 20;
 
     private final HttpExchange http;
+    private final java.util.List<String> segments;
     private final Map<String, String> pathParams;
+    /** At most MAX_BODY + 1 bytes: one more than allowed says the body was too large. */
+    private final byte[] body;
+    private int status;
 
-    Exchange(HttpExchange http, Map<String, String> pathParams) {
+    Exchange(HttpExchange http, java.util.List<String> segments, Map<String, String> pathParams, byte[] body) {
         this.http = http;
+        this.segments = segments;
         this.pathParams = pathParams;
+        this.body = body;
+    }
+
+    /** Reads the body the way every reader sees it: at most MAX_BODY + 1 bytes. */
+    static byte[] readBody(HttpExchange http) throws IOException {
+        try (InputStream in = http.getRequestBody()) {
+            return in.readNBytes(MAX_BODY + 1);
+        }
     }
 
     public String pathParam(String name) {
@@ -79,12 +96,54 @@ public final class Exchange {
 
     /** The body's bytes, at most {@link #MAX_BODY}; larger is a client error of the given code. */
     public byte[] bodyBytes(String code) throws IOException {
-        byte[] body;
-        try (InputStream in = http.getRequestBody()) {
-            body = in.readNBytes(MAX_BODY + 1);
-        }
-        if (body.length > MAX_BODY) throw HangarException.invalid(code, "the body is larger than " + MAX_BODY + " bytes");
+        if (bodyTooLarge()) throw HangarException.invalid(code, "the body is larger than " + MAX_BODY + " bytes");
         return body;
+    }
+
+    /** True when the body is over {@link #MAX_BODY}: it was not read to its end, and every reader refuses it. */
+    public boolean bodyTooLarge() {
+        return body.length > MAX_BODY;
+    }
+
+    /** The body as read (empty when there is none); check {@link #bodyTooLarge()} first. */
+    public byte[] rawBody() {
+        return body.clone();
+    }
+
+    /** The query as sent (not decoded), or null. */
+    public String rawQuery() {
+        return http.getRequestURI().getRawQuery();
+    }
+
+    /** The path's segments, percent-decoded, as routes match them; null when the path has a malformed escape. */
+    public java.util.List<String> pathSegments() {
+        return segments;
+    }
+
+    /** https on a TLS listener, else http. */
+    public String scheme() {
+        return http instanceof com.sun.net.httpserver.HttpsExchange ? "https" : "http";
+    }
+
+    /** The Host header as the client sent it, else this listener's address (HTTP/1.0 clients may send none). */
+    public String host() {
+        String host = header("Host");
+        if (host == null || host.isBlank()) {
+            var local = http.getLocalAddress();
+            host = local.getHostString() + ":" + local.getPort();
+        }
+        return host;
+    }
+
+    /** The client's address, for the audit log. */
+    public String remoteAddress() {
+        var remote = http.getRemoteAddress();
+        return remote.getAddress() != null ? remote.getAddress().getHostAddress() : remote.getHostString();
+    }
+
+    /** The status this exchange answered with; 0 while (or if) none was sent. */
+    public int status() {
+        return status;
     }
 
     /** The scheme and authority the client used, for links in answers ({@code http://host:port}). */
@@ -94,14 +153,14 @@ public final class Exchange {
             var local = http.getLocalAddress();
             host = local.getHostString() + ":" + local.getPort();
         }
-        return "http://" + host;
+        return scheme() + "://" + host;
     }
 
     /** A file as the body, streamed. */
     public void file(int status, java.nio.file.Path file, String contentType) throws IOException {
         http.getResponseHeaders().set("Content-Type", contentType);
         http.getResponseHeaders().set("Content-Disposition", "attachment; filename=\"" + file.getFileName() + "\"");
-        http.sendResponseHeaders(status, java.nio.file.Files.size(file));
+        send(status, java.nio.file.Files.size(file));
         try (OutputStream out = http.getResponseBody()) {
             java.nio.file.Files.copy(file, out);
         }
@@ -117,11 +176,7 @@ public final class Exchange {
     }
 
     private JsonNode parseObject(HangarException.Kind kind, String code) throws IOException {
-        byte[] body;
-        try (InputStream in = http.getRequestBody()) {
-            body = in.readNBytes(MAX_BODY + 1);
-        }
-        if (body.length > MAX_BODY) throw new HangarException(kind, code, "the body is larger than " + MAX_BODY + " bytes");
+        if (bodyTooLarge()) throw new HangarException(kind, code, "the body is larger than " + MAX_BODY + " bytes");
         try {
             JsonNode node = body.length == 0 ? null : Json.MAPPER.readTree(body);
             if (node == null || !node.isObject()) throw new HangarException(kind, code, "the body must be a JSON object");
@@ -135,7 +190,7 @@ public final class Exchange {
     public void text(int status, String body) throws IOException {
         byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         http.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
-        http.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
+        send(status, bytes.length == 0 ? -1 : bytes.length);
         try (OutputStream out = http.getResponseBody()) {
             out.write(bytes);
         }
@@ -144,15 +199,21 @@ public final class Exchange {
     public void json(int status, Object body) throws IOException {
         byte[] bytes = Json.MAPPER.writeValueAsBytes(body);
         http.getResponseHeaders().set("Content-Type", "application/json");
-        http.sendResponseHeaders(status, bytes.length);
+        send(status, bytes.length);
         try (OutputStream out = http.getResponseBody()) {
             out.write(bytes);
         }
     }
 
     public void empty(int status) throws IOException {
-        http.sendResponseHeaders(status, -1);
+        send(status, -1);
         http.close();
+    }
+
+    /** Sends the status line and headers, and remembers the status for whoever records the request. */
+    private void send(int status, long length) throws IOException {
+        this.status = status;
+        http.sendResponseHeaders(status, length);
     }
 
     public void setHeader(String name, String value) {

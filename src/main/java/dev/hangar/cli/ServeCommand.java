@@ -38,6 +38,9 @@ import dev.hangar.images.GoldImageStore;
 import dev.hangar.images.InstallerStore;
 import dev.hangar.network.LinuxNetworks;
 import dev.hangar.network.NetworkSettings;
+import dev.hangar.security.AuditLog;
+import dev.hangar.security.OAuth1Verifier;
+import dev.hangar.security.OAuthGuard;
 import dev.hangar.store.CallbackOutbox;
 import dev.hangar.store.Database;
 import dev.hangar.store.GroupRepository;
@@ -53,14 +56,19 @@ import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code hangar serve}: the service. Wires the layers together and runs until SIGTERM. */
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the Hangar service.")
@@ -168,12 +176,51 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Keep InfraKit instances that powered off, were suspended or failed, for inspection (default: they are removed; either way their group replaces them).")
     boolean infrakitKeepFailed;
 
-    @Option(names = "--insecure", description = "Allow listening on a non-loopback address without TLS and OAuth (not built yet).")
+    @Option(names = "--insecure", description = "Allow listening on a non-loopback address without TLS (not built yet): plain HTTP.")
     boolean insecure;
+
+    @Option(names = "--config", paramLabel = "PATH",
+            description = "The config file: JSON, option names without dashes, and \"clients\" for OAuth (default: DATA-DIR/hangar.json, if it exists). Flags override it.")
+    Path config;
+
+    @Option(names = {"--no-oauth", "--no_oauth"},
+            description = "Turn OAuth off on every listener even though clients are configured (logs a warning).")
+    boolean noOauth;
+
+    @Option(names = "--oauth-window", defaultValue = "300",
+            description = "Seconds a signed request's oauth_timestamp may be from this host's clock (default: ${DEFAULT-VALUE}).")
+    int oauthWindow;
+
+    @Option(names = "--imagefactory-open-reads",
+            description = "With OAuth on, leave Image Factory's reads unsigned as v1 did (default: signed, as v2 wants).")
+    boolean imagefactoryOpenReads;
+
+    @Option(names = "--port", paramLabel = "N",
+            description = "Image Factory's own flag: serve Image Factory's API alone on port N of --listen's host (as --imagefactory-listen).")
+    Integer port;
+
+    @Option(names = {"--no-ssl", "--no_ssl"}, description = "Image Factory's flag, kept for TLS (not built yet: every listener is plain HTTP today).")
+    boolean noSsl;
+
+    @Option(names = {"--ssl-pem", "--ssl_pem"}, paramLabel = "PATH",
+            description = "Image Factory's flag: the PEM certificate and key TLS will use (not built yet: kept, and every listener is plain HTTP today).")
+    Path sslPem;
+
+    @Spec
+    CommandSpec spec;
+
+    /** consumer key → secret, from the config file's "clients". */
+    private Map<String, String> clients = Map.of();
 
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
+        try {
+            applyConfigFile();
+        } catch (IllegalArgumentException e) {
+            System.err.println("hangar: --config: " + e.getMessage());
+            return 2;
+        }
         // Every option is checked before anything is opened or made; a bad one is a one-line error.
         InetSocketAddress address;
         InetSocketAddress hostsAddress = null;
@@ -186,6 +233,14 @@ public final class ServeCommand implements Callable<Integer> {
             address = parseListen(listen);
             if (hostsListen != null) hostsAddress = parseListen(hostsListen);
             if (imagefactoryListen != null) factoryAddress = parseListen(imagefactoryListen);
+            if (port != null) {
+                if (imagefactoryListen != null) throw new IllegalArgumentException("give --port or --imagefactory-listen, not both");
+                if (port < 0 || port > 65535) throw new IllegalArgumentException("--port must be a port number, not " + port);
+                factoryAddress = new InetSocketAddress(address.getAddress(), port);
+            }
+            if (oauthWindow < 1) throw new IllegalArgumentException("--oauth-window must be at least 1 second");
+            if (sslPem != null && noSsl) throw new IllegalArgumentException("--ssl_pem and --no_ssl contradict each other");
+            if (sslPem != null && !Files.isReadable(sslPem)) throw new IllegalArgumentException("--ssl_pem: cannot read " + sslPem);
             if (maxBuilds < 1) throw new IllegalArgumentException("--max-builds must be at least 1");
             buildMinFreeBytes = bytes("--build-min-free", buildMinFree);
             if (aptProxy != null && !aptProxy.matches("(?i)https?://\\S+")) throw new IllegalArgumentException("--apt-proxy must be an http URL, not " + aptProxy);
@@ -208,12 +263,16 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("hangar: " + e.getMessage());
             return 2;
         }
-        if ((!address.getAddress().isLoopbackAddress() || (hostsAddress != null && !hostsAddress.getAddress().isLoopbackAddress())
-                || (factoryAddress != null && !factoryAddress.getAddress().isLoopbackAddress()))
-                && !insecure) {
-            System.err.println("hangar: TLS and OAuth for non-loopback listeners are not built yet; "
-                    + "listen on loopback, or pass --insecure to listen on " + listen + " without them");
+        String refusal = exposureRefusal(java.util.stream.Stream.of(address, hostsAddress, factoryAddress)
+                .filter(a -> a != null && !a.getAddress().isLoopbackAddress()).toList());
+        if (refusal != null) {
+            System.err.println("hangar: " + refusal);
             return 2;
+        }
+        boolean oauth = !clients.isEmpty() && !noOauth;
+        if (noOauth) log.warn("--no_oauth: OAuth is off on every listener; whoever reaches one may change anything");
+        if (noSsl || sslPem != null) {
+            log.warn("TLS is not built yet: every listener serves plain HTTP{}", sslPem != null ? "; --ssl_pem " + sslPem + " is kept for it" : "");
         }
         Path data = (dataDir != null ? dataDir : defaultDataDir()).toAbsolutePath();
         Path socket = (infrakitSocket != null ? infrakitSocket : data.resolve("infrakit").resolve("hangar.sock")).toAbsolutePath();
@@ -260,12 +319,18 @@ public final class ServeCommand implements Callable<Integer> {
                 Clock.systemUTC());
         GroupService groups = new GroupService(new TemplateRepository(db), new GroupRepository(db), vms, Clock.systemUTC(),
                 Duration.ofSeconds(groupResync));
-        ApiServer api = new ApiServer();
+        // One guard and one audit log for every listener: one nonce cache, one file.
+        ApiServer.Guard guard = oauth
+                ? new OAuthGuard(new OAuth1Verifier(clients, Clock.systemUTC(), Duration.ofSeconds(oauthWindow)),
+                        segments -> !imagefactoryOpenReads && ImageFactoryFace.isApiPath(segments))
+                : exchange -> ApiServer.Admission.open();
+        AuditLog audit = new AuditLog(data.resolve("audit.log"), Clock.systemUTC());
+        ApiServer api = new ApiServer().guard(guard).recorder(audit);
         new VmsFace(vms).register(api);
         new GroupsFace(groups).register(api);
         new HostsFace(vms, networks).register(api);
         new OperationsFace(operations).register(api);
-        ApiServer hostsApi = new ApiServer();
+        ApiServer hostsApi = new ApiServer().guard(guard).recorder(audit);
         new HostsFace(vms, networks).register(hostsApi);
         String baseUrl = "http://" + (address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString()) + ":" + address.getPort();
         HangarProvider published = new HangarProvider(data.resolve("published"), java.net.URI.create(baseUrl + ImageFactoryFace.PUBLISHED));
@@ -277,7 +342,7 @@ public final class ServeCommand implements Callable<Integer> {
                 new ImageFactory.Settings(data.resolve("builds"), maxBuilds, buildMinFreeBytes), Clock.systemUTC());
         ImageFactoryFace factoryFace = new ImageFactoryFace(factory, published::find);
         factoryFace.register(api);
-        ApiServer factoryApi = new ApiServer();
+        ApiServer factoryApi = new ApiServer().guard(guard).recorder(audit);
         factoryFace.register(factoryApi);
         PluginInstances instances = new PluginInstances(vms, infrakitKeepFailed);
         InfrakitFace infrakit = new InfrakitFace(instances);
@@ -308,6 +373,12 @@ public final class ServeCommand implements Callable<Integer> {
             factoryApi.start(factoryAddress);
             log.info("Image Factory's API also on http://{}:{}", factoryAddress.getHostString(), factoryApi.address().getPort());
         }
+        if (oauth) {
+            log.info("OAuth on every listener: {} client(s); writes must be signed{}", clients.size(),
+                    imagefactoryOpenReads ? "" : ", and Image Factory's reads too");
+        } else {
+            log.info("OAuth off: {}", noOauth ? "--no_oauth" : "no clients configured");
+        }
         log.info("hangar listening on http://{}:{} (data in {}; ready in {} ms)", address.getHostString(),
                 api.address().getPort(), data, (System.nanoTime() - started) / 1_000_000);
 
@@ -335,6 +406,61 @@ public final class ServeCommand implements Callable<Integer> {
         }));
         stopped.await();
         return 0;
+    }
+
+    /**
+     * Reads the config file (the given one, else DATA-DIR/hangar.json when it exists) and takes from it
+     * every option the command line did not give: flags override the file.
+     */
+    void applyConfigFile() {
+        Path file = config != null ? config : (dataDir != null ? dataDir : defaultDataDir()).resolve("hangar.json");
+        if (!Files.exists(file)) {
+            if (config != null) throw new IllegalArgumentException("no such file: " + config);
+            return;
+        }
+        ConfigFile.Contents contents = ConfigFile.read(file, spec);
+        CommandLine.ParseResult fromFile;
+        try {
+            fromFile = new CommandLine(new ServeCommand()).parseArgs(contents.arguments().toArray(String[]::new));
+        } catch (CommandLine.ParameterException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage());
+        }
+        CommandLine.ParseResult given = spec.commandLine().getParseResult();
+        for (OptionSpec option : fromFile.matchedOptions()) {
+            if (given == null || !given.hasMatchedOption(option.longestName())) spec.findOption(option.longestName()).setValue(option.getValue());
+        }
+        clients = contents.clients();
+        if (!clients.isEmpty() && othersMayRead(file)) log.warn("{} holds OAuth secrets and other users may read it: chmod 600 it", file);
+    }
+
+    /** The OAuth clients the config file gave (consumer key → secret). */
+    Map<String, String> clients() {
+        return clients;
+    }
+
+    private static boolean othersMayRead(Path file) {
+        try {
+            return Files.getPosixFilePermissions(file).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ);
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Why these non-loopback listeners may not start, or null. Plain HTTP there needs --insecure until
+     * TLS is built; and OAuth must be on (clients configured) or turned off on purpose with --no_oauth,
+     * so a service reachable from elsewhere never takes unsigned writes by accident.
+     */
+    String exposureRefusal(List<InetSocketAddress> exposed) {
+        if (exposed.isEmpty()) return null;
+        String where = exposed.stream().map(a -> a.getHostString() + ":" + a.getPort()).collect(java.util.stream.Collectors.joining(", "));
+        if (!insecure) {
+            return "TLS for non-loopback listeners is not built yet; listen on loopback, or pass --insecure to serve plain HTTP on " + where;
+        }
+        if (clients.isEmpty() && !noOauth) {
+            return "listening on " + where + " needs OAuth: give \"clients\" in the config file (--config), or pass --no_oauth to take unsigned writes";
+        }
+        return null;
     }
 
     private static long bytes(String option, String size) {

@@ -95,4 +95,118 @@ class ServeCommandTest {
         assertFalse(Files.exists(data), "nothing is made");
         assertEquals("not a socket", Files.readString(file), "the file is left as it was");
     }
+
+    /** Runs serve with these arguments; its exit code and what it said on stderr. */
+    private static java.util.Map.Entry<Integer, String> serve(String... args) {
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = new CommandLine(new ServeCommand()).execute(args);
+        } finally {
+            System.setErr(saved);
+        }
+        return java.util.Map.entry(code, captured.toString(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private static ServeCommand parsed(String... args) {
+        ServeCommand serve = new ServeCommand();
+        new CommandLine(serve).parseArgs(args);
+        serve.applyConfigFile();
+        return serve;
+    }
+
+    @Test
+    void theConfigFileGivesWhatTheFlagsDoNotAndFlagsWin(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("hangar.json"), """
+                {"listen": "127.0.0.1:1111", "max_builds": 3, "hosts-listen": "127.0.0.1:8420", "no_oauth": true,
+                 "insecure": false, "download_stall_timeout": 7, "clients": {"mock-key": "mock-secret"}}""");
+        ServeCommand serve = parsed("--data-dir", dir.resolve("data").toString(), "--config", file.toString(),
+                "--listen", "127.0.0.1:2222", "--download-stall-timeout", "9");
+        assertEquals("127.0.0.1:2222", serve.listen);
+        assertEquals(9, serve.downloadStallTimeout);
+        assertEquals(3, serve.maxBuilds);
+        assertEquals("127.0.0.1:8420", serve.hostsListen);
+        org.junit.jupiter.api.Assertions.assertTrue(serve.noOauth);
+        assertFalse(serve.insecure);
+        assertEquals(java.util.Map.of("mock-key", "mock-secret"), serve.clients());
+        // Without --config, DATA-DIR/hangar.json is read when it exists, and nothing is wanted when it does not.
+        Path data = Files.createDirectories(dir.resolve("data"));
+        Files.writeString(data.resolve("hangar.json"), "{\"max_builds\": 4, \"port\": 8075}");
+        serve = parsed("--data-dir", data.toString());
+        assertEquals(4, serve.maxBuilds);
+        assertEquals(8075, serve.port);
+        assertEquals("127.0.0.1:12345", serve.listen);
+        serve = parsed("--data-dir", dir.resolve("elsewhere").toString());
+        assertEquals(1, serve.maxBuilds);
+        assertEquals(java.util.Map.of(), serve.clients());
+    }
+
+    @Test
+    void anUnknownKeyOrABadValueOrAMissingGivenFileIsAStartUpErrorNamingIt(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data");
+        Path file = dir.resolve("hangar.json");
+        for (String[] bad : new String[][] {
+                {"{\"listne\": \"127.0.0.1:1\"}", "unknown key \"listne\""},
+                {"{\"config\": \"/etc/other.json\"}", "unknown key \"config\""},
+                {"{\"max_builds\": \"many\"}", "--max-builds"},
+                {"{\"insecure\": \"yes\"}", "\"insecure\" must be true or false"},
+                {"{\"clients\": {\"k\": 1}}", "\"clients\""},
+                {"{\"listen\": [1]}", "\"listen\""},
+                {"[1]", "JSON object"},
+                {"{\"listen\": ", "not valid JSON"}}) {
+            Files.writeString(file, bad[0]);
+            var result = serve("--data-dir", data.toString(), "--config", file.toString());
+            assertEquals(2, result.getKey(), bad[0] + ": " + result.getValue());
+            org.junit.jupiter.api.Assertions.assertTrue(result.getValue().contains(bad[1]) && result.getValue().contains(file.toString()),
+                    bad[0] + " -> " + result.getValue());
+            assertFalse(Files.exists(data), "nothing is made for " + bad[0]);
+        }
+        var result = serve("--data-dir", data.toString(), "--config", dir.resolve("missing.json").toString());
+        assertEquals(2, result.getKey());
+        org.junit.jupiter.api.Assertions.assertTrue(result.getValue().contains("no such file: " + dir.resolve("missing.json")), result.getValue());
+        assertFalse(Files.exists(data));
+    }
+
+    @Test
+    void aNonLoopbackListenerNeedsInsecureAndOAuthOrNoOauth(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data");
+        var result = serve("--data-dir", data.toString(), "--listen", "0.0.0.0:12345");
+        assertEquals(2, result.getKey());
+        org.junit.jupiter.api.Assertions.assertTrue(result.getValue().contains("--insecure"), result.getValue());
+        result = serve("--data-dir", data.toString(), "--listen", "0.0.0.0:12345", "--insecure");
+        assertEquals(2, result.getKey());
+        org.junit.jupiter.api.Assertions.assertTrue(result.getValue().contains("needs OAuth") && result.getValue().contains("--no_oauth"), result.getValue());
+        result = serve("--data-dir", data.toString(), "--hosts-listen", "0.0.0.0:8420", "--insecure");
+        assertEquals(2, result.getKey(), "the same rule for every listener");
+        assertFalse(Files.exists(data), "nothing is made");
+        InetSocketAddress any = ServeCommand.parseListen("0.0.0.0:12345");
+        assertEquals(null, parsed("--data-dir", data.toString(), "--insecure", "--no_oauth").exposureRefusal(java.util.List.of(any)));
+        Path file = Files.writeString(dir.resolve("c.json"), "{\"clients\": {\"mock-key\": \"mock-secret\"}, \"insecure\": true}");
+        assertEquals(null, parsed("--data-dir", data.toString(), "--config", file.toString()).exposureRefusal(java.util.List.of(any)));
+        assertEquals(null, parsed("--data-dir", data.toString()).exposureRefusal(java.util.List.of()));
+    }
+
+    @Test
+    void imageFactorysOwnFlagsAreTaken(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data");
+        ServeCommand serve = parsed("--data-dir", data.toString(), "--no_ssl", "--no_oauth", "--port", "8075");
+        org.junit.jupiter.api.Assertions.assertTrue(serve.noSsl && serve.noOauth);
+        assertEquals(8075, serve.port);
+        Path pem = Files.writeString(dir.resolve("cert.pem"), "-----BEGIN CERTIFICATE-----");
+        assertEquals(pem, parsed("--data-dir", data.toString(), "--ssl_pem", pem.toString()).sslPem);
+        for (String[] bad : new String[][] {
+                {"--port", "8075", "--imagefactory-listen", "127.0.0.1:8075"},
+                {"--ssl_pem", dir.resolve("missing.pem").toString()},
+                {"--ssl_pem", pem.toString(), "--no_ssl"},
+                {"--oauth-window", "0"}}) {
+            String[] args = new String[bad.length + 2];
+            args[0] = "--data-dir";
+            args[1] = data.toString();
+            System.arraycopy(bad, 0, args, 2, bad.length);
+            assertEquals(2, serve(args).getKey(), String.join(" ", bad));
+        }
+        assertFalse(Files.exists(data), "nothing is made");
+    }
 }

@@ -46,6 +46,15 @@ public final class ImageFactoryFace {
         this.published = published;
     }
 
+    /**
+     * Whether a path (decoded segments) is Image Factory's API, whose reads v2 protects with OAuth; the
+     * published image files are not: Hangar's own downloads and /vms clients fetch them by URL, unsigned.
+     */
+    public static boolean isApiPath(List<String> segments) {
+        return !segments.isEmpty() && segments.get(0).equals("imagefactory")
+                && !(segments.size() > 1 && segments.get(1).equals("published"));
+    }
+
     public void register(ApiServer s) {
         s.route("GET", "/imagefactory", ex -> ex.json(200, Json.MAPPER.createObjectNode().put("name", "imagefactory")
                 .put("version", VERSION).put("api_version", VERSION)));
