@@ -339,7 +339,7 @@ public final class ServeCommand implements Callable<Integer> {
                 new ProviderPublishers(List.of(published, new DirectoryProvider(exportDir != null ? exportDir : data.resolve("exports")),
                         new OciProvider(http))),
                 new HttpTemplateFetcher(http), new BuildCallbacks(callbackHttp, baseUrl)),
-                new ImageFactory.Settings(data.resolve("builds"), maxBuilds, buildMinFreeBytes), Clock.systemUTC());
+                new ImageFactory.Settings(data.resolve("builds"), maxBuilds, buildMinFreeBytes), operations, Clock.systemUTC());
         ImageFactoryFace factoryFace = new ImageFactoryFace(factory, published::find);
         factoryFace.register(api);
         ApiServer factoryApi = new ApiServer().guard(guard).recorder(audit);

@@ -20,7 +20,7 @@ public final class OperationLog {
      * The operation of this kind on this target: one per pair, so a job resumed after a restart goes on
      * with the operation it had rather than leaving it running forever.
      */
-    Operation start(String kind, String target) {
+    public Operation start(String kind, String target) {
         UUID id = UUID.nameUUIDFromBytes((kind + " " + target).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         Optional<Operation> existing = store.find(id);
         if (existing.isPresent() && existing.get().status() == Operation.Status.RUNNING) return existing.get();
@@ -29,17 +29,17 @@ public final class OperationLog {
         return op;
     }
 
-    Operation progress(Operation op, int percent, String phase) {
+    public Operation progress(Operation op, int percent, String phase) {
         Operation next = op.at(percent, phase, clock.instant());
         store.save(next);
         return next;
     }
 
-    void succeeded(Operation op) {
+    public void succeeded(Operation op) {
         store.save(op.succeeded(clock.instant()));
     }
 
-    void failed(Operation op, Problem problem) {
+    public void failed(Operation op, Problem problem) {
         store.save(op.failed(problem, clock.instant()));
     }
 

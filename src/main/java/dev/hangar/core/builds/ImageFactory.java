@@ -2,6 +2,7 @@ package dev.hangar.core.builds;
 
 import dev.hangar.core.FileTrees;
 import dev.hangar.core.HangarException;
+import dev.hangar.core.OperationLog;
 import dev.hangar.core.Problem;
 import dev.hangar.core.builds.FactoryImage.Kind;
 import dev.hangar.core.builds.FactoryImage.Status;
@@ -55,6 +56,7 @@ public final class ImageFactory implements AutoCloseable {
 
     private final Ports ports;
     private final Settings settings;
+    private final OperationLog operations;
     private final Clock clock;
     private final Semaphore slots;
     private final ExecutorService jobs = Executors.newVirtualThreadPerTaskExecutor();
@@ -63,9 +65,11 @@ public final class ImageFactory implements AutoCloseable {
     /** Provider credentials, kept in memory only: a later DELETE can unpublish, a restart forgets them. */
     private final Map<UUID, ProviderPublisher.Provider> credentials = new ConcurrentHashMap<>();
 
-    public ImageFactory(Ports ports, Settings settings, Clock clock) {
+    /** @param operations where each image's work is also shown, as every long action is (/operations) */
+    public ImageFactory(Ports ports, Settings settings, OperationLog operations, Clock clock) {
         this.ports = ports;
         this.settings = settings;
+        this.operations = operations;
         this.clock = clock;
         this.slots = new Semaphore(settings.maxConcurrent(), true);
     }
@@ -382,6 +386,22 @@ public final class ImageFactory implements AutoCloseable {
 
     private void save(FactoryImage image) {
         ports.images().save(image);
+        operation(image);
+    }
+
+    /** The image's work as an operation: image.build, image.convert or image.push on the image's id. */
+    private void operation(FactoryImage image) {
+        String kind = switch (image.kind()) {
+            case BASE -> "image.build";
+            case TARGET -> "image.convert";
+            case PROVIDER -> "image.push";
+        };
+        switch (image.status()) {
+            case NEW, PENDING, BUILDING -> operations.progress(operations.start(kind, image.id().toString()), image.percent(), image.activity());
+            case COMPLETE -> operations.succeeded(operations.start(kind, image.id().toString()));
+            case FAILED -> operations.failed(operations.start(kind, image.id().toString()), image.error());
+            default -> { } // deleting and deleted: the operation keeps how the work ended
+        }
     }
 
     private void notify(FactoryImage image) {

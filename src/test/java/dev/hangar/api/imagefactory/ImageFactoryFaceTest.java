@@ -45,7 +45,8 @@ class ImageFactoryFaceTest {
     void start() throws Exception {
         factory = new ImageFactory(new ImageFactory.Ports(new ImageFactoryTest.Store(), List.of(new MockOsBuilder()),
                 new ImageFactoryTest.Targets(), new ImageFactoryTest.Providers(), url -> MOCK_TDL, image -> { }),
-                new ImageFactory.Settings(dir, 2, 0), Clock.systemUTC());
+                new ImageFactory.Settings(dir, 2, 0),
+                new dev.hangar.core.OperationLog(new dev.hangar.core.VmServiceTest.Operations(), Clock.systemUTC()), Clock.systemUTC());
         factory.start();
         server = new ApiServer();
         new ImageFactoryFace(factory, (id, name) -> java.util.Optional.empty()).register(server);

@@ -51,11 +51,12 @@ public class ImageFactoryTest {
     final Store store = new Store();
     final Builder builder = new Builder();
     final List<FactoryImage> notified = new CopyOnWriteArrayList<>();
+    final dev.hangar.core.OperationLog operations = new dev.hangar.core.OperationLog(new dev.hangar.core.VmServiceTest.Operations(), Clock.systemUTC());
     ImageFactory factory;
 
     ImageFactory factory(int slots, long minFree) throws IOException {
         factory = new ImageFactory(new ImageFactory.Ports(store, List.of(builder), new Targets(), new Providers(), url -> TdlTest.DEBIAN,
-                notified::add), new ImageFactory.Settings(dir.resolve("builds"), slots, minFree), Clock.systemUTC());
+                notified::add), new ImageFactory.Settings(dir.resolve("builds"), slots, minFree), operations, Clock.systemUTC());
         factory.start();
         return factory;
     }
@@ -83,6 +84,8 @@ public class ImageFactoryTest {
         assertEquals(List.of(Status.PENDING, Status.BUILDING, Status.COMPLETE),
                 notified.stream().filter(i -> i.id().equals(base.id())).map(FactoryImage::status).toList(), "each status change once");
         assertEquals(List.of(target.id()), factory.madeFrom(base.id()).stream().map(FactoryImage::id).toList());
+        assertTrue(operations.recent().stream().anyMatch(o -> o.kind().equals("image.build") && o.target().equals(base.id().toString())
+                && o.status() == dev.hangar.core.Operation.Status.SUCCEEDED), "each image's work is an operation too: " + operations.recent());
         assertEquals("invalid-target", assertThrows(HangarException.class,
                 () -> factory.createTarget(base.id(), null, "floppy", Map.of(), List.of())).code());
         assertEquals("image-not-found", assertThrows(HangarException.class, () -> factory.get(base.id(), Kind.TARGET)).code());
@@ -95,6 +98,8 @@ public class ImageFactoryTest {
         FactoryImage target = factory.createTarget(base.id(), null, "kvm", Map.of(), List.of());
         FactoryImage failed = await(base.id(), i -> i.status() == Status.FAILED);
         assertEquals("os-not-buildable", failed.error().code());
+        assertTrue(operations.recent().stream().anyMatch(o -> o.target().equals(base.id().toString())
+                && o.status() == dev.hangar.core.Operation.Status.FAILED && o.error().code().equals("os-not-buildable")));
         assertTrue(failed.error().message().contains("Fedora 14"), failed.error().message());
         assertEquals("source-image-failed", await(target.id(), i -> i.status() == Status.FAILED).error().code());
         assertFalse(Files.exists(dir.resolve("builds").resolve(base.id().toString())), "no files of a failed image");
