@@ -22,6 +22,24 @@ final class Processes {
         }
     }
 
+    /**
+     * Whether no live process names the text within the time: a killed process, and everything the
+     * kernel ends with its PID namespace, goes a moment after the kill, not at once.
+     */
+    static boolean goneWithin(String text, java.time.Duration timeout) {
+        long until = System.nanoTime() + timeout.toNanos();
+        while (anyRunning(text)) {
+            if (System.nanoTime() > until) return false;
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Whether anything is mounted at or below dir, in this process's mount namespace. */
     static boolean anyMountUnder(Path dir) throws IOException {
         String prefix = dir.toRealPath().toString();
