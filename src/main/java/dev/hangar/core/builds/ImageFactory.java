@@ -215,7 +215,10 @@ public final class ImageFactory implements AutoCloseable {
         save(image.at(Status.DELETING, image.percent(), "deleting", clock.instant()));
         cancelled.add(id);
         Future<?> job = running.get(id);
-        if (job != null) {
+        // Work that has not started (waiting for a slot or for its source) stops at once; work under
+        // way is asked to stop and given time to clean up after itself.
+        if (job != null && image.status() != Status.BUILDING) job.cancel(true);
+        if (job != null && !job.isDone()) {
             try {
                 job.get(60, TimeUnit.SECONDS);
             } catch (Exception e) {

@@ -119,6 +119,12 @@ public class ImageFactoryTest {
         Thread.sleep(200);
         assertEquals(Status.PENDING, factory.get(second.id()).status(), "one build at a time");
 
+        FactoryImage third = factory.createBase(new TemplateSource.Inline(MOCK), Map.of(), List.of());
+        long t0 = System.nanoTime();
+        factory.delete(third.id());
+        assertTrue(System.nanoTime() - t0 < 5_000_000_000L, "a build still waiting for its slot goes at once");
+        assertEquals("image-not-found", assertThrows(HangarException.class, () -> factory.get(third.id())).code());
+
         factory.delete(first.id());
         assertTrue(builder.sawCancel, "the builder was told to stop");
         assertEquals("image-not-found", assertThrows(HangarException.class, () -> factory.get(first.id())).code());
