@@ -135,7 +135,13 @@ class DebianBuilderEndToEndTest {
         assertEquals("built in hangar-e2e-debian by the command\n", page,
                 "the file's unit serves the page the command wrote, with the host name the build set");
 
+        // dhclient writes its lease file a moment after the address is up (later still on a loaded machine): ask again until it has.
         String net = get(http, "http://127.0.0.1:" + httpPort + "/cgi-bin/net").body();
+        long leaseUntil = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!net.contains("fixed-address") && System.nanoTime() < leaseUntil) {
+            Thread.sleep(1000);
+            net = get(http, "http://127.0.0.1:" + httpPort + "/cgi-bin/net").body();
+        }
         String[] parts = net.split("---\n");
         assertEquals(4, parts.length, "the CGI answer: " + net);
         assertTrue(parts[0].contains("inet 10.0.2.15/24"), "eth0 has QEMU's DHCP address: " + parts[0]);
