@@ -42,6 +42,7 @@ final class BuildProcess {
     private Path inputFile;
     private Path outputFile;
     private Consumer<String> lineListener = line -> {};
+    private Runnable pollListener = () -> {};
 
     /** what names the step in a failure's reason ("mmdebstrap", "command 2 (setup-web)"). */
     BuildProcess(String what, List<String> argv) {
@@ -72,9 +73,18 @@ final class BuildProcess {
         return this;
     }
 
-    /** Sees every line of output as it comes (progress from mmdebstrap's). */
+    /** Sees every line of output as it comes, on a reader thread (progress from mmdebstrap's). */
     BuildProcess onLine(Consumer<String> listener) {
         this.lineListener = listener;
+        return this;
+    }
+
+    /**
+     * Runs on the calling thread every poll while the tool runs (a few times a second) and once after it
+     * ended: where what onLine learnt is reported, so that reports come from the build's own thread.
+     */
+    BuildProcess onPoll(Runnable listener) {
+        this.pollListener = listener;
         return this;
     }
 
@@ -110,6 +120,7 @@ final class BuildProcess {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
             while (!process.waitFor(POLL_MILLIS, TimeUnit.MILLISECONDS)) {
+                pollListener.run();
                 if (progress.cancelled()) {
                     end(process);
                     throw BuildFailures.cancelled();
@@ -120,6 +131,7 @@ final class BuildProcess {
                 }
             }
             reader.join(Duration.ofSeconds(5));
+            pollListener.run();
         } catch (InterruptedException e) {
             end(process);
             Thread.currentThread().interrupt();

@@ -169,11 +169,17 @@ public final class DebianImageBuilder implements BaseImageBuilder {
         Path setupTree = InitramfsSettings.writeTree(workDir.resolve("setup"));
         MmdebstrapProgress mmdebstrap = new MmdebstrapProgress();
         progress.report(1, "starting mmdebstrap (" + release.codename() + " from " + archive + ")");
+        int[] reported = {0};
         new BuildProcess("mmdebstrap", Mmdebstrap.argv(release, archive, template.repositories(), template.packages(), aptProxy,
                 setupTree, root.dir()))
                 .timeout(MMDEBSTRAP_TIMEOUT)
-                .onLine(line -> {
-                    if (mmdebstrap.read(line)) progress.report(1 + mmdebstrap.percent() * 74 / 100, mmdebstrap.activity());
+                .onLine(mmdebstrap::read)
+                .onPoll(() -> {
+                    MmdebstrapProgress.Position at = mmdebstrap.position();
+                    if (at.percent() > reported[0]) {
+                        reported[0] = at.percent();
+                        progress.report(1 + at.percent() * 74 / 100, at.activity());
+                    }
                 })
                 .run(progress);
     }

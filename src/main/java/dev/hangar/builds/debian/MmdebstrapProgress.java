@@ -22,16 +22,23 @@ final class MmdebstrapProgress {
     private int percent;
     private String activity = "starting mmdebstrap";
 
-    int percent() {
+    /** Where it is: read on the build's thread while a reader thread feeds lines. */
+    record Position(int percent, String activity) {}
+
+    synchronized Position position() {
+        return new Position(percent, activity);
+    }
+
+    synchronized int percent() {
         return percent;
     }
 
-    String activity() {
+    synchronized String activity() {
         return activity;
     }
 
     /** Reads one line of output; true when the percent moved. */
-    boolean read(String line) {
+    synchronized boolean read(String line) {
         int before = percent;
         String text = line.strip();
         if (text.startsWith("I: running apt-get update")) {

@@ -185,6 +185,7 @@ class DebianImageBuilderTest {
         Path hook = tree.resolve("etc/initramfs-tools/hooks/hangar-virtual-disks");
         assertTrue(Files.isExecutable(hook));
         assertTrue(Files.readString(hook).contains("manual_add_modules virtio_pci virtio_blk virtio_scsi sd_mod ahci"));
+        assertTrue(Files.readString(hook).contains("\nmanual_add_modules virtio_net e1000 "), "the NIC is there before systemd starts");
         assertTrue(Files.readString(hook).contains("\nforce_load ext4\n"));
     }
 
