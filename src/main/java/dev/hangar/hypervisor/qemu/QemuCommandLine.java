@@ -25,6 +25,14 @@ final class QemuCommandLine {
         return "hangar-" + id;
     }
 
+    /**
+     * A path as a value in QEMU's KEY=VALUE,... options: a comma there ends the value unless doubled, so
+     * a directory named "a,b" would otherwise smuggle in options of its own.
+     */
+    static String opt(Path path) {
+        return path.toString().replace(",", ",,");
+    }
+
     static List<String> build(String qemuBinary, MachineSpec spec, Accelerator accel) {
         Path dir = spec.dir();
         List<String> a = new ArrayList<>(List.of(qemuBinary,
@@ -35,17 +43,19 @@ final class QemuCommandLine {
                 "-smp", String.valueOf(spec.cpus()),
                 "-m", spec.memoryMib() + "M",
                 "-nodefaults", "-no-user-config",
-                "-qmp", "unix:" + dir.resolve(QMP_SOCKET) + ",server=on,wait=off",
-                "-chardev", "socket,id=serial0,path=" + dir.resolve(MachineFiles.SERIAL_SOCKET) + ",server=on,wait=off,logfile=" + dir.resolve(MachineFiles.SERIAL_LOG)
+                // QMP through a chardev rather than -qmp unix:PATH: only QEMU's option syntax escapes a comma in a path.
+                "-chardev", "socket,id=qmp0,path=" + opt(dir.resolve(QMP_SOCKET)) + ",server=on,wait=off",
+                "-mon", "chardev=qmp0,mode=control",
+                "-chardev", "socket,id=serial0,path=" + opt(dir.resolve(MachineFiles.SERIAL_SOCKET)) + ",server=on,wait=off,logfile=" + opt(dir.resolve(MachineFiles.SERIAL_LOG))
                         // appended, so the driver can trim the log from its start while QEMU writes on
                         + ",logappend=on",
                 "-serial", "chardev:serial0",
-                "-chardev", "socket,id=qga0,path=" + dir.resolve(MachineFiles.AGENT_SOCKET) + ",server=on,wait=off",
+                "-chardev", "socket,id=qga0,path=" + opt(dir.resolve(MachineFiles.AGENT_SOCKET)) + ",server=on,wait=off",
                 "-device", "virtio-serial-pci,id=vser0",
                 "-device", "virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0"));
         if (spec.firmware() == Firmware.EFI) {
-            a.addAll(List.of("-drive", "if=pflash,format=raw,readonly=on,file=" + MachineFiles.OVMF_CODE,
-                    "-drive", "if=pflash,format=raw,file=" + dir.resolve(MachineFiles.VARS_FILE)));
+            a.addAll(List.of("-drive", "if=pflash,format=raw,readonly=on,file=" + opt(MachineFiles.OVMF_CODE),
+                    "-drive", "if=pflash,format=raw,file=" + opt(dir.resolve(MachineFiles.VARS_FILE))));
         }
         if (spec.kernel() != null) {
             a.addAll(List.of("-kernel", spec.kernel().toString()));
@@ -92,7 +102,7 @@ final class QemuCommandLine {
         for (int i = 0; i < spec.disks().size(); i++) {
             MachineSpec.Disk disk = spec.disks().get(i);
             String id = "disk" + i;
-            a.addAll(List.of("-drive", "file=" + disk.file() + ",format=" + disk.format() + ",if=none,id=" + id
+            a.addAll(List.of("-drive", "file=" + opt(disk.file()) + ",format=" + disk.format() + ",if=none,id=" + id
                     + (disk.readOnly() ? ",readonly=on" : ",cache=writeback")));
             String boot = spec.kernel() == null ? ",bootindex=" + i : "";
             String device = switch (disk.bus()) {

@@ -104,8 +104,21 @@ class QemuCommandLineTest {
         String l = line(spec(DiskBus.VIRTIO, NicModel.VIRTIO, Firmware.BIOS, false));
         assertTrue(l.contains("-name hangar-abc "), l);
         assertTrue(l.contains("-daemonize -pidfile /data/vms/abc/qemu.pid"), l);
-        assertTrue(l.contains("-qmp unix:/data/vms/abc/qmp.sock,server=on,wait=off"), l);
+        assertTrue(l.contains("-chardev socket,id=qmp0,path=/data/vms/abc/qmp.sock,server=on,wait=off -mon chardev=qmp0,mode=control"), l);
         assertTrue(l.contains("logfile=/data/vms/abc/serial.log,logappend=on"), l);
+    }
+
+    @Test
+    void aCommaInADirectoryIsDoubledSoItCannotAddOptionsOfItsOwn() {
+        java.nio.file.Path odd = java.nio.file.Path.of("/data/vms/a,format=raw,b");
+        MachineSpec s = new MachineSpec("abc", null, odd, 1, 512, List.of(new MachineSpec.Disk(odd.resolve("disk0.qcow2"), DiskBus.VIRTIO)),
+                Firmware.EFI, null, null, null, List.of(), false, false);
+        String l = line(s);
+        assertTrue(l.contains("-drive file=/data/vms/a,,format=raw,,b/disk0.qcow2,format=qcow2,"), l);
+        assertTrue(l.contains("path=/data/vms/a,,format=raw,,b/qmp.sock,server=on"), l);
+        assertTrue(l.contains("logfile=/data/vms/a,,format=raw,,b/serial.log,logappend=on"), l);
+        assertTrue(l.contains("if=pflash,format=raw,file=/data/vms/a,,format=raw,,b/OVMF_VARS.fd"), l);
+        assertTrue(l.contains("-pidfile /data/vms/a,format=raw,b/qemu.pid"), "a plain argument, not an option list, stays as it is: " + l);
     }
 
     @Test
