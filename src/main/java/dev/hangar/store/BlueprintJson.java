@@ -13,7 +13,7 @@ import java.util.Map;
 
 /** VM settings (templates' and groups' own) as a JSON column; the boot source as the vms table keeps it. */
 final class BlueprintJson {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = JsonColumns.JSON;
 
     private BlueprintJson() {}
 

@@ -1,8 +1,6 @@
 package dev.hangar.store;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hangar.core.Problem;
 import dev.hangar.core.builds.FactoryImage;
 import dev.hangar.core.ports.FactoryImageStore;
@@ -20,7 +18,6 @@ import java.util.UUID;
 
 /** The image factory's images in the database; maps and lists as JSON columns. */
 public final class FactoryImageRepository implements FactoryImageStore {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String COLUMNS = "id, kind, status, percent, activity, error_code, error_message, template, parameters, callbacks,"
             + " base_image, target_image, target, provider, published, file, created_at, updated_at";
 
@@ -44,14 +41,14 @@ public final class FactoryImageRepository implements FactoryImageStore {
                 ps.setString(++n, i.error() == null ? null : i.error().code());
                 ps.setString(++n, i.error() == null ? null : i.error().message());
                 ps.setString(++n, i.templateText());
-                ps.setString(++n, json(i.parameters()));
-                ps.setString(++n, json(i.callbacks()));
+                ps.setString(++n, JsonColumns.write(i.parameters()));
+                ps.setString(++n, JsonColumns.write(i.callbacks()));
                 ps.setString(++n, i.baseImage() == null ? null : i.baseImage().toString());
                 ps.setString(++n, i.targetImage() == null ? null : i.targetImage().toString());
                 ps.setString(++n, i.target());
-                ps.setString(++n, i.provider() == null ? null : json(Map.of("type", i.provider().type(), "settings", i.provider().settings())));
+                ps.setString(++n, i.provider() == null ? null : JsonColumns.write(Map.of("type", i.provider().type(), "settings", i.provider().settings())));
                 ps.setString(++n, i.published() == null ? null
-                        : json(Map.of("identifier", i.published().identifier(), "properties", i.published().properties())));
+                        : JsonColumns.write(Map.of("identifier", i.published().identifier(), "properties", i.published().properties())));
                 ps.setString(++n, i.file());
                 ps.setLong(++n, i.createdAt().toEpochMilli());
                 ps.setLong(++n, i.updatedAt().toEpochMilli());
@@ -96,8 +93,8 @@ public final class FactoryImageRepository implements FactoryImageStore {
 
     private static FactoryImage read(ResultSet rs) throws SQLException {
         String errorCode = rs.getString("error_code");
-        Map<String, Object> provider = parse(rs.getString("provider"), new TypeReference<>() {});
-        Map<String, Object> published = parse(rs.getString("published"), new TypeReference<>() {});
+        Map<String, Object> provider = JsonColumns.read(rs.getString("provider"), new TypeReference<>() {});
+        Map<String, Object> published = JsonColumns.read(rs.getString("published"), new TypeReference<>() {});
         return new FactoryImage(
                 UUID.fromString(rs.getString("id")),
                 FactoryImage.Kind.valueOf(rs.getString("kind").toUpperCase(Locale.ROOT)),
@@ -106,8 +103,8 @@ public final class FactoryImageRepository implements FactoryImageStore {
                 rs.getString("activity"),
                 errorCode == null ? null : new Problem(errorCode, rs.getString("error_message")),
                 rs.getString("template"),
-                parse(rs.getString("parameters"), new TypeReference<Map<String, String>>() {}),
-                parse(rs.getString("callbacks"), new TypeReference<List<String>>() {}),
+                JsonColumns.read(rs.getString("parameters"), new TypeReference<Map<String, String>>() {}),
+                JsonColumns.read(rs.getString("callbacks"), new TypeReference<List<String>>() {}),
                 uuid(rs.getString("base_image")),
                 uuid(rs.getString("target_image")),
                 rs.getString("target"),
@@ -127,20 +124,5 @@ public final class FactoryImageRepository implements FactoryImageStore {
         return s == null ? null : UUID.fromString(s);
     }
 
-    private static String json(Object value) {
-        try {
-            return JSON.writeValueAsString(value);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
-    private static <T> T parse(String text, TypeReference<T> type) throws SQLException {
-        if (text == null) return null;
-        try {
-            return JSON.readValue(text, type);
-        } catch (JsonProcessingException e) {
-            throw new SQLException("unreadable JSON column: " + e.getOriginalMessage(), e);
-        }
-    }
 }

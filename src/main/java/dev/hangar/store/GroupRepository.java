@@ -1,8 +1,6 @@
 package dev.hangar.store;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.VmStatus;
 import dev.hangar.core.groups.Group;
@@ -19,9 +17,10 @@ import java.util.stream.Collectors;
 
 /** Groups and their recent events in the database. */
 public final class GroupRepository implements GroupStore {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int EVENTS_KEPT = 100;
     private static final String COLUMNS = "name, template, settings, size, logical_ids, unhealthy, rolling, created_at, updated_at";
+
+    private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {};
 
     private final Database db;
 
@@ -112,8 +111,8 @@ public final class GroupRepository implements GroupStore {
         ps.setString(2, g.template());
         ps.setString(3, g.settings() == null ? null : BlueprintJson.write(g.settings()));
         ps.setObject(4, g.size());
-        ps.setString(5, json(g.logicalIds()));
-        ps.setString(6, json(g.unhealthy().stream().map(VmStatus::wireName).sorted().toList()));
+        ps.setString(5, JsonColumns.write(g.logicalIds()));
+        ps.setString(6, JsonColumns.write(g.unhealthy().stream().map(VmStatus::wireName).sorted().toList()));
         ps.setInt(7, g.rolling() ? 1 : 0);
         ps.setLong(8, g.createdAt().toEpochMilli());
         ps.setLong(9, g.updatedAt().toEpochMilli());
@@ -140,24 +139,10 @@ public final class GroupRepository implements GroupStore {
         String settings = rs.getString("settings");
         return new Group(rs.getString("name"), rs.getString("template"), settings == null ? null : BlueprintJson.read(settings),
                 rs.getObject("size") == null ? null : rs.getInt("size"),
-                parse(rs.getString("logical_ids")),
-                parse(rs.getString("unhealthy")).stream().map(VmStatus::fromWire).collect(Collectors.toSet()),
+                JsonColumns.read(rs.getString("logical_ids"), STRINGS),
+                JsonColumns.read(rs.getString("unhealthy"), STRINGS).stream().map(VmStatus::fromWire).collect(Collectors.toSet()),
                 rs.getInt("rolling") == 1, Instant.ofEpochMilli(rs.getLong("created_at")), Instant.ofEpochMilli(rs.getLong("updated_at")));
     }
 
-    private static String json(Object value) {
-        try {
-            return JSON.writeValueAsString(value);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
-    private static List<String> parse(String text) throws SQLException {
-        try {
-            return JSON.readValue(text, new TypeReference<List<String>>() {});
-        } catch (JsonProcessingException e) {
-            throw new SQLException("unreadable JSON column: " + e.getOriginalMessage(), e);
-        }
-    }
 }

@@ -1,9 +1,7 @@
 package dev.hangar.store;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hangar.core.BlankDisk;
 import dev.hangar.core.BootSource;
@@ -31,7 +29,6 @@ import java.util.UUID;
  * whole, and nothing queries inside them but the MAC check.
  */
 public final class VmRepository implements VmStore {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String[] FIELDS = {"id", "name", "tags", "origin", "boot", "cpus", "memory_mib", "requested_cpus",
             "requested_memory_mib", "disks", "nics", "gui", "tools_init_timeout", "callback_url", "dialect", "status",
             "ip_address", "guest_os", "vnc", "error_code", "error_message", "user_data", "network_config", "created_at"};
@@ -155,15 +152,15 @@ public final class VmRepository implements VmStore {
         int i = 0;
         ps.setString(++i, vm.id().toString());
         ps.setString(++i, vm.name());
-        ps.setString(++i, json(vm.tags()));
+        ps.setString(++i, JsonColumns.write(vm.tags()));
         ps.setString(++i, vm.origin().name().toLowerCase(Locale.ROOT));
-        ps.setString(++i, json(bootJson(vm.boot())));
+        ps.setString(++i, JsonColumns.write(bootJson(vm.boot())));
         ps.setInt(++i, vm.cpus());
         ps.setLong(++i, vm.memoryMib());
         ps.setObject(++i, vm.requestedCpus());
         ps.setObject(++i, vm.requestedMemoryMib());
-        ps.setString(++i, json(vm.disks().stream().map(BlankDisk::sizeGib).toList()));
-        ps.setString(++i, json(vm.nics()));
+        ps.setString(++i, JsonColumns.write(vm.disks().stream().map(BlankDisk::sizeGib).toList()));
+        ps.setString(++i, JsonColumns.write(vm.nics()));
         ps.setInt(++i, vm.gui() ? 1 : 0);
         ps.setInt(++i, vm.toolsInitTimeoutSeconds());
         ps.setString(++i, vm.callbackUrl());
@@ -184,15 +181,15 @@ public final class VmRepository implements VmStore {
         return Vm.builder()
                 .id(UUID.fromString(rs.getString("id")))
                 .name(rs.getString("name"))
-                .tags(parse(rs.getString("tags"), new TypeReference<Map<String, String>>() {}))
+                .tags(JsonColumns.read(rs.getString("tags"), new TypeReference<Map<String, String>>() {}))
                 .origin(Vm.Origin.valueOf(rs.getString("origin").toUpperCase(Locale.ROOT)))
-                .boot(boot(parse(rs.getString("boot"), new TypeReference<JsonNode>() {})))
+                .boot(boot(JsonColumns.read(rs.getString("boot"), new TypeReference<JsonNode>() {})))
                 .cpus(rs.getInt("cpus"))
                 .memoryMib(rs.getLong("memory_mib"))
                 .requestedCpus(rs.getObject("requested_cpus") == null ? null : rs.getInt("requested_cpus"))
                 .requestedMemoryMib(rs.getObject("requested_memory_mib") == null ? null : rs.getLong("requested_memory_mib"))
-                .disks(parse(rs.getString("disks"), new TypeReference<List<Long>>() {}).stream().map(BlankDisk::new).toList())
-                .nics(parse(rs.getString("nics"), new TypeReference<List<Nic>>() {}))
+                .disks(JsonColumns.read(rs.getString("disks"), new TypeReference<List<Long>>() {}).stream().map(BlankDisk::new).toList())
+                .nics(JsonColumns.read(rs.getString("nics"), new TypeReference<List<Nic>>() {}))
                 .gui(rs.getInt("gui") == 1)
                 .toolsInitTimeoutSeconds(rs.getInt("tools_init_timeout"))
                 .callbackUrl(rs.getString("callback_url"))
@@ -209,7 +206,7 @@ public final class VmRepository implements VmStore {
     }
 
     static ObjectNode bootJson(BootSource boot) {
-        ObjectNode o = JSON.createObjectNode();
+        ObjectNode o = JsonColumns.JSON.createObjectNode();
         switch (boot) {
             case BootSource.Image i -> o.put("kind", "image").put("url", i.image().url()).put("checksum", i.image().checksum())
                     .put("checksum_type", i.image().checksumType().wireName());
@@ -231,19 +228,5 @@ public final class VmRepository implements VmStore {
         };
     }
 
-    private static String json(Object value) {
-        try {
-            return JSON.writeValueAsString(value);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
-    private static <T> T parse(String text, TypeReference<T> type) throws SQLException {
-        try {
-            return JSON.readValue(text, type);
-        } catch (JsonProcessingException e) {
-            throw new SQLException("unreadable JSON column: " + e.getOriginalMessage(), e);
-        }
-    }
 }
