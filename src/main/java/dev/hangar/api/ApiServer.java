@@ -2,6 +2,9 @@ package dev.hangar.api;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
 import dev.hangar.core.HangarException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -11,6 +14,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,6 +65,9 @@ public final class ApiServer implements AutoCloseable {
 
     private record Route(String method, String[] segments, Handler handler) {}
 
+    /** The protocols a TLS listener offers: nothing older than 1.2. */
+    static final String[] TLS_PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+
     private final List<Route> routes = new ArrayList<>();
     private Guard guard = exchange -> Admission.open();
     private Recorder recorder = (exchange, principal) -> {};
@@ -83,11 +91,35 @@ public final class ApiServer implements AutoCloseable {
         return this;
     }
 
+    /** Starts plain HTTP on this address. */
     public void start(InetSocketAddress address) throws IOException {
-        server = HttpServer.create(address, 128);
+        start(address, null);
+    }
+
+    /** Starts on this address: HTTPS with this context (TLS 1.3 and 1.2 only), or plain HTTP when it is null. */
+    public void start(InetSocketAddress address, SSLContext tls) throws IOException {
+        if (tls == null) {
+            server = HttpServer.create(address, 128);
+        } else {
+            HttpsServer https = HttpsServer.create(address, 128);
+            https.setHttpsConfigurator(new HttpsConfigurator(tls) {
+                @Override
+                public void configure(HttpsParameters params) {
+                    SSLParameters p = tls.getDefaultSSLParameters();
+                    p.setProtocols(TLS_PROTOCOLS);
+                    params.setSSLParameters(p);
+                }
+            });
+            server = https;
+        }
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.createContext("/", this::dispatch);
         server.start();
+    }
+
+    /** Whether this listener speaks TLS. */
+    public boolean secure() {
+        return server instanceof HttpsServer;
     }
 
     public InetSocketAddress address() {

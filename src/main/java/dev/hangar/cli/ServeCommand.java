@@ -41,6 +41,7 @@ import dev.hangar.network.NetworkSettings;
 import dev.hangar.security.AuditLog;
 import dev.hangar.security.OAuth1Verifier;
 import dev.hangar.security.OAuthGuard;
+import dev.hangar.security.TlsCertificate;
 import dev.hangar.store.CallbackOutbox;
 import dev.hangar.store.Database;
 import dev.hangar.store.GroupRepository;
@@ -61,6 +62,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -176,9 +178,6 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Keep InfraKit instances that powered off, were suspended or failed, for inspection (default: they are removed; either way their group replaces them).")
     boolean infrakitKeepFailed;
 
-    @Option(names = "--insecure", description = "Allow listening on a non-loopback address without TLS (not built yet): plain HTTP.")
-    boolean insecure;
-
     @Option(names = "--config", paramLabel = "PATH",
             description = "The config file: JSON, option names without dashes, and \"clients\" for OAuth (default: DATA-DIR/hangar.json, if it exists). Flags override it.")
     Path config;
@@ -199,11 +198,12 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Image Factory's own flag: serve Image Factory's API alone on port N of --listen's host (as --imagefactory-listen).")
     Integer port;
 
-    @Option(names = {"--no-ssl", "--no_ssl"}, description = "Image Factory's flag, kept for TLS (not built yet: every listener is plain HTTP today).")
+    @Option(names = {"--no-ssl", "--no_ssl"},
+            description = "Serve plain HTTP on every listener, even off loopback (logs a warning; default: TLS on every listener not on loopback).")
     boolean noSsl;
 
     @Option(names = {"--ssl-pem", "--ssl_pem"}, paramLabel = "PATH",
-            description = "Image Factory's flag: the PEM certificate and key TLS will use (not built yet: kept, and every listener is plain HTTP today).")
+            description = "TLS on every listener with this PEM: an unencrypted private key (EC, or RSA of 3072 bits or more) and its certificate chain, leaf first (default: a self-signed certificate made at first start in DATA-DIR/tls, for listeners not on loopback).")
     Path sslPem;
 
     @Spec
@@ -263,18 +263,25 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("hangar: " + e.getMessage());
             return 2;
         }
-        String refusal = exposureRefusal(java.util.stream.Stream.of(address, hostsAddress, factoryAddress)
-                .filter(a -> a != null && !a.getAddress().isLoopbackAddress()).toList());
+        List<InetSocketAddress> listeners = java.util.stream.Stream.of(address, hostsAddress, factoryAddress)
+                .filter(java.util.Objects::nonNull).toList();
+        List<InetSocketAddress> exposed = listeners.stream().filter(a -> !a.getAddress().isLoopbackAddress()).toList();
+        String refusal = exposureRefusal(exposed);
         if (refusal != null) {
             System.err.println("hangar: " + refusal);
             return 2;
         }
         boolean oauth = !clients.isEmpty() && !noOauth;
         if (noOauth) log.warn("--no_oauth: OAuth is off on every listener; whoever reaches one may change anything");
-        if (noSsl || sslPem != null) {
-            log.warn("TLS is not built yet: every listener serves plain HTTP{}", sslPem != null ? "; --ssl_pem " + sslPem + " is kept for it" : "");
-        }
+        if (noSsl && !exposed.isEmpty()) log.warn("--no_ssl: plain HTTP on {}; anyone on the way reads and changes what is sent", where(exposed));
         Path data = (dataDir != null ? dataDir : defaultDataDir()).toAbsolutePath();
+        SSLContext tls;
+        try {
+            tls = tlsContext(listeners, data.resolve("tls"));
+        } catch (IllegalArgumentException | IOException e) {
+            System.err.println("hangar: " + (sslPem != null ? "--ssl_pem: " : "TLS: ") + e.getMessage());
+            return 2;
+        }
         Path socket = (infrakitSocket != null ? infrakitSocket : data.resolve("infrakit").resolve("hangar.sock")).toAbsolutePath();
         try {
             UnixSocketServer.checkPath(socket);
@@ -332,7 +339,7 @@ public final class ServeCommand implements Callable<Integer> {
         new OperationsFace(operations).register(api);
         ApiServer hostsApi = new ApiServer().guard(guard).recorder(audit);
         new HostsFace(vms, networks).register(hostsApi);
-        String baseUrl = "http://" + (address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString()) + ":" + address.getPort();
+        String baseUrl = (usesTls(address) ? "https://" : "http://") + (address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString()) + ":" + address.getPort();
         HangarProvider published = new HangarProvider(data.resolve("published"), java.net.URI.create(baseUrl + ImageFactoryFace.PUBLISHED));
         ImageFactory factory = new ImageFactory(new ImageFactory.Ports(new FactoryImageRepository(db),
                 List.of(new MockOsBuilder(), new DebianImageBuilder(aptProxy == null ? null : java.net.URI.create(aptProxy))), new TargetWriter(),
@@ -364,14 +371,14 @@ public final class ServeCommand implements Callable<Integer> {
             log.info("the InfraKit instance plugin on {}", socket);
         }
         UnixSocketServer plugin = infrakitServer;
-        api.start(address);
+        api.start(address, usesTls(address) ? tls : null);
         if (hostsAddress != null) {
-            hostsApi.start(hostsAddress);
-            log.info("the staging agent's API also on http://{}:{}", hostsAddress.getHostString(), hostsApi.address().getPort());
+            hostsApi.start(hostsAddress, usesTls(hostsAddress) ? tls : null);
+            log.info("the staging agent's API also on {}", url(hostsApi, hostsAddress));
         }
         if (factoryAddress != null) {
-            factoryApi.start(factoryAddress);
-            log.info("Image Factory's API also on http://{}:{}", factoryAddress.getHostString(), factoryApi.address().getPort());
+            factoryApi.start(factoryAddress, usesTls(factoryAddress) ? tls : null);
+            log.info("Image Factory's API also on {}", url(factoryApi, factoryAddress));
         }
         if (oauth) {
             log.info("OAuth on every listener: {} client(s); writes must be signed{}", clients.size(),
@@ -379,8 +386,7 @@ public final class ServeCommand implements Callable<Integer> {
         } else {
             log.info("OAuth off: {}", noOauth ? "--no_oauth" : "no clients configured");
         }
-        log.info("hangar listening on http://{}:{} (data in {}; ready in {} ms)", address.getHostString(),
-                api.address().getPort(), data, (System.nanoTime() - started) / 1_000_000);
+        log.info("hangar listening on {} (data in {}; ready in {} ms)", url(api, address), data, (System.nanoTime() - started) / 1_000_000);
 
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -447,20 +453,42 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     /**
-     * Why these non-loopback listeners may not start, or null. Plain HTTP there needs --insecure until
-     * TLS is built; and OAuth must be on (clients configured) or turned off on purpose with --no_oauth,
-     * so a service reachable from elsewhere never takes unsigned writes by accident.
+     * Why these non-loopback listeners may not start, or null: OAuth must be on there (clients
+     * configured) or turned off on purpose with --no_oauth, so a service reachable from elsewhere never
+     * takes unsigned writes by accident.
      */
     String exposureRefusal(List<InetSocketAddress> exposed) {
-        if (exposed.isEmpty()) return null;
-        String where = exposed.stream().map(a -> a.getHostString() + ":" + a.getPort()).collect(java.util.stream.Collectors.joining(", "));
-        if (!insecure) {
-            return "TLS for non-loopback listeners is not built yet; listen on loopback, or pass --insecure to serve plain HTTP on " + where;
-        }
-        if (clients.isEmpty() && !noOauth) {
-            return "listening on " + where + " needs OAuth: give \"clients\" in the config file (--config), or pass --no_oauth to take unsigned writes";
-        }
-        return null;
+        if (exposed.isEmpty() || !clients.isEmpty() || noOauth) return null;
+        return "listening on " + where(exposed) + " needs OAuth: give \"clients\" in the config file (--config), or pass --no_oauth to take unsigned writes";
+    }
+
+    /** TLS is on where the operator gave a certificate, and on every listener off loopback, unless --no_ssl. */
+    boolean usesTls(InetSocketAddress listener) {
+        return !noSsl && (sslPem != null || !listener.getAddress().isLoopbackAddress());
+    }
+
+    /**
+     * The TLS context every TLS listener shares, or null when none uses TLS: from --ssl_pem, else the
+     * self-signed certificate in {@code tlsDir} (made now if there is none), naming this host and every
+     * address listened on.
+     */
+    SSLContext tlsContext(List<InetSocketAddress> listeners, Path tlsDir) throws IOException {
+        if (listeners.stream().noneMatch(this::usesTls)) return null;
+        if (sslPem != null) return TlsCertificate.readPem(sslPem).serverContext();
+        List<InetAddress> addresses = new java.util.ArrayList<>(TlsCertificate.hostAddresses());
+        listeners.stream().map(InetSocketAddress::getAddress).filter(a -> !a.isAnyLocalAddress()).forEach(addresses::add);
+        TlsCertificate self = TlsCertificate.selfSigned(tlsDir, TlsCertificate.hostNames(), addresses, Clock.systemUTC());
+        log.info("TLS with the self-signed certificate {} (SHA-256 {}); clients may trust {}", tlsDir.resolve(TlsCertificate.KEY_FILE),
+                self.fingerprint(), tlsDir.resolve(TlsCertificate.CERT_FILE));
+        return self.serverContext();
+    }
+
+    private static String where(List<InetSocketAddress> listeners) {
+        return listeners.stream().map(a -> a.getHostString() + ":" + a.getPort()).collect(java.util.stream.Collectors.joining(", "));
+    }
+
+    private static String url(ApiServer server, InetSocketAddress listener) {
+        return (server.secure() ? "https://" : "http://") + listener.getHostString() + ":" + server.address().getPort();
     }
 
     private static long bytes(String option, String size) {

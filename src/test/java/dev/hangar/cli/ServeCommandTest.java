@@ -121,7 +121,7 @@ class ServeCommandTest {
     void theConfigFileGivesWhatTheFlagsDoNotAndFlagsWin(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("hangar.json"), """
                 {"listen": "127.0.0.1:1111", "max_builds": 3, "hosts-listen": "127.0.0.1:8420", "no_oauth": true,
-                 "insecure": false, "download_stall_timeout": 7, "clients": {"mock-key": "mock-secret"}}""");
+                 "no_ssl": false, "download_stall_timeout": 7, "clients": {"mock-key": "mock-secret"}}""");
         ServeCommand serve = parsed("--data-dir", dir.resolve("data").toString(), "--config", file.toString(),
                 "--listen", "127.0.0.1:2222", "--download-stall-timeout", "9");
         assertEquals("127.0.0.1:2222", serve.listen);
@@ -129,7 +129,7 @@ class ServeCommandTest {
         assertEquals(3, serve.maxBuilds);
         assertEquals("127.0.0.1:8420", serve.hostsListen);
         org.junit.jupiter.api.Assertions.assertTrue(serve.noOauth);
-        assertFalse(serve.insecure);
+        assertFalse(serve.noSsl);
         assertEquals(java.util.Map.of("mock-key", "mock-secret"), serve.clients());
         // Without --config, DATA-DIR/hangar.json is read when it exists, and nothing is wanted when it does not.
         Path data = Files.createDirectories(dir.resolve("data"));
@@ -151,7 +151,7 @@ class ServeCommandTest {
                 {"{\"listne\": \"127.0.0.1:1\"}", "unknown key \"listne\""},
                 {"{\"config\": \"/etc/other.json\"}", "unknown key \"config\""},
                 {"{\"max_builds\": \"many\"}", "--max-builds"},
-                {"{\"insecure\": \"yes\"}", "\"insecure\" must be true or false"},
+                {"{\"no_ssl\": \"yes\"}", "\"no_ssl\" must be true or false"},
                 {"{\"clients\": {\"k\": 1}}", "\"clients\""},
                 {"{\"listen\": [1]}", "\"listen\""},
                 {"[1]", "JSON object"},
@@ -170,22 +170,50 @@ class ServeCommandTest {
     }
 
     @Test
-    void aNonLoopbackListenerNeedsInsecureAndOAuthOrNoOauth(@TempDir Path dir) throws Exception {
+    void aNonLoopbackListenerNeedsOAuthOrNoOauth(@TempDir Path dir) throws Exception {
         Path data = dir.resolve("data");
         var result = serve("--data-dir", data.toString(), "--listen", "0.0.0.0:12345");
         assertEquals(2, result.getKey());
-        org.junit.jupiter.api.Assertions.assertTrue(result.getValue().contains("--insecure"), result.getValue());
-        result = serve("--data-dir", data.toString(), "--listen", "0.0.0.0:12345", "--insecure");
-        assertEquals(2, result.getKey());
         org.junit.jupiter.api.Assertions.assertTrue(result.getValue().contains("needs OAuth") && result.getValue().contains("--no_oauth"), result.getValue());
-        result = serve("--data-dir", data.toString(), "--hosts-listen", "0.0.0.0:8420", "--insecure");
-        assertEquals(2, result.getKey(), "the same rule for every listener");
+        result = serve("--data-dir", data.toString(), "--hosts-listen", "0.0.0.0:8420", "--no_ssl");
+        assertEquals(2, result.getKey(), "the same rule for every listener, with or without TLS");
         assertFalse(Files.exists(data), "nothing is made");
         InetSocketAddress any = ServeCommand.parseListen("0.0.0.0:12345");
-        assertEquals(null, parsed("--data-dir", data.toString(), "--insecure", "--no_oauth").exposureRefusal(java.util.List.of(any)));
-        Path file = Files.writeString(dir.resolve("c.json"), "{\"clients\": {\"mock-key\": \"mock-secret\"}, \"insecure\": true}");
+        assertEquals(null, parsed("--data-dir", data.toString(), "--no_oauth").exposureRefusal(java.util.List.of(any)));
+        Path file = Files.writeString(dir.resolve("c.json"), "{\"clients\": {\"mock-key\": \"mock-secret\"}}");
         assertEquals(null, parsed("--data-dir", data.toString(), "--config", file.toString()).exposureRefusal(java.util.List.of(any)));
         assertEquals(null, parsed("--data-dir", data.toString()).exposureRefusal(java.util.List.of()));
+    }
+
+    @Test
+    void tlsIsOnOffLoopbackAndWhereverAPemIsGivenUnlessNoSsl(@TempDir Path dir) throws Exception {
+        InetSocketAddress loopback = ServeCommand.parseListen("127.0.0.1:12345");
+        InetSocketAddress any = ServeCommand.parseListen("0.0.0.0:12345");
+        ServeCommand plain = parsed("--data-dir", dir.toString());
+        assertFalse(plain.usesTls(loopback), "loopback with no options stays one-command plain HTTP");
+        org.junit.jupiter.api.Assertions.assertTrue(plain.usesTls(any));
+        assertEquals(null, plain.tlsContext(java.util.List.of(loopback), dir.resolve("tls")));
+        assertFalse(Files.exists(dir.resolve("tls")), "no certificate is made when no listener needs one");
+        ServeCommand noSsl = parsed("--data-dir", dir.toString(), "--no_ssl");
+        assertFalse(noSsl.usesTls(any));
+        // Any PEM of a key and its certificate will do as the operator's: one made the way Hangar makes its own.
+        dev.hangar.security.TlsCertificate.selfSigned(dir.resolve("operator"), java.util.List.of("hangar.example"), java.util.List.of(),
+                java.time.Clock.systemUTC());
+        Path pem = dir.resolve("operator").resolve("hangar.pem");
+        ServeCommand withPem = parsed("--data-dir", dir.toString(), "--ssl_pem", pem.toString());
+        org.junit.jupiter.api.Assertions.assertTrue(withPem.usesTls(loopback), "the operator's certificate is used on loopback too");
+        org.junit.jupiter.api.Assertions.assertNotNull(withPem.tlsContext(java.util.List.of(loopback), dir.resolve("tls")));
+        assertFalse(Files.exists(dir.resolve("tls")), "the operator's PEM, not a self-signed one");
+        org.junit.jupiter.api.Assertions.assertNotNull(plain.tlsContext(java.util.List.of(loopback, any), dir.resolve("tls")));
+        org.junit.jupiter.api.Assertions.assertTrue(Files.exists(dir.resolve("tls").resolve("hangar.pem")));
+    }
+
+    @Test
+    void aBadPemIsAStartUpErrorNamingIt(@TempDir Path dir) throws Exception {
+        Path pem = Files.writeString(dir.resolve("cert.pem"), "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
+        var result = serve("--data-dir", dir.resolve("data").toString(), "--ssl_pem", pem.toString());
+        assertEquals(2, result.getKey(), result.getValue());
+        org.junit.jupiter.api.Assertions.assertTrue(result.getValue().contains("--ssl_pem") && result.getValue().contains(pem.toString()), result.getValue());
     }
 
     @Test

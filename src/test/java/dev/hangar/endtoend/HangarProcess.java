@@ -19,6 +19,8 @@ final class HangarProcess implements AutoCloseable {
     private final List<String> extraArgs;
     private final List<String> launcher = new ArrayList<>();
     private final int port;
+    private String listenHost = "127.0.0.1";
+    private boolean tls;
     private Process process;
 
     HangarProcess(Path dataDir, String... extraArgs) throws IOException {
@@ -36,8 +38,33 @@ final class HangarProcess implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Listens on every address (0.0.0.0), as a service others reach: TLS with its self-signed certificate
+     * then, unless the arguments say --no_ssl. {@link #http()} trusts that certificate.
+     */
+    HangarProcess exposed() {
+        listenHost = "0.0.0.0";
+        tls = !extraArgs.contains("--no_ssl");
+        return this;
+    }
+
     String base() {
-        return "http://127.0.0.1:" + port;
+        return (tls ? "https" : "http") + "://127.0.0.1:" + port;
+    }
+
+    /** A client for {@link #base()}: for TLS, one that trusts the certificate the service made (and nothing else). */
+    HttpClient http() throws Exception {
+        if (!tls) return HttpClient.newHttpClient();
+        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        try (var in = Files.newInputStream(dataDir.resolve("tls").resolve("hangar.crt"))) {
+            trust.setCertificateEntry("hangar", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        var tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        var context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(null, tmf.getTrustManagers(), null);
+        return HttpClient.newBuilder().sslContext(context).build();
     }
 
     Path dataDir() {
@@ -48,14 +75,16 @@ final class HangarProcess implements AutoCloseable {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> argv = new ArrayList<>(launcher);
         argv.addAll(List.of(java, "-jar", System.getProperty("hangar.jar", "target/hangar.jar"),
-                "serve", "--listen", "127.0.0.1:" + port, "--data-dir", dataDir.toString()));
+                "serve", "--listen", listenHost + ":" + port, "--data-dir", dataDir.toString()));
         argv.addAll(extraArgs);
         Files.createDirectories(dataDir);
         if (!launcher.isEmpty()) Command.check("chown", "65534:65534", dataDir.toString());
         process = new ProcessBuilder(argv).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("service.log").toFile())).start();
-        HttpClient http = HttpClient.newHttpClient();
         long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        // With TLS, the certificate a client must trust exists once the service says it listens.
+        while (tls && !log().contains("hangar listening") && process.isAlive() && System.nanoTime() < until) Thread.sleep(20);
+        HttpClient http = http();
         while (System.nanoTime() < until) {
             if (!process.isAlive()) throw new IllegalStateException("service exited: " + log());
             try {
