@@ -65,6 +65,8 @@ public final class ApiServer implements AutoCloseable {
 
     private record Route(String method, String[] segments, Handler handler) {}
 
+    /** What a 429 tells the client to wait before it asks again. */
+    static final String RETRY_AFTER_SECONDS = "5";
     /** The protocols a TLS listener offers: nothing older than 1.2. */
     static final String[] TLS_PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
 
@@ -154,9 +156,12 @@ public final class ApiServer implements AutoCloseable {
             Exchange exchange = new Exchange(http, segments, params, body);
             String principal = null;
             try {
-                Admission admission = admitted(exchange);
-                principal = admission.principal();
-                if (!admission.admitted()) {
+                // Too large a body is refused before any guard or face: it was not read to its end, so nobody can judge it.
+                Admission admission = exchange.bodyTooLarge() ? null : admitted(exchange);
+                principal = admission == null ? null : admission.principal();
+                if (admission == null) {
+                    exchange.json(413, error("body-too-large", "the request body is larger than " + Exchange.MAX_BODY + " bytes"));
+                } else if (!admission.admitted()) {
                     admission.headers().forEach(exchange::setHeader);
                     exchange.json(admission.status(), error(admission.code(), admission.message()));
                 } else if (match != null) {
@@ -169,6 +174,7 @@ public final class ApiServer implements AutoCloseable {
                 }
             } catch (HangarException e) {
                 if (e.kind() == HangarException.Kind.INTERNAL) log.error("{} {} failed", http.getRequestMethod(), http.getRequestURI(), e);
+                if (e.kind() == HangarException.Kind.TOO_MANY) exchange.setHeader("Retry-After", RETRY_AFTER_SECONDS);
                 exchange.json(status(e.kind()), error(e.code(), e.getMessage()));
             } catch (RuntimeException e) {
                 log.error("{} {} failed", http.getRequestMethod(), http.getRequestURI(), e);
@@ -207,6 +213,8 @@ public final class ApiServer implements AutoCloseable {
             case UNSUPPORTED_MEDIA -> 415;
             case NOT_ACCEPTABLE -> 406;
             case UNAVAILABLE -> 503;
+            case TOO_MANY -> 429;
+            case FULL -> 507;
             case INTERNAL -> 500;
         };
     }

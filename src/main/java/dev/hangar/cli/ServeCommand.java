@@ -2,6 +2,7 @@ package dev.hangar.cli;
 
 import dev.hangar.api.ApiServer;
 import dev.hangar.api.groups.GroupsFace;
+import dev.hangar.api.images.ImagesFace;
 import dev.hangar.api.hosts.HostsFace;
 import dev.hangar.api.imagefactory.BuildCallbacks;
 import dev.hangar.api.imagefactory.ImageFactoryFace;
@@ -22,6 +23,7 @@ import dev.hangar.api.vms.VmCallbacks;
 import dev.hangar.api.vms.VmsFace;
 import dev.hangar.callbacks.CallbackDispatcher;
 import dev.hangar.core.HangarException;
+import dev.hangar.core.ImageCache;
 import dev.hangar.core.MemorySize;
 import dev.hangar.core.NetworkService;
 import dev.hangar.core.OperationLog;
@@ -29,6 +31,7 @@ import dev.hangar.core.Subnet;
 import dev.hangar.core.VmService;
 import dev.hangar.core.groups.GroupService;
 import dev.hangar.core.groups.PluginInstances;
+import dev.hangar.core.VmLimits;
 import dev.hangar.core.VmSettings;
 import dev.hangar.core.ports.MachineDriver;
 import dev.hangar.hypervisor.libvirt.LibvirtDriver;
@@ -178,6 +181,26 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Keep InfraKit instances that powered off, were suspended or failed, for inspection (default: they are removed; either way their group replaces them).")
     boolean infrakitKeepFailed;
 
+    @Option(names = "--max-vms", defaultValue = "200",
+            description = "VMs this service keeps at most; past it a create is refused 507 vm-limit-reached (default: ${DEFAULT-VALUE}).")
+    int maxVms;
+
+    @Option(names = "--max-concurrent-creates", defaultValue = "8",
+            description = "VMs created (downloaded, converted, booted) at once at most; past it a create is refused 429 too-many-creates (default: ${DEFAULT-VALUE}).")
+    int maxConcurrentCreates;
+
+    @Option(names = "--request-timeout", defaultValue = "60",
+            description = "Seconds a client has to send a whole request (headers and body) before its connection is closed (default: ${DEFAULT-VALUE}).")
+    int requestTimeout;
+
+    @Option(names = "--idle-timeout", defaultValue = "30",
+            description = "Seconds an idle kept-alive connection stays open (default: ${DEFAULT-VALUE}).")
+    int idleTimeout;
+
+    @Option(names = "--image-cache-size", paramLabel = "SIZE",
+            description = "Disk the gold image cache may use, e.g. 100gib: past it, golds no VM uses go, least recently used first (default: no limit; POST /images/prune removes every unused one).")
+    String imageCacheSize;
+
     @Option(names = "--config", paramLabel = "PATH",
             description = "The config file: JSON, option names without dashes, and \"clients\" for OAuth (default: DATA-DIR/hangar.json, if it exists). Flags override it.")
     Path config;
@@ -227,6 +250,7 @@ public final class ServeCommand implements Callable<Integer> {
         InetSocketAddress factoryAddress = null;
         long buildMinFreeBytes;
         long maxImageBytes;
+        java.util.OptionalLong imageCacheLimit = java.util.OptionalLong.empty();
         NetworkSettings net;
         Accelerator accelerator;
         try {
@@ -239,6 +263,10 @@ public final class ServeCommand implements Callable<Integer> {
                 factoryAddress = new InetSocketAddress(address.getAddress(), port);
             }
             if (oauthWindow < 1) throw new IllegalArgumentException("--oauth-window must be at least 1 second");
+            if (maxVms < 1) throw new IllegalArgumentException("--max-vms must be at least 1");
+            if (maxConcurrentCreates < 1) throw new IllegalArgumentException("--max-concurrent-creates must be at least 1");
+            if (requestTimeout < 1) throw new IllegalArgumentException("--request-timeout must be at least 1 second");
+            if (idleTimeout < 1) throw new IllegalArgumentException("--idle-timeout must be at least 1 second");
             if (sslPem != null && noSsl) throw new IllegalArgumentException("--ssl_pem and --no_ssl contradict each other");
             if (sslPem != null && !Files.isReadable(sslPem)) throw new IllegalArgumentException("--ssl_pem: cannot read " + sslPem);
             if (maxBuilds < 1) throw new IllegalArgumentException("--max-builds must be at least 1");
@@ -247,6 +275,7 @@ public final class ServeCommand implements Callable<Integer> {
             if (downloadStallTimeout < 1) throw new IllegalArgumentException("--download-stall-timeout must be at least 1 second");
             if (groupResync < 1) throw new IllegalArgumentException("--group-resync must be at least 1 second");
             maxImageBytes = maxImageBytes(maxImageSize);
+            if (imageCacheSize != null) imageCacheLimit = java.util.OptionalLong.of(bytes("--image-cache-size", imageCacheSize));
             if (!networkMode.equals("user") && !networkMode.equals("bridge")) {
                 throw new IllegalArgumentException("--network-mode must be bridge or user, not " + networkMode);
             }
@@ -322,8 +351,10 @@ public final class ServeCommand implements Callable<Integer> {
                         new VmCallbacks(outbox, dispatcher, Duration.ofSeconds(callbackRetryFor), Clock.systemUTC())),
                 networks, operations,
                 new VmSettings(data.resolve("vms"), VmSettings.DEFAULT_CPUS, VmSettings.DEFAULT_MEMORY_MIB, Duration.ofSeconds(toolsInitTimeout),
-                        Duration.ofSeconds(deleteGrace), Duration.ofSeconds(2)),
+                        Duration.ofSeconds(deleteGrace), Duration.ofSeconds(2), new VmLimits(maxVms, maxConcurrentCreates)),
                 Clock.systemUTC());
+        ImageCache imageCache = new ImageCache(images, vmStore, imageCacheLimit);
+        vms.watch(imageCache::noticed);
         GroupService groups = new GroupService(new TemplateRepository(db), new GroupRepository(db), vms, Clock.systemUTC(),
                 Duration.ofSeconds(groupResync));
         // One guard and one audit log for every listener: one nonce cache, one file.
@@ -337,6 +368,7 @@ public final class ServeCommand implements Callable<Integer> {
         new GroupsFace(groups).register(api);
         new HostsFace(vms, networks).register(api);
         new OperationsFace(operations).register(api);
+        new ImagesFace(imageCache).register(api);
         ApiServer hostsApi = new ApiServer().guard(guard).recorder(audit);
         new HostsFace(vms, networks).register(hostsApi);
         String baseUrl = (usesTls(address) ? "https://" : "http://") + (address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString()) + ":" + address.getPort();
@@ -354,6 +386,7 @@ public final class ServeCommand implements Callable<Integer> {
         PluginInstances instances = new PluginInstances(vms, infrakitKeepFailed);
         InfrakitFace infrakit = new InfrakitFace(instances);
 
+        listenerTimeouts();
         vms.start();
         groups.start();
         factory.start();
@@ -398,6 +431,7 @@ public final class ServeCommand implements Callable<Integer> {
             if (plugin != null) plugin.close(); // removes the socket file
             instances.close();
             groups.close();
+            imageCache.close();
             vms.close();
             if (driver instanceof AutoCloseable closeable) {
                 try {
@@ -481,6 +515,19 @@ public final class ServeCommand implements Callable<Integer> {
         log.info("TLS with the self-signed certificate {} (SHA-256 {}); clients may trust {}", tlsDir.resolve(TlsCertificate.KEY_FILE),
                 self.fingerprint(), tlsDir.resolve(TlsCertificate.CERT_FILE));
         return self.serverContext();
+    }
+
+    /**
+     * The JDK server's own limits, which it reads once, from system properties, when its first listener
+     * is made: a slow client (one byte a minute) cannot hold a connection past --request-timeout, idle
+     * connections close after --idle-timeout, and headers are bounded. Responses have no time limit:
+     * published images may take long to download.
+     */
+    private void listenerTimeouts() {
+        System.setProperty("sun.net.httpserver.maxReqTime", String.valueOf(requestTimeout));
+        System.setProperty("sun.net.httpserver.idleInterval", String.valueOf(idleTimeout));
+        System.setProperty("sun.net.httpserver.maxReqHeaders", "100");
+        System.setProperty("sun.net.httpserver.maxReqHeaderSize", String.valueOf(64 * 1024));
     }
 
     private static String where(List<InetSocketAddress> listeners) {

@@ -5,7 +5,11 @@ package dev.hangar.core;
  * The kind says what sort of failure it is; each face maps kinds to its own status codes.
  */
 public class HangarException extends RuntimeException {
-    public enum Kind { INVALID, NOT_FOUND, CONFLICT, UNSUPPORTED_MEDIA, NOT_ACCEPTABLE, UNAVAILABLE, INTERNAL }
+    /**
+     * What sort of failure. TOO_MANY: a limit on work at once was reached; asking again later may
+     * succeed (429). FULL: a limit on what is kept was reached (VMs, disk); something must go first (507).
+     */
+    public enum Kind { INVALID, NOT_FOUND, CONFLICT, UNSUPPORTED_MEDIA, NOT_ACCEPTABLE, UNAVAILABLE, TOO_MANY, FULL, INTERNAL }
 
     private final Kind kind;
     private final String code;

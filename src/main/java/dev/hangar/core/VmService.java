@@ -46,6 +46,7 @@ public final class VmService implements AutoCloseable {
     private final VmMonitor monitor;
     private final Adoption adoption;
     private final ExecutorService jobs = Executors.newVirtualThreadPerTaskExecutor();
+    private final java.util.concurrent.locks.ReentrantLock admission = new java.util.concurrent.locks.ReentrantLock();
     private final Thread monitorThread;
     private volatile boolean running = true;
 
@@ -98,10 +99,34 @@ public final class VmService implements AutoCloseable {
                 .callbackUrl(blankToNull(request.callbackUrl())).dialect(request.dialect())
                 .userData(request.userData()).networkConfig(request.networkConfig()).status(VmStatus.CREATING)
                 .createdAt(clock.instant()).build(), profile, settings);
-        vms.insert(vm);
+        admit(vm);
         log.info("VM {} accepted{}: {}", vm.id(), name == null ? "" : " as " + name, describe(vm.boot()));
         jobs.submit(() -> creation.run(vm.id()));
         return vm;
+    }
+
+    /**
+     * Inserts the record if the limits allow one more VM and one more creation at once; the count and the
+     * insert are one step, so concurrent creates cannot together pass a limit.
+     */
+    private void admit(Vm vm) {
+        admission.lock();
+        try {
+            List<Vm> all = vms.all();
+            long kept = all.stream().filter(v -> v.status() != VmStatus.DELETING).count();
+            if (kept >= settings.limits().maxVms()) {
+                throw new HangarException(HangarException.Kind.FULL, "vm-limit-reached",
+                        "this service keeps at most " + settings.limits().maxVms() + " VMs; delete one first");
+            }
+            long creating = all.stream().filter(v -> v.status() == VmStatus.CREATING).count();
+            if (creating >= settings.limits().maxConcurrentCreates()) {
+                throw new HangarException(HangarException.Kind.TOO_MANY, "too-many-creates",
+                        creating + " VMs are being created, the most at once; ask again when one is done");
+            }
+            vms.insert(vm);
+        } finally {
+            admission.unlock();
+        }
     }
 
     /** The VM; 409 vm-open-error when its record says it exists on disk but its files are gone. */

@@ -13,7 +13,14 @@ public record VmSettings(
         long defaultMemoryMib,
         Duration toolsInitTimeout,
         Duration deleteGrace,
-        Duration monitorInterval) {
+        Duration monitorInterval,
+        VmLimits limits) {
+
+    /** With the default limits. */
+    public VmSettings(Path vmsDir, int defaultCpus, long defaultMemoryMib, Duration toolsInitTimeout, Duration deleteGrace,
+                      Duration monitorInterval) {
+        this(vmsDir, defaultCpus, defaultMemoryMib, toolsInitTimeout, deleteGrace, monitorInterval, VmLimits.DEFAULT);
+    }
 
     /** What a VM gets when neither the request nor the image says (the seed's default of 2 cpus). */
     public static final int DEFAULT_CPUS = 2;

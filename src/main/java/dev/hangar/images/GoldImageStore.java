@@ -1,5 +1,6 @@
 package dev.hangar.images;
 
+import dev.hangar.core.CachedImage;
 import dev.hangar.core.FileTrees;
 import dev.hangar.core.GoldImage;
 import dev.hangar.core.CloudInitSeed;
@@ -57,6 +58,8 @@ public final class GoldImageStore implements ImageCatalog {
     private static final int FINGERPRINT_BYTES = 8;
     private static final String KERNEL = "kernel";
     private static final String INITRD = "initrd";
+    /** A file whose modification time says when a VM last used the gold. */
+    private static final String LAST_USED = "last-used";
 
     private final Path imagesDir;
     /** The VM library (--vm-lib); null when none is configured. */
@@ -109,6 +112,10 @@ public final class GoldImageStore implements ImageCatalog {
 
     /** The gold under key if it is published, else made by make, once however many callers ask at a time. */
     private GoldImage obtainOnce(String key, Supplier<GoldImage> make) {
+        return used(obtainOrMake(key, make));
+    }
+
+    private GoldImage obtainOrMake(String key, Supplier<GoldImage> make) {
         Optional<GoldImage> hit = read(key);
         if (hit.isPresent()) return hit.get();
 
@@ -194,6 +201,72 @@ public final class GoldImageStore implements ImageCatalog {
     @Override
     public Optional<GoldImage> cached(ImageRef ref) {
         return read(ref.validated().cacheKey());
+    }
+
+    /** Marks the gold used now (the mtime of its {@code last-used} file), for least-recently-used eviction. */
+    private GoldImage used(GoldImage gold) {
+        Path stamp = gold.dir().resolve(LAST_USED);
+        try {
+            if (!Files.exists(stamp)) Files.createFile(stamp);
+            Files.setLastModifiedTime(stamp, java.nio.file.attribute.FileTime.from(java.time.Instant.now()));
+        } catch (IOException e) {
+            log.debug("cannot mark {} used: {}", gold.key(), e.getMessage()); // it only counts as older
+        }
+        return gold;
+    }
+
+    @Override
+    public List<CachedImage> cachedImages() {
+        List<CachedImage> out = new ArrayList<>();
+        try (Stream<Path> entries = Files.list(imagesDir)) {
+            for (Path dir : (Iterable<Path>) entries::iterator) {
+                String key = dir.getFileName().toString();
+                if (!KEY_DIR.matcher(key).matches() || !Files.isRegularFile(dir.resolve(GoldFile.NAME))) continue;
+                try {
+                    Path stamp = Files.exists(dir.resolve(LAST_USED)) ? dir.resolve(LAST_USED) : dir.resolve(GoldFile.NAME);
+                    out.add(new CachedImage(key, bytesIn(dir), Files.getLastModifiedTime(stamp).toInstant()));
+                } catch (IOException e) {
+                    log.debug("skipping {} in the cache listing: {}", dir, e.getMessage()); // removed meanwhile
+                }
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            return List.of();
+        } catch (IOException e) {
+            throw ImageFailures.storeFailed("cannot list " + imagesDir + ": " + ImageFailures.describe(e), e);
+        }
+        return out;
+    }
+
+    /** The sizes of the regular files under dir, links not followed. */
+    private static long bytesIn(Path dir) throws IOException {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            long total = 0;
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (a.isRegularFile()) total += a.size();
+            }
+            return total;
+        }
+    }
+
+    @Override
+    public long remove(String key) {
+        if (!KEY_DIR.matcher(key).matches()) throw new IllegalArgumentException("not a gold image key: " + key);
+        Path dir = imagesDir.resolve(key);
+        if (!Files.isDirectory(dir)) return 0;
+        long bytes;
+        Path aside;
+        try {
+            bytes = bytesIn(dir);
+            // Moved aside in one step, so nobody finds half a gold; a crash leaves a temp directory for removeLeftovers.
+            aside = imagesDir.resolve(TEMP_PREFIX + "removed-" + key);
+            Files.move(dir, aside, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw ImageFailures.storeFailed("cannot remove " + dir + ": " + ImageFailures.describe(e), e);
+        }
+        known.remove(key);
+        FileTrees.delete(aside);
+        return bytes;
     }
 
     /** Called at service start: deletes temp directories and gold directories a crash left without gold.json. */

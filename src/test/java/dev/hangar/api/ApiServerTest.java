@@ -28,6 +28,8 @@ class ApiServerTest {
                 case "missing" -> throw new HangarException(HangarException.Kind.NOT_FOUND, "thing-not-found", "no such thing");
                 case "locked" -> throw new HangarException(HangarException.Kind.CONFLICT, "vm-open-error", "locked");
                 case "boom" -> throw new IllegalStateException("secret internals");
+                case "busy" -> throw new HangarException(HangarException.Kind.TOO_MANY, "too-many-creates", "busy");
+                case "full" -> throw new HangarException(HangarException.Kind.FULL, "vm-limit-reached", "full");
                 default -> ex.json(200, Map.of("id", ex.pathParam("id")));
             }
         });
@@ -64,6 +66,21 @@ class ApiServerTest {
         assertEquals(404, r.statusCode());
         assertEquals("thing-not-found", json(r).get("code").textValue());
         assertEquals(409, send(HttpRequest.newBuilder(URI.create(base + "/things/locked"))).statusCode());
+        r = send(HttpRequest.newBuilder(URI.create(base + "/things/busy")));
+        assertEquals(429, r.statusCode());
+        assertEquals("5", r.headers().firstValue("Retry-After").orElse(""), "a 429 says when to ask again");
+        r = send(HttpRequest.newBuilder(URI.create(base + "/things/full")));
+        assertEquals(507, r.statusCode());
+        assertEquals("vm-limit-reached", json(r).get("code").textValue());
+    }
+
+    @Test
+    void aBodyOverTheLimitIs413BeforeAnyFaceOrGuardSeesIt() throws Exception {
+        server.guard(ex -> { throw new AssertionError("the guard saw an oversized body"); });
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/things"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[Exchange.MAX_BODY + 1])));
+        assertEquals(413, r.statusCode());
+        assertEquals("body-too-large", json(r).get("code").textValue());
     }
 
     @Test

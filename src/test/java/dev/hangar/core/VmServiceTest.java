@@ -112,6 +112,36 @@ public class VmServiceTest {
     }
 
     @Test
+    void pastTheLimitsACreateIsRefusedAndNothingIsMade() throws Exception {
+        service.close();
+        service = new VmService(new VmService.Ports(store, images, location -> new Installer(data.resolve("linux"), data.resolve("initrd.gz")),
+                driver, fabric, callbacks), networks, operations,
+                new VmSettings(data.resolve("vms"), 2, 1024, Duration.ofSeconds(30), Duration.ZERO, Duration.ofMillis(50), new VmLimits(3, 2)),
+                Clock.systemUTC());
+        service.start();
+        images.gate = new java.util.concurrent.CountDownLatch(1);
+        Vm first = service.create(VmRequest.builder().image(IMAGE).build());
+        Vm second = service.create(VmRequest.builder().image(IMAGE).build());
+        HangarException busy = assertThrows(HangarException.class, () -> service.create(VmRequest.builder().image(IMAGE).name("third").build()));
+        assertEquals(HangarException.Kind.TOO_MANY, busy.kind());
+        assertEquals("too-many-creates", busy.code());
+        assertEquals(2, service.list().size(), "the refused create left no record");
+        images.gate.countDown();
+        await(first.id(), v -> v.status() == VmStatus.POWERED_ON);
+        await(second.id(), v -> v.status() == VmStatus.POWERED_ON);
+        Vm third = service.create(VmRequest.builder().image(IMAGE).name("third").build());
+        HangarException full = assertThrows(HangarException.class, () -> service.create(VmRequest.builder().image(IMAGE).build()));
+        assertEquals(HangarException.Kind.FULL, full.kind());
+        assertEquals("vm-limit-reached", full.code());
+        assertEquals(3, service.list().size());
+        await(third.id(), v -> v.status() == VmStatus.POWERED_ON);
+        service.delete(first.id());
+        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (service.find(first.id()).isPresent() && System.nanoTime() < until) Thread.sleep(20);
+        assertEquals(VmStatus.CREATING, service.create(VmRequest.builder().image(IMAGE).build()).status(), "one gone, one more may come");
+    }
+
+    @Test
     void aTagFilterMatchesVmsCarryingEveryPairAndRetagReplacesTheTags() {
         Vm both = service.create(VmRequest.builder().image(IMAGE).tags(Map.of("env", "dev", "role", "web")).build());
         Vm envOnly = service.create(VmRequest.builder().image(IMAGE).tags(Map.of("env", "dev")).build());
@@ -304,8 +334,19 @@ public class VmServiceTest {
         /** When set, every fetch fails with it (a download that fails, an image that does not verify). */
         public volatile HangarException failure;
 
+        /** When set, every fetch waits for it to open (a slow download). */
+        public volatile java.util.concurrent.CountDownLatch gate;
+
         @Override
         public GoldImage obtain(ImageRef ref) {
+            if (gate != null) {
+                try {
+                    gate.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new HangarException(HangarException.Kind.INTERNAL, "interrupted", "interrupted");
+                }
+            }
             if (failure != null) throw failure;
             return new GoldImage(ref.cacheKey(), Path.of("/gold"), List.of(Path.of("/gold/disk0.qcow2")), null, null, profile); }
 
@@ -322,6 +363,18 @@ public class VmServiceTest {
 
         @Override
         public void createBlankDisk(Path file, long sizeBytes) { }
+
+        /** The cache, as the tests set it; remove takes from it. */
+        public final Map<String, CachedImage> cache = new ConcurrentHashMap<>();
+
+        @Override
+        public List<CachedImage> cachedImages() { return List.copyOf(cache.values()); }
+
+        @Override
+        public long remove(String key) {
+            CachedImage gone = cache.remove(key);
+            return gone == null ? 0 : gone.bytes();
+        }
 
         final List<CloudInitSeed> seeds = new CopyOnWriteArrayList<>();
 

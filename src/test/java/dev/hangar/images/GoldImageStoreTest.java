@@ -156,6 +156,29 @@ class GoldImageStoreTest {
     }
 
     @Test
+    void theCacheListsEachGoldWithItsSizeAndLastUseAndRemovesOneWhole() throws Exception {
+        byte[] body = vmwareBundle(VMX);
+        ImageRef ref = ref(server.serve("/box.tar.gz", body), body);
+        assertEquals(List.of(), store.cachedImages());
+        GoldImage gold = store.obtain(ref);
+        dev.hangar.core.CachedImage listed = store.cachedImages().getFirst();
+        assertEquals(ref.cacheKey(), listed.key());
+        assertTrue(listed.bytes() >= Files.size(gold.disks().getFirst()), "its size counts its disks: " + listed);
+        Files.setLastModifiedTime(gold.dir().resolve("last-used"), java.nio.file.attribute.FileTime.fromMillis(0));
+        store.obtain(ref);
+        assertTrue(store.cachedImages().getFirst().lastUsed().isAfter(java.time.Instant.now().minusSeconds(60)), "a cache hit is a use");
+
+        assertEquals(listed.bytes(), store.remove(ref.cacheKey()));
+        assertEquals(List.of(), store.cachedImages());
+        assertNothingCached();
+        assertTrue(store.cached(ref).isEmpty());
+        assertEquals(0, store.remove(ref.cacheKey()), "removing what is not there frees nothing");
+        assertThrows(IllegalArgumentException.class, () -> store.remove("../vms"));
+        assertEquals(gold.disks().size(), store.obtain(ref).disks().size(), "a removed gold is fetched again when asked for");
+        assertEquals(2, server.requests());
+    }
+
+    @Test
     void aCachedGoldImageIsReturnedWithoutTheNetwork() {
         byte[] body = vmwareBundle(VMX);
         ImageRef ref = ref(server.serve("/box.tar.gz", body), body);
@@ -568,7 +591,10 @@ class GoldImageStoreTest {
 
         assertEquals(first, second);
         assertEquals(first, third);
-        assertEquals(published, snapshot(first.dir()), "the gold directory was not written again");
+        published.remove("last-used");
+        var after = snapshot(first.dir());
+        after.remove("last-used"); // only the mark of its use changes
+        assertEquals(published, after, "the gold directory was not written again");
         try (Stream<Path> entries = Files.list(images)) {
             assertEquals(1, entries.count());
         }

@@ -1,5 +1,6 @@
 package dev.hangar.core.ports;
 
+import dev.hangar.core.CachedImage;
 import dev.hangar.core.CloudInitSeed;
 import dev.hangar.core.GoldImage;
 import dev.hangar.core.ImageRef;
@@ -33,6 +34,15 @@ public interface ImageCatalog {
      * is the truth), atomically: a half-written seed is never attached.
      */
     void createSeedDisk(Path file, CloudInitSeed seed);
+
+    /** Every gold image in the cache, with its size on disk and when it was last used. */
+    List<CachedImage> cachedImages();
+
+    /**
+     * Removes a gold image, whole or not at all (it is moved aside first); the bytes freed, 0 when it was
+     * not there. The caller makes sure no VM uses it: VMs are linked clones of its files.
+     */
+    long remove(String key);
 
     /** Removes what a crash left half-made. */
     void removeLeftovers();
