@@ -50,7 +50,8 @@ final class DiskReferences {
         }
         for (JsonNode extent : info.path("format-specific").path("data").path("extents")) {
             String file = extent.path("filename").asText(null);
-            if (file != null) tree.requireInside(Path.of(file), "extent " + file + " of disk " + name(tree, disk));
+            // qemu-img read the disk from its directory: the names it reports are relative to it
+            if (file != null) tree.requireInside(disk.toAbsolutePath().getParent().resolve(file), "extent " + file + " of disk " + name(tree, disk));
         }
         String dataFile = info.path("format-specific").path("data").path("data-file").asText(null);
         if (dataFile != null) resolve(tree, disk, dataFile);

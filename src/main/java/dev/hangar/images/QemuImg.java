@@ -5,23 +5,56 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.HangarException.Kind;
 import dev.hangar.process.Command;
+import dev.hangar.process.QemuUser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * qemu-img, the one place that shells out for disk formats. Failures are {@code qemu-img-failed}
  * (INTERNAL); the image store turns a refusal to read an image into image-format-unsupported.
- * Paths are passed absolute, so a file name with a colon is never taken for a qemu protocol.
+ *
+ * <p>Disks from the internet are hostile input to a parser written in C, so every run is confined as
+ * OpenStack confines its own: {@code prlimit} caps its address space and CPU time (a limit hit is
+ * {@code image-inspect-limit} or {@code image-convert-limit}, never a hang), and {@code info}, which
+ * only reads, runs as the unprivileged {@link QemuUser} (no files of its own, no capability), from the
+ * disk's directory, so it can open what that directory holds for anyone and nothing of the service's.
+ * {@code convert} writes the gold image into the service's directory, so it runs as the service.
  */
 public final class QemuImg {
+    /** Limits of one run: bytes of address space, seconds of CPU, and the code of an image that hit them. */
+    record Limits(long addressSpace, long cpuSeconds, String code) {}
+
+    /**
+     * OpenStack's figures for qemu-img info (nova, glance): 1 GiB and 30 s. Measured: info on qcow2, vmdk,
+     * vdi and vhdx needs under 64 MiB; reading headers takes milliseconds.
+     */
+    static final Limits INSPECT = new Limits(1L << 30, 30, "image-inspect-limit");
+    /**
+     * Generous but bounded. Measured: converting to qcow2 needs under 256 MiB of address space, and about
+     * 4 s of CPU per GiB of data from a compressed (streamOptimized) vmdk, so a 64 GiB image (the default
+     * --max-image-size) takes about 4 minutes: 20 minutes of CPU leaves room for slower hosts, and ends
+     * a decompression bomb.
+     */
+    static final Limits CONVERT = new Limits(2L << 30, 1200, "image-convert-limit");
+    /**
+     * glibc reserves 64 MiB of address space per malloc arena, and makes up to 8 per core: without this
+     * the address space qemu-img needs would grow with the host's cores, not with the image.
+     */
+    private static final Map<String, String> ENV = Map.of("MALLOC_ARENA_MAX", "2");
     private static final Duration INSPECT_TIMEOUT = Duration.ofMinutes(1);
     /** A full conversion of a large image is bounded by disk speed; hours, not minutes, is the safe limit. */
     private static final Duration CONVERT_TIMEOUT = Duration.ofHours(3);
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int SIGKILL = 9;
+    private static final int SIGXCPU = 24;
 
     private QemuImg() {}
 
@@ -36,22 +69,38 @@ public final class QemuImg {
     static void convertToQcow2(Path source, String sourceFormat, Path target) {
         requireFile(source);
         if (Files.exists(target)) throw new IllegalArgumentException("conversion target already exists: " + target);
-        run(List.of("qemu-img", "convert", "-f", sourceFormat, "-O", "qcow2",
-                abs(source), abs(target)), CONVERT_TIMEOUT);
+        run(confined(List.of("qemu-img", "convert", "-f", sourceFormat, "-O", "qcow2", abs(source), abs(target)), CONVERT, Optional.empty()),
+                null, CONVERT, CONVERT_TIMEOUT);
     }
 
-    /** The format qemu-img sees ("qcow2", "raw", "vmdk", ...); works on disks a running VM holds. */
+    /**
+     * The format qemu-img sees ("qcow2", "raw", "vmdk", ...); works on disks a running VM holds. Read as
+     * {@link QemuUser}, like {@link #info}.
+     */
     public static String format(Path disk) {
         return info(disk, null).path("format").asText();
     }
 
-    /** {@code qemu-img info --output=json}; with a format given, qemu-img does not probe. Backing files are not opened. */
+    /**
+     * {@code qemu-img info --output=json}; with a format given, qemu-img does not probe. Backing files are
+     * not opened. Run as {@link QemuUser} within {@link #INSPECT}, so the disk must be readable and its
+     * directory searchable by others (as what Hangar unpacks is). File names in the answer (a VMDK's
+     * extents) are relative to the disk's directory.
+     */
     static JsonNode info(Path disk, String format) {
+        return info(disk, format, INSPECT);
+    }
+
+    static JsonNode info(Path disk, String format, Limits limits) {
         requireFile(disk);
         List<String> argv = new ArrayList<>(List.of("qemu-img", "info", "--output=json", "-U"));
         if (format != null) argv.addAll(List.of("-f", format));
-        argv.add(abs(disk));
-        String out = run(argv, INSPECT_TIMEOUT).stdout();
+        // From the disk's directory: the user needs no way through the service's private directories.
+        // "./" keeps a name with a colon from being read as a qemu protocol ("nbd:...").
+        argv.add("./" + disk.getFileName());
+        Optional<String> user = QemuUser.name();
+        if (user.isPresent()) requireReadableByOthers(disk, user.get());
+        String out = run(confined(argv, limits, user), disk.toAbsolutePath().getParent(), limits, INSPECT_TIMEOUT).stdout();
         try {
             return JSON.readTree(out);
         } catch (IOException e) {
@@ -59,12 +108,54 @@ public final class QemuImg {
         }
     }
 
-    private static Command.Result run(List<String> argv, Duration timeout) {
+    /** A host set up so the user cannot read the disk is this host's fault, not the image's: said so before qemu-img runs. */
+    private static void requireReadableByOthers(Path disk, String user) {
+        Set<PosixFilePermission> file = UnpackDir.local(() -> Files.getPosixFilePermissions(disk));
+        Set<PosixFilePermission> dir = UnpackDir.local(() -> Files.getPosixFilePermissions(disk.toAbsolutePath().getParent()));
+        if (!file.contains(PosixFilePermission.OTHERS_READ) || !dir.contains(PosixFilePermission.OTHERS_EXECUTE)) {
+            throw new HangarException(Kind.INTERNAL, "qemu-img-failed", "qemu-img reads disks as " + user + ", which cannot read " + disk
+                    + ": the disk must be readable (o+r) and its directory searchable (o+x) by others");
+        }
+    }
+
+    /** argv under prlimit's limits and, given a user, as that user with no way back (setpriv). */
+    static List<String> confined(List<String> argv, Limits limits, Optional<String> user) {
+        List<String> a = new ArrayList<>(List.of("prlimit", "--as=" + limits.addressSpace(), "--cpu=" + limits.cpuSeconds()));
+        user.ifPresent(u -> a.addAll(List.of("setpriv", "--reuid=" + u, "--regid=" + u, "--clear-groups", "--no-new-privs")));
+        a.addAll(argv);
+        return a;
+    }
+
+    private static Command.Result run(List<String> argv, Path dir, Limits limits, Duration timeout) {
         try {
-            return Command.check(argv, timeout);
+            return Command.check(argv, ENV, dir, timeout);
+        } catch (Command.CommandException e) {
+            if (e.timedOut() || (e.result() != null && hitLimit(e.result()))) {
+                throw new HangarException(Kind.INVALID, limits.code(), "qemu-img stopped at its limits (" + (limits.addressSpace() >> 20)
+                        + " MiB of address space, " + limits.cpuSeconds() + " s of CPU, " + timeout.toSeconds() + " s in all): "
+                        + (e.timedOut() ? "timed out" : describe(e.result())), e);
+            }
+            throw new HangarException(Kind.INTERNAL, "qemu-img-failed", e.getMessage(), e);
         } catch (IOException e) {
             throw new HangarException(Kind.INTERNAL, "qemu-img-failed", e.getMessage(), e);
         }
+    }
+
+    /**
+     * Whether qemu-img ended at prlimit's limits: killed for CPU time (SIGXCPU at the limit, SIGKILL past
+     * it), or out of address space, which it reports as it meets it (a failed allocation, thread or
+     * library mapping) before it aborts or exits.
+     */
+    static boolean hitLimit(Command.Result r) {
+        if (r.exitCode() == 128 + SIGXCPU || r.exitCode() == 128 + SIGKILL) return true;
+        String err = r.stderr();
+        return err.contains("Cannot allocate memory") || err.contains("failed to map segment")
+                || err.contains("qemu_thread_create: Resource temporarily unavailable");
+    }
+
+    private static String describe(Command.Result r) {
+        String err = r.stderr().strip();
+        return err.isEmpty() ? "exit " + r.exitCode() : err;
     }
 
     /** True when qemu-img ran and refused (the disk is at fault), false when it could not run at all. */

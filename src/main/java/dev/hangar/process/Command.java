@@ -20,13 +20,23 @@ public final class Command {
     /** The command failed or could not start; the message carries its stderr. */
     public static final class CommandException extends IOException {
         private final Result result;
+        private final boolean timedOut;
 
         CommandException(String message, Result result) {
-            super(message);
-            this.result = result;
+            this(message, result, false);
         }
 
+        CommandException(String message, Result result, boolean timedOut) {
+            super(message);
+            this.result = result;
+            this.timedOut = timedOut;
+        }
+
+        /** What the command printed and its exit code; null when it did not start or did not end. */
         public Result result() { return result; }
+
+        /** True when the command ran past its timeout and was killed. */
+        public boolean timedOut() { return timedOut; }
     }
 
     private Command() {}
@@ -38,8 +48,14 @@ public final class Command {
 
     /** Runs with these variables added to the environment. */
     public static Result run(List<String> argv, java.util.Map<String, String> env, Duration timeout) throws IOException {
+        return run(argv, env, null, timeout);
+    }
+
+    /** Runs in directory dir (null: the service's own). */
+    public static Result run(List<String> argv, java.util.Map<String, String> env, java.nio.file.Path dir, Duration timeout) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(argv);
         pb.environment().putAll(env);
+        if (dir != null) pb.directory(dir.toFile());
         Process p;
         try {
             p = pb.start();
@@ -56,7 +72,7 @@ public final class Command {
         try {
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
-                throw new CommandException(String.join(" ", argv) + " timed out after " + timeout, null);
+                throw new CommandException(String.join(" ", argv) + " timed out after " + timeout, null, true);
             }
             // A daemon child may hold the pipes after its parent exited: take what came, do not wait for EOF.
             outReader.join(Duration.ofSeconds(2));
@@ -84,7 +100,11 @@ public final class Command {
     }
 
     public static Result check(List<String> argv, java.util.Map<String, String> env, Duration timeout) throws IOException {
-        Result r = run(argv, env, timeout);
+        return check(argv, env, null, timeout);
+    }
+
+    public static Result check(List<String> argv, java.util.Map<String, String> env, java.nio.file.Path dir, Duration timeout) throws IOException {
+        Result r = run(argv, env, dir, timeout);
         if (!r.ok()) {
             throw new CommandException(String.join(" ", argv) + " exited " + r.exitCode() + ": " + r.stderr().strip(), r);
         }

@@ -65,6 +65,7 @@ class HostsEndToEndTest {
         assumeTrue(System.getenv("HANGAR_TEST_NETNS") != null,
                 "end-to-end tests make bridges: run them through ./test, which gives them a network namespace");
         Machines.prepare(driver);
+        Machines.openToQemu(data);
         images = new ImageServer();
         try (var s = new java.net.ServerSocket(0)) {
             hostsPort = s.getLocalPort();

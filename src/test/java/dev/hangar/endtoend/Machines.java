@@ -36,6 +36,14 @@ final class Machines {
         libvirtStarted = true;
     }
 
+    /**
+     * JUnit makes a temporary directory private to root; libvirt runs QEMU as its own unprivileged user,
+     * which must reach the VMs' files under the data directory, as it does under /var/lib/hangar.
+     */
+    static void openToQemu(Path dataParent) throws IOException {
+        Command.check(List.of("chmod", "755", dataParent.toString()), Duration.ofSeconds(10));
+    }
+
     /** Stops libvirtd (its domains run on) and starts it again, as an operator's restart would. */
     static synchronized void restartLibvirtd() throws Exception {
         long pid = Long.parseLong(Files.readString(Path.of("/run/libvirtd.pid")).strip());

@@ -3,6 +3,7 @@ package dev.hangar.images;
 import static dev.hangar.images.TestDisks.convert;
 import static dev.hangar.images.TestDisks.rawDisk;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +11,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hangar.core.HangarException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Optional;
+import dev.hangar.process.Command;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -78,15 +83,87 @@ class QemuImgTest {
 
     @Test
     void convertDetectsTheSourceFormat() throws Exception {
-        Path raw = rawDisk(dir, "src.raw", 1 << 20);
-        Path vdi = convert(raw, "vdi", dir.resolve("src.vdi"));
+        Path images = readableByOthers(dir.resolve("images"));
+        Path raw = rawDisk(images, "src.raw", 1 << 20);
+        Path vdi = convert(raw, "vdi", images.resolve("src.vdi"));
 
-        QemuImg.convertToQcow2(vdi, dir.resolve("out.qcow2"));
+        QemuImg.convertToQcow2(vdi, images.resolve("out.qcow2"));
 
-        assertEquals("qcow2", QemuImg.format(dir.resolve("out.qcow2")));
+        assertEquals("qcow2", QemuImg.format(images.resolve("out.qcow2")));
         assertEquals("vdi", QemuImg.format(vdi));
         assertEquals("raw", QemuImg.format(raw));
-        assertTrue(TestDisks.sameContent(raw, dir.resolve("out.qcow2")));
+        assertTrue(TestDisks.sameContent(raw, images.resolve("out.qcow2")));
+    }
+
+    @Test
+    void qemuImgInfoRunsConfinedAsTheUnprivilegedUserAndConvertWithinItsLimits() {
+        List<String> info = QemuImg.confined(List.of("qemu-img", "info", "./d.vmdk"), QemuImg.INSPECT, Optional.of("hangar-qemu"));
+        assertEquals(List.of("prlimit", "--as=1073741824", "--cpu=30", "setpriv", "--reuid=hangar-qemu", "--regid=hangar-qemu",
+                "--clear-groups", "--no-new-privs", "qemu-img", "info", "./d.vmdk"), info);
+        List<String> convert = QemuImg.confined(List.of("qemu-img", "convert"), QemuImg.CONVERT, Optional.empty());
+        assertEquals(List.of("prlimit", "--as=2147483648", "--cpu=1200", "qemu-img", "convert"), convert);
+    }
+
+    @Test
+    void aDiskInspectsWithinOpenStacksLimitsAndTooSmallALimitIsAClearErrorNotAHang() throws Exception {
+        Path images = readableByOthers(dir.resolve("images"));
+        Path qcow2 = convert(rawDisk(images, "d.raw", 1 << 20), "qcow2", images.resolve("d.qcow2"));
+
+        assertEquals(1L << 20, QemuImg.info(qcow2, "qcow2").path("virtual-size").asLong(), "1 GiB and 30 s are plenty");
+
+        long started = System.nanoTime();
+        HangarException e = assertThrows(HangarException.class,
+                () -> QemuImg.info(qcow2, "qcow2", new QemuImg.Limits(16L << 20, 30, "image-inspect-limit")));
+        assertEquals("image-inspect-limit", e.code(), e.getMessage());
+        assertEquals(HangarException.Kind.INVALID, e.kind(), "the image's doing, not the host's");
+        assertTrue(e.getMessage().contains("16 MiB of address space"), e.getMessage());
+        assertFalse(QemuImg.refused(e));
+        assertTrue(System.nanoTime() - started < 10_000_000_000L, "ended at once");
+    }
+
+    @Test
+    void aProgramPastItsCpuLimitIsEndedAndCountsAsALimitHitButARefusalDoesNot() throws Exception {
+        // A busy loop stands in for qemu-img stuck in a crafted image: prlimit's 1 s of CPU (soft and hard
+        // limit alike) ends it, with SIGXCPU or, at the hard limit, SIGKILL.
+        Command.Result r = Command.run(QemuImg.confined(List.of("sh", "-c", "while :; do :; done"), new QemuImg.Limits(1L << 30, 1, "x"),
+                Optional.empty()), java.time.Duration.ofSeconds(20));
+        assertTrue(r.exitCode() == 128 + 24 || r.exitCode() == 128 + 9, "killed at the limit: exit " + r.exitCode());
+        assertTrue(QemuImg.hitLimit(r));
+        assertFalse(QemuImg.hitLimit(new Command.Result(1, "", "qemu-img: Could not open './d': Image is not in qcow2 format")),
+                "a refusal is no limit");
+    }
+
+    @Test
+    void infoNeedsNoWayThroughPrivateDirectoriesAboveTheDisk() throws Exception {
+        // dir is JUnit's, private to root: qemu-img, run from the disk's own directory, does not pass through it.
+        Path images = readableByOthers(dir.resolve("a/b"));
+        Path vmdk = convert(rawDisk(images, "d.raw", 1 << 20), "vmdk", images.resolve("d.vmdk"));
+
+        JsonNode info = QemuImg.info(vmdk, "vmdk");
+
+        assertEquals("vmdk", info.path("format").asText());
+        String extent = info.path("format-specific").path("data").path("extents").get(0).path("filename").asText();
+        assertEquals(vmdk, vmdk.getParent().resolve(extent).normalize(), "extents are named relative to the disk's directory: " + extent);
+    }
+
+    @Test
+    void aDiskTheUnprivilegedUserCannotReadIsTheHostsFaultSaidPlainly() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.hangar.process.QemuUser.name().isPresent(), "runs as root with hangar-qemu present");
+        Path images = readableByOthers(dir.resolve("images"));
+        Path disk = convert(rawDisk(images, "d.raw", 1 << 20), "qcow2", images.resolve("d.qcow2"));
+        Files.setPosixFilePermissions(disk, PosixFilePermissions.fromString("rw-------"));
+
+        HangarException e = assertThrows(HangarException.class, () -> QemuImg.info(disk, "qcow2"));
+
+        assertEquals("qemu-img-failed", e.code());
+        assertTrue(e.getMessage().contains("hangar-qemu") && e.getMessage().contains("o+r"), e.getMessage());
+        assertFalse(QemuImg.refused(e), "not the image's fault");
+    }
+
+    private static Path readableByOthers(Path d) throws Exception {
+        Files.createDirectories(d);
+        Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return d;
     }
 
     @Test

@@ -27,7 +27,7 @@ public interface MachineDriver {
     /** The guest agent's view of the guest, if the guest runs one and answers quickly. */
     Optional<GuestInfo> guestInfo(Path dir);
 
-    /** The VNC address of a machine started with a display, e.g. {@code 127.0.0.1:5901}. */
+    /** Where the VNC server of a machine started with a display listens: {@code unix:/path/vnc.sock} (root's alone). */
     Optional<String> vncAddress(Path dir);
 
     /** The end of the machine's serial console log (a few MiB at most), "" when it printed nothing. */

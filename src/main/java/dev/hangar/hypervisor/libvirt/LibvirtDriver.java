@@ -43,7 +43,9 @@ public final class LibvirtDriver implements MachineDriver, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LibvirtDriver.class);
     private static final int UNDEFINE_NVRAM = 4; // VIR_DOMAIN_UNDEFINE_NVRAM
     private static final int METADATA_ELEMENT = 2; // VIR_DOMAIN_METADATA_ELEMENT
-    private static final Pattern VNC_PORT = Pattern.compile("<graphics[^>]*type=['\"]vnc['\"][^>]*port=['\"](\\d+)['\"]");
+    /** The VNC graphics of a live domain's XML, and the socket path in it (an attribute of graphics or of its listen). */
+    private static final Pattern VNC_GRAPHICS = Pattern.compile("<graphics[^>]*type=['\"]vnc['\"](?:[^>]*/>|[\\s\\S]*?</graphics>)");
+    private static final Pattern SOCKET = Pattern.compile("socket=['\"]([^'\"]+)['\"]");
     private static final Pattern MARK = Pattern.compile("id=['\"]([^'\"]+)['\"][^>]*owner=['\"]([^'\"]+)['\"]|owner=['\"]([^'\"]+)['\"][^>]*id=['\"]([^'\"]+)['\"]");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final org.libvirt.ErrorCallback SILENT_ERRORS = new org.libvirt.ErrorCallback();
@@ -218,8 +220,10 @@ public final class LibvirtDriver implements MachineDriver, AutoCloseable {
         try {
             Domain domain = lookup(dir);
             if (domain == null) return Optional.empty();
-            Matcher m = VNC_PORT.matcher(domain.getXMLDesc(0));
-            return m.find() ? Optional.of("127.0.0.1:" + m.group(1)) : Optional.empty();
+            Matcher graphics = VNC_GRAPHICS.matcher(domain.getXMLDesc(0));
+            if (!graphics.find()) return Optional.empty();
+            Matcher socket = SOCKET.matcher(graphics.group());
+            return socket.find() ? Optional.of("unix:" + socket.group(1)) : Optional.empty();
         } catch (LibvirtException e) {
             return Optional.empty();
         }

@@ -9,6 +9,7 @@ import dev.hangar.hypervisor.MachineFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Turns a {@link MachineSpec} into a qemu-system-x86_64 command line. Pure: no I/O, so the mapping from
@@ -17,6 +18,7 @@ import java.util.List;
 final class QemuCommandLine {
     static final String QMP_SOCKET = "qmp.sock";
     static final String PID_FILE = "qemu.pid";
+    static final String VNC_SOCKET = "vnc.sock";
 
     private QemuCommandLine() {}
 
@@ -33,10 +35,25 @@ final class QemuCommandLine {
         return path.toString().replace(",", ",,");
     }
 
-    static List<String> build(String qemuBinary, MachineSpec spec, Accelerator accel) {
+    /** QEMU's seccomp filter, as libvirt sets it, but for the switch of user (below). */
+    static String sandbox(Optional<String> runAs) {
+        // -runas switches user with setuid/setgid once it has opened its files, taps and sockets, and
+        // QEMU 7.2 installs the filter before that: elevateprivileges=deny would kill it at the switch.
+        // Once switched, the process holds no capability, so the calls are harmless to allow. Without a
+        // switch nothing needs them. spawn=deny (no fork, no exec) is why QEMU is not run with -daemonize
+        // (which forks after the filter is in place): the driver detaches it with setsid instead.
+        return "on,obsolete=deny,elevateprivileges=" + (runAs.isPresent() ? "allow" : "deny") + ",spawn=deny,resourcecontrol=deny";
+    }
+
+    /**
+     * The command line; with runAs, QEMU switches to that user once it has opened every file it needs,
+     * so the machine's directory, disks and sockets stay root's and the guest's QEMU reaches nothing else.
+     */
+    static List<String> build(String qemuBinary, MachineSpec spec, Accelerator accel, Optional<String> runAs) {
         Path dir = spec.dir();
         List<String> a = new ArrayList<>(List.of(qemuBinary,
                 "-name", processName(spec.id()),
+                "-sandbox", sandbox(runAs),
                 // i440fx ("pc") is the only machine with a legacy IDE controller; q35 otherwise.
                 "-machine", (spec.disks().stream().anyMatch(d -> d.bus() == DiskBus.IDE) ? "pc" : "q35") + ",accel=" + accel.qemuName(),
                 "-cpu", accel.cpuModel(),
@@ -66,13 +83,14 @@ final class QemuCommandLine {
         addDisks(a, spec);
         addNics(a, spec);
         if (spec.gui()) {
-            // QEMU takes the first free display itself (to=98: up to 5998), so two VMs started at once
-            // cannot race for one; the driver asks QMP which one it got.
-            a.addAll(List.of("-device", "VGA", "-vnc", "127.0.0.1:0,to=98"));
+            // A Unix socket in the machine's directory, not a TCP port: only root (Hangar, and the console
+            // proxy it will serve) can connect to it, so it needs no password and no port is taken.
+            a.addAll(List.of("-device", "VGA", "-vnc", "unix:" + opt(dir.resolve(VNC_SOCKET))));
         } else {
             a.addAll(List.of("-display", "none"));
         }
-        a.addAll(List.of("-daemonize", "-pidfile", dir.resolve(PID_FILE).toString()));
+        runAs.ifPresent(user -> a.addAll(List.of("-runas", user)));
+        a.addAll(List.of("-pidfile", dir.resolve(PID_FILE).toString()));
         return a;
     }
 

@@ -7,16 +7,16 @@ import dev.hangar.core.ports.MachineSpec;
 import dev.hangar.core.ports.MachineState;
 import dev.hangar.hypervisor.ConsoleLog;
 import dev.hangar.hypervisor.MachineFiles;
-import dev.hangar.process.Command;
+import dev.hangar.process.QemuUser;
+import java.io.File;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -24,35 +24,96 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One detached QEMU process per machine ({@code -daemonize}): it is not the service's child and keeps
- * running when the service stops. The machine's directory holds the pid file, the QMP, serial and
- * guest-agent sockets and the serial log, which is all a restarted service needs to adopt it.
+ * One detached QEMU process per machine: started in a session of its own ({@code setsid}), it keeps
+ * running when the service stops. The machine's directory holds the pid file, the QMP, serial,
+ * guest-agent and VNC sockets and the serial log, which is all a restarted service needs to adopt it.
+ *
+ * <p>QEMU runs under its seccomp sandbox and, when the service is root, switches to the unprivileged
+ * {@link QemuUser} once it has opened its disks, taps, sockets and logs ({@code -runas}): the directory
+ * stays root's and private, so a guest that took its QEMU over reaches neither it nor other machines.
  */
 public final class QemuDriver implements MachineDriver {
     private static final Logger log = LoggerFactory.getLogger(QemuDriver.class);
     private static final Duration QMP_TIMEOUT = Duration.ofSeconds(2);
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final String VNC_FILE = "vnc";
+    /** QEMU's own stdout and stderr: why it did not start, or what it complained of while running. */
+    static final String QEMU_LOG = "qemu.log";
 
     private final String qemuBinary;
     private final Accelerator accelerator;
+    private final Optional<String> runAs;
 
     public QemuDriver(String qemuBinary, Accelerator accelerator) {
+        this(qemuBinary, accelerator, QemuUser.name());
+    }
+
+    QemuDriver(String qemuBinary, Accelerator accelerator, Optional<String> runAs) {
         this.qemuBinary = qemuBinary;
         this.accelerator = accelerator;
+        this.runAs = runAs;
     }
 
     @Override
     public void start(MachineSpec spec) throws IOException {
         Path dir = spec.dir();
         Files.createDirectories(dir);
+        // Its sockets (QMP, console, agent, VNC) and the serial log are for root, that is Hangar, alone.
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         if (spec.firmware() == Firmware.EFI) MachineFiles.ensureUefiVariables(dir);
-        List<String> argv = QemuCommandLine.build(qemuBinary, spec, accelerator);
+        List<String> argv = QemuCommandLine.build(qemuBinary, spec, accelerator, runAs);
         Files.writeString(dir.resolve("qemu.cmdline"), String.join(" ", argv) + "\n");
-        // With -daemonize the command returns once the guest is set up and running in the background.
-        Command.Result r = Command.run(argv, Duration.ofSeconds(60));
-        if (!r.ok()) throw new IOException("QEMU did not start: " + r.stderr().strip());
-        if (spec.gui()) Files.writeString(dir.resolve(VNC_FILE), vncAddressFromQmp(dir));
-        log.info("machine {} started: pid {}", spec.id(), pid(dir).orElse(-1));
+        List<String> detached = new ArrayList<>(List.of("setsid"));
+        detached.addAll(argv);
+        // Not -daemonize: it forks after the sandbox is in place, which spawn=deny forbids. setsid gives
+        // QEMU a session of its own (no terminal's signals) and it is no pipe's writer, so it outlives us.
+        Process qemu = new ProcessBuilder(detached)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve(QEMU_LOG).toFile())
+                .start();
+        awaitQmp(qemu, dir);
+        if (spec.gui()) Files.writeString(dir.resolve(VNC_FILE), "unix:" + dir.resolve(QemuCommandLine.VNC_SOCKET));
+        log.info("machine {} started: pid {}{}", spec.id(), pid(dir).orElse(-1), runAs.map(u -> " as " + u).orElse(""));
+    }
+
+    /**
+     * Waits until QEMU answers on QMP, which it does only from its main loop, so once it has set the
+     * machine up and switched user; a QEMU that exits first did not start, and its output says why.
+     */
+    private static void awaitQmp(Process qemu, Path dir) throws IOException {
+        Instant until = Instant.now().plus(START_TIMEOUT);
+        while (true) {
+            if (!qemu.isAlive() && qemu.exitValue() != 0) {
+                throw new IOException("QEMU did not start (exit " + qemu.exitValue() + "): " + startLog(dir));
+            }
+            try (QmpClient qmp = QmpClient.connect(dir.resolve(QemuCommandLine.QMP_SOCKET), QMP_TIMEOUT)) {
+                qmp.status();
+                return;
+            } catch (IOException notYet) {
+                // no socket yet, or the last run's, which nobody listens on
+            }
+            if (Instant.now().isAfter(until)) {
+                qemu.destroyForcibly();
+                throw new IOException("QEMU did not answer on QMP within " + START_TIMEOUT + ": " + startLog(dir));
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                qemu.destroyForcibly();
+                throw new IOException("interrupted while QEMU started", e);
+            }
+        }
+    }
+
+    private static String startLog(Path dir) {
+        try {
+            String text = Files.readString(dir.resolve(QEMU_LOG)).strip();
+            return text.length() > 4000 ? text.substring(text.length() - 4000) : text;
+        } catch (IOException e) {
+            return "(no output)";
+        }
     }
 
     @Override
@@ -175,13 +236,5 @@ public final class QemuDriver implements MachineDriver {
             }
         }
         return true;
-    }
-
-    /** Where QEMU's VNC server listens, as QMP query-vnc reports it: "127.0.0.1:5901". */
-    private static String vncAddressFromQmp(Path dir) throws IOException {
-        try (QmpClient qmp = QmpClient.connect(dir.resolve(QemuCommandLine.QMP_SOCKET), QMP_TIMEOUT)) {
-            var vnc = qmp.execute("query-vnc");
-            return vnc.path("host").asText() + ":" + vnc.path("service").asText();
-        }
     }
 }

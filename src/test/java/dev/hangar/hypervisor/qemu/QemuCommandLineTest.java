@@ -11,6 +11,7 @@ import dev.hangar.core.ports.MachineSpec;
 import dev.hangar.core.ports.NetAttachment;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class QemuCommandLineTest {
@@ -23,7 +24,7 @@ class QemuCommandLineTest {
     }
 
     private static String line(MachineSpec s) {
-        return String.join(" ", QemuCommandLine.build("qemu-system-x86_64", s, Accelerator.TCG));
+        return String.join(" ", QemuCommandLine.build("qemu-system-x86_64", s, Accelerator.TCG, Optional.empty()));
     }
 
     @Test
@@ -76,7 +77,7 @@ class QemuCommandLineTest {
     void anInstallerBootsItsKernelWithTheDisksAttachedAndItsRebootEndsTheMachine() {
         MachineSpec s = new MachineSpec("abc", null, DIR, 1, 512, List.of(new MachineSpec.Disk(DIR.resolve("blank0.qcow2"), DiskBus.VIRTIO_SCSI)),
                 null, Path.of("/i/linux"), Path.of("/i/initrd.gz"), "auto=true priority=critical", List.of(), false, true);
-        List<String> argv = QemuCommandLine.build("qemu-system-x86_64", s, Accelerator.TCG);
+        List<String> argv = QemuCommandLine.build("qemu-system-x86_64", s, Accelerator.TCG, Optional.empty());
         assertEquals("/i/linux", argv.get(argv.indexOf("-kernel") + 1));
         assertEquals("auto=true priority=critical", argv.get(argv.indexOf("-append") + 1));
         assertTrue(argv.contains("-no-reboot"));
@@ -91,8 +92,10 @@ class QemuCommandLineTest {
     }
 
     @Test
-    void aGuiVmGetsVncOnLoopbackOnlyAndAHeadlessOneNoDisplay() {
-        assertTrue(line(spec(DiskBus.SATA, NicModel.E1000, Firmware.BIOS, true)).contains("-vnc 127.0.0.1:0,to=98"));
+    void aGuiVmGetsVncOnAUnixSocketInItsDirectoryAndAHeadlessOneNoDisplay() {
+        String gui = line(spec(DiskBus.SATA, NicModel.E1000, Firmware.BIOS, true));
+        assertTrue(gui.contains("-device VGA -vnc unix:/data/vms/abc/vnc.sock "), gui);
+        assertFalse(gui.contains("127.0.0.1"), "no TCP port: " + gui);
         String headless = line(spec(DiskBus.SATA, NicModel.E1000, Firmware.BIOS, false));
         assertTrue(headless.contains("-display none"));
         assertFalse(headless.contains("-vnc"));
@@ -100,12 +103,26 @@ class QemuCommandLineTest {
     }
 
     @Test
-    void theProcessIsDetachedNamedAfterItsVmAndControlledOverQmp() {
+    void theProcessIsNamedAfterItsVmWritesItsPidAndIsControlledOverQmp() {
         String l = line(spec(DiskBus.VIRTIO, NicModel.VIRTIO, Firmware.BIOS, false));
         assertTrue(l.contains("-name hangar-abc "), l);
-        assertTrue(l.contains("-daemonize -pidfile /data/vms/abc/qemu.pid"), l);
+        assertTrue(l.endsWith(" -pidfile /data/vms/abc/qemu.pid"), l);
+        assertFalse(l.contains("-daemonize"), "it would fork inside the sandbox, which spawn=deny forbids: " + l);
         assertTrue(l.contains("-chardev socket,id=qmp0,path=/data/vms/abc/qmp.sock,server=on,wait=off -mon chardev=qmp0,mode=control"), l);
         assertTrue(l.contains("logfile=/data/vms/abc/serial.log,logappend=on"), l);
+    }
+
+    @Test
+    void everyQemuRunsSandboxedAndSwitchesToTheUnprivilegedUserWhenThereIsOne() {
+        MachineSpec s = spec(DiskBus.VIRTIO, NicModel.VIRTIO, Firmware.BIOS, false);
+        List<String> asUser = QemuCommandLine.build("qemu-system-x86_64", s, Accelerator.TCG, Optional.of("hangar-qemu"));
+        assertEquals("on,obsolete=deny,elevateprivileges=allow,spawn=deny,resourcecontrol=deny", asUser.get(asUser.indexOf("-sandbox") + 1),
+                "-runas needs setuid/setgid once, after the filter is in place");
+        assertEquals("hangar-qemu", asUser.get(asUser.indexOf("-runas") + 1));
+
+        List<String> asItself = QemuCommandLine.build("qemu-system-x86_64", s, Accelerator.TCG, Optional.empty());
+        assertEquals("on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny", asItself.get(asItself.indexOf("-sandbox") + 1));
+        assertFalse(asItself.contains("-runas"));
     }
 
     @Test
@@ -118,6 +135,9 @@ class QemuCommandLineTest {
         assertTrue(l.contains("path=/data/vms/a,,format=raw,,b/qmp.sock,server=on"), l);
         assertTrue(l.contains("logfile=/data/vms/a,,format=raw,,b/serial.log,logappend=on"), l);
         assertTrue(l.contains("if=pflash,format=raw,file=/data/vms/a,,format=raw,,b/OVMF_VARS.fd"), l);
+        String gui = String.join(" ", QemuCommandLine.build("qemu-system-x86_64", new MachineSpec("abc", null, odd, 1, 512, List.of(),
+                Firmware.BIOS, null, null, null, List.of(), true, false), Accelerator.TCG, Optional.empty()));
+        assertTrue(gui.contains("-vnc unix:/data/vms/a,,format=raw,,b/vnc.sock "), gui);
         assertTrue(l.contains("-pidfile /data/vms/a,format=raw,b/qemu.pid"), "a plain argument, not an option list, stays as it is: " + l);
     }
 
@@ -125,7 +145,7 @@ class QemuCommandLineTest {
     void directBootPassesKernelInitrdAndCommandLine() {
         MachineSpec s = new MachineSpec("abc", null, DIR, 1, 256, List.of(), null, Path.of("/g/vmlinux"), Path.of("/g/initrd.img"),
                 "console=ttyS0 quiet", List.of(new MachineSpec.Nic(NicModel.VIRTIO, "52:54:00:12:34:98", NetAttachment.user())), false, false);
-        List<String> argv = QemuCommandLine.build("qemu-system-x86_64", s, Accelerator.KVM);
+        List<String> argv = QemuCommandLine.build("qemu-system-x86_64", s, Accelerator.KVM, Optional.empty());
         assertEquals("/g/vmlinux", argv.get(argv.indexOf("-kernel") + 1));
         assertEquals("/g/initrd.img", argv.get(argv.indexOf("-initrd") + 1));
         assertEquals("console=ttyS0 quiet", argv.get(argv.indexOf("-append") + 1));
