@@ -91,6 +91,20 @@ public final class CallbackOutbox {
         });
     }
 
+    /**
+     * Forgets delivered and abandoned entries whose last attempt was due before {@code before} (their
+     * bodies may hold what a client would rather not keep); pending ones stay whatever their age. How
+     * many went.
+     */
+    public int forgetFinished(Instant before) {
+        return db.with(c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM callbacks WHERE state <> 'pending' AND next_attempt_at < ?")) {
+                ps.setLong(1, before.toEpochMilli());
+                return ps.executeUpdate();
+            }
+        });
+    }
+
     /** The state of one entry (pending, delivered, abandoned), for tests and diagnostics. */
     public Optional<String> state(long id) {
         return db.with(c -> {
