@@ -38,6 +38,10 @@ import dev.hangar.images.GoldImageStore;
 import dev.hangar.images.InstallerStore;
 import dev.hangar.network.LinuxNetworks;
 import dev.hangar.network.NetworkSettings;
+import dev.hangar.outbound.AddressRange;
+import dev.hangar.outbound.OutboundHttpClient;
+import dev.hangar.outbound.OutboundPolicy;
+import dev.hangar.outbound.OutboundTls;
 import dev.hangar.security.AuditLog;
 import dev.hangar.security.OAuth1Verifier;
 import dev.hangar.security.OAuthGuard;
@@ -206,6 +210,18 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Image Factory's flag: the PEM certificate and key TLS will use (not built yet: kept, and every listener is plain HTTP today).")
     Path sslPem;
 
+    @Option(names = "--ca-bundle", paramLabel = "PATH",
+            description = "PEM certificates of CAs that Hangar's own requests (downloads, callbacks, templates, registries) trust besides the system's.")
+    Path caBundle;
+
+    @Option(names = "--outbound-allow", paramLabel = "CIDR", split = ",",
+            description = "Address ranges Hangar's own requests may reach although denied by default (link-local); repeatable or comma-separated.")
+    List<String> outboundAllow = List.of();
+
+    @Option(names = "--outbound-deny", paramLabel = "CIDR", split = ",",
+            description = "Address ranges Hangar's own requests never reach, whatever else is allowed; repeatable or comma-separated.")
+    List<String> outboundDeny = List.of();
+
     @Spec
     CommandSpec spec;
 
@@ -227,6 +243,8 @@ public final class ServeCommand implements Callable<Integer> {
         InetSocketAddress factoryAddress = null;
         long buildMinFreeBytes;
         long maxImageBytes;
+        OutboundPolicy outbound;
+        javax.net.ssl.SSLContext outboundTls;
         NetworkSettings net;
         Accelerator accelerator;
         try {
@@ -247,6 +265,11 @@ public final class ServeCommand implements Callable<Integer> {
             if (downloadStallTimeout < 1) throw new IllegalArgumentException("--download-stall-timeout must be at least 1 second");
             if (groupResync < 1) throw new IllegalArgumentException("--group-resync must be at least 1 second");
             maxImageBytes = maxImageBytes(maxImageSize);
+            outbound = new OutboundPolicy(ranges("--outbound-allow", outboundAllow), ranges("--outbound-deny", outboundDeny), ImageFactoryFace.PUBLISHED);
+            for (InetSocketAddress listener : java.util.Arrays.asList(address, hostsAddress, factoryAddress)) {
+                if (listener != null) outbound.protectListener(listener.getPort()); // port 0: added once it is bound
+            }
+            outboundTls = OutboundTls.context(caBundle);
             if (!networkMode.equals("user") && !networkMode.equals("bridge")) {
                 throw new IllegalArgumentException("--network-mode must be bridge or user, not " + networkMode);
             }
@@ -297,14 +320,13 @@ public final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         Database db = Database.open(data.resolve("hangar.db"));
-        HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
-                .connectTimeout(Duration.ofSeconds(15)).build();
+        // Every request Hangar makes on a client's behalf goes through these two: checked against the outbound policy at every hop.
+        HttpClient http = OutboundHttpClient.fetching(outbound, outboundTls);
         Duration stall = Duration.ofSeconds(downloadStallTimeout);
         GoldImageStore images = new GoldImageStore(data.resolve("images"), maxImageBytes, http, stall, vmLib);
         InstallerStore installers = new InstallerStore(data.resolve("installers"), http, maxImageBytes, stall);
         CallbackOutbox outbox = new CallbackOutbox(db);
-        HttpClient callbackHttp = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(Duration.ofSeconds(10)).build();
+        HttpClient callbackHttp = OutboundHttpClient.delivering(outbound, outboundTls);
         CallbackDispatcher dispatcher = new CallbackDispatcher(outbox, callbackHttp, callbackSecret, Clock.systemUTC());
         VmRepository vmStore = new VmRepository(db);
         LinuxNetworks fabric = new LinuxNetworks(net, data.resolve("networks"), instance);
@@ -312,7 +334,7 @@ public final class ServeCommand implements Callable<Integer> {
         OperationLog operations = new OperationLog(new OperationRepository(db), Clock.systemUTC());
         VmService vms = new VmService(
                 new VmService.Ports(vmStore, images, installers, driver, fabric,
-                        new VmCallbacks(outbox, dispatcher, Duration.ofSeconds(callbackRetryFor), Clock.systemUTC())),
+                        new VmCallbacks(outbox, dispatcher, Duration.ofSeconds(callbackRetryFor), Clock.systemUTC()), outbound),
                 networks, operations,
                 new VmSettings(data.resolve("vms"), VmSettings.DEFAULT_CPUS, VmSettings.DEFAULT_MEMORY_MIB, Duration.ofSeconds(toolsInitTimeout),
                         Duration.ofSeconds(deleteGrace), Duration.ofSeconds(2)),
@@ -335,10 +357,10 @@ public final class ServeCommand implements Callable<Integer> {
         String baseUrl = "http://" + (address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString()) + ":" + address.getPort();
         HangarProvider published = new HangarProvider(data.resolve("published"), java.net.URI.create(baseUrl + ImageFactoryFace.PUBLISHED));
         ImageFactory factory = new ImageFactory(new ImageFactory.Ports(new FactoryImageRepository(db),
-                List.of(new MockOsBuilder(), new DebianImageBuilder(aptProxy == null ? null : java.net.URI.create(aptProxy))), new TargetWriter(),
+                List.of(new MockOsBuilder(), new DebianImageBuilder(aptProxy == null ? null : java.net.URI.create(aptProxy), http)), new TargetWriter(),
                 new ProviderPublishers(List.of(published, new DirectoryProvider(exportDir != null ? exportDir : data.resolve("exports")),
-                        new OciProvider(http))),
-                new HttpTemplateFetcher(http), new BuildCallbacks(callbackHttp, baseUrl)),
+                        new OciProvider(http, outbound))),
+                new HttpTemplateFetcher(http), new BuildCallbacks(callbackHttp, baseUrl), outbound),
                 new ImageFactory.Settings(data.resolve("builds"), maxBuilds, buildMinFreeBytes), operations, Clock.systemUTC());
         ImageFactoryFace factoryFace = new ImageFactoryFace(factory, published::find);
         factoryFace.register(api);
@@ -365,12 +387,15 @@ public final class ServeCommand implements Callable<Integer> {
         }
         UnixSocketServer plugin = infrakitServer;
         api.start(address);
+        outbound.protectListener(api.address().getPort());
         if (hostsAddress != null) {
             hostsApi.start(hostsAddress);
+            outbound.protectListener(hostsApi.address().getPort());
             log.info("the staging agent's API also on http://{}:{}", hostsAddress.getHostString(), hostsApi.address().getPort());
         }
         if (factoryAddress != null) {
             factoryApi.start(factoryAddress);
+            outbound.protectListener(factoryApi.address().getPort());
             log.info("Image Factory's API also on http://{}:{}", factoryAddress.getHostString(), factoryApi.address().getPort());
         }
         if (oauth) {
@@ -461,6 +486,14 @@ public final class ServeCommand implements Callable<Integer> {
             return "listening on " + where + " needs OAuth: give \"clients\" in the config file (--config), or pass --no_oauth to take unsigned writes";
         }
         return null;
+    }
+
+    private static List<AddressRange> ranges(String option, List<String> cidrs) {
+        try {
+            return cidrs.stream().map(AddressRange::parse).toList();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(option + ": " + e.getMessage());
+        }
     }
 
     private static long bytes(String option, String size) {

@@ -57,6 +57,7 @@ public class VmServiceTest {
     final Images images = new Images();
     final Callbacks callbacks = new Callbacks();
     final Fabric fabric = new Fabric();
+    final InMemoryUrlPolicy urls = new InMemoryUrlPolicy();
     VmService service;
     NetworkService networks;
     OperationLog operations;
@@ -66,7 +67,7 @@ public class VmServiceTest {
         networks = new NetworkService(new Networks(), fabric, store, Clock.systemUTC());
         operations = new OperationLog(new Operations(), Clock.systemUTC());
         service = new VmService(new VmService.Ports(store, images, location -> new Installer(data.resolve("linux"), data.resolve("initrd.gz")),
-                driver, fabric, callbacks), networks, operations,
+                driver, fabric, callbacks, urls), networks, operations,
                 new VmSettings(data.resolve("vms"), 2, 1024, Duration.ofSeconds(30), Duration.ZERO, Duration.ofMillis(50)),
                 Clock.systemUTC());
         service.start();

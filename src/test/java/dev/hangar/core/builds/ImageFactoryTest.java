@@ -51,12 +51,13 @@ public class ImageFactoryTest {
     final Store store = new Store();
     final Builder builder = new Builder();
     final List<FactoryImage> notified = new CopyOnWriteArrayList<>();
+    final dev.hangar.core.InMemoryUrlPolicy urls = new dev.hangar.core.InMemoryUrlPolicy();
     final dev.hangar.core.OperationLog operations = new dev.hangar.core.OperationLog(new dev.hangar.core.VmServiceTest.Operations(), Clock.systemUTC());
     ImageFactory factory;
 
     ImageFactory factory(int slots, long minFree) throws IOException {
         factory = new ImageFactory(new ImageFactory.Ports(store, List.of(builder), new Targets(), new Providers(), url -> TdlTest.DEBIAN,
-                notified::add), new ImageFactory.Settings(dir.resolve("builds"), slots, minFree), operations, Clock.systemUTC());
+                notified::add, urls), new ImageFactory.Settings(dir.resolve("builds"), slots, minFree), operations, Clock.systemUTC());
         factory.start();
         return factory;
     }
