@@ -1,5 +1,6 @@
 package dev.hangar.outbound;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -87,7 +88,7 @@ public final class OutboundTls {
 
     /** The PEM certificates of a file (text around them is ignored, as in the system bundle). */
     static List<X509Certificate> pem(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) { // the parser reads a byte at a time
             Collection<? extends Certificate> certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);
             List<X509Certificate> x509 = new ArrayList<>();
             for (Certificate c : certificates) x509.add((X509Certificate) c);

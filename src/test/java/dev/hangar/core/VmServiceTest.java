@@ -79,6 +79,26 @@ public class VmServiceTest {
     }
 
     @Test
+    void urlsTheOutboundPolicyRefusesAreRefusedAtOnceAndNothingIsMade() {
+        urls.refuseFetch("http://169.254.169.254/box.tar.gz", "link-local")
+                .refuseFetch("http://169.254.169.254/tree", "link-local")
+                .refuseDelivery("http://127.0.0.1:12345/vms", "Hangar's own port");
+        ImageRef metadata = new ImageRef("http://169.254.169.254/box.tar.gz", "ab".repeat(32), ChecksumType.SHA256);
+        HangarException image = assertThrows(HangarException.class, () -> service.create(VmRequest.builder().image(metadata).build()));
+        assertEquals("image-url-forbidden", image.code());
+        assertEquals(HangarException.Kind.INVALID, image.kind());
+        assertTrue(image.getMessage().contains("link-local"), image.getMessage());
+        HangarException tree = assertThrows(HangarException.class, () -> service.create(VmRequest.builder()
+                .boot(new BootSource.NetworkInstall("http://169.254.169.254/tree", null)).build()));
+        assertEquals("image-url-forbidden", tree.code());
+        HangarException callback = assertThrows(HangarException.class,
+                () -> service.create(VmRequest.builder().image(IMAGE).callbackUrl("http://127.0.0.1:12345/vms").build()));
+        assertEquals("callback-url-forbidden", callback.code());
+        assertTrue(callback.getMessage().contains("own port"), callback.getMessage());
+        assertEquals(List.of(), service.list(), "no VM was made for a refused request");
+    }
+
+    @Test
     void aGuestThatDiesWhileItsAddressIsAwaitedReadsPoweredOffAndIsCalledBackSo() throws Exception {
         Vm vm = service.create(VmRequest.builder().image(IMAGE).callbackUrl("http://cb.test/").build());
         await(vm.id(), v -> v.status() == VmStatus.POWERED_ON);

@@ -156,6 +156,28 @@ public class ImageFactoryTest {
     }
 
     @Test
+    void urlsHangarMustNotReachAreRefusedBeforeAnyImageIsMade() throws Exception {
+        factory(1, 0);
+        urls.refuseFetch("http://169.254.169.254/web.tdl", "link-local")
+                .refuseDelivery("http://127.0.0.1:12345/imagefactory/images", "Hangar's own port");
+        HangarException template = assertThrows(HangarException.class,
+                () -> factory.createBase(new TemplateSource.AtUrl("http://169.254.169.254/web.tdl"), Map.of(), List.of()));
+        assertEquals("image-url-forbidden", template.code());
+        assertEquals("callback-url-forbidden", assertThrows(HangarException.class, () -> factory.createTarget(null,
+                new TemplateSource.Inline(MOCK), "mock", Map.of(), List.of("http://127.0.0.1:12345/imagefactory/images"))).code());
+        // What a real build fetches from this host: the install tree, repositories, files by URL.
+        for (String refused : List.of("http://deb.debian.org/debian", "http://169.254.169.254/files/motd")) {
+            urls.refuseFetch(refused, "denied");
+            String withFile = TdlTest.DEBIAN.replace("<file name='/etc/motd' type='base64'>aGVsbG8K</file>",
+                    "<file name='/etc/motd' type='url'>http://169.254.169.254/files/motd</file>");
+            assertEquals("image-url-forbidden", assertThrows(HangarException.class,
+                    () -> factory.createBase(new TemplateSource.Inline(Tdl.parse(withFile)), Map.of(), List.of())).code(), refused);
+        }
+        assertEquals(List.of(), factory.list(Kind.BASE), "nothing was made for a refused request");
+        assertEquals(List.of(), factory.list(Kind.TARGET));
+    }
+
+    @Test
     void aTemplateComesByTheIdOfAnEarlierImageOrByUrl() throws Exception {
         factory(2, 0);
         builder.release.countDown();

@@ -164,6 +164,16 @@ class GroupServiceTest {
         assertTrue(groups.list().isEmpty());
     }
 
+    @Test
+    void templatesAndGroupSettingsWithAnImageHangarMustNotFetchAreRefused() {
+        urls.refuseFetch("http://images.test/a.tar.gz", "link-local");
+        assertEquals("image-url-forbidden", assertThrows(HangarException.class, () -> groups.createTemplate("small", GroupPlanTest.SETTINGS)).code());
+        assertTrue(groups.templates().isEmpty());
+        assertEquals("image-url-forbidden", assertThrows(HangarException.class, () -> groups.create(
+                new Group("db", null, GroupPlanTest.SETTINGS, 1, null, null, true, null, null))).code());
+        assertTrue(groups.list().isEmpty());
+    }
+
     private static Group draft(String name, String template, int size) {
         return new Group(name, template, null, size, null, null, true, null, null);
     }
