@@ -70,14 +70,17 @@ public final class OutboundHttpClient extends HttpClient {
     }
 
     private static HttpClient jdkClient(SSLContext tls) {
-        return HttpClient.newBuilder().followRedirects(Redirect.NEVER).connectTimeout(CONNECT_TIMEOUT).sslContext(tls).build();
+        SSLParameters parameters = tls.getDefaultSSLParameters();
+        parameters.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
+        return HttpClient.newBuilder().followRedirects(Redirect.NEVER).connectTimeout(CONNECT_TIMEOUT)
+                .sslContext(tls).sslParameters(parameters).build();
     }
 
     @Override
     public <T> HttpResponse<T> send(HttpRequest request, BodyHandler<T> handler) throws IOException, InterruptedException {
         HttpRequest hop = request;
         for (int redirects = 0; ; redirects++) {
-            check(hop);
+            check(hop, redirects);
             HttpResponse<T> response = delegate.send(hop, unreadIfFollowed(hop, handler));
             Optional<HttpRequest> next = nextHop(hop, response, redirects);
             if (next.isEmpty()) return response;
@@ -101,7 +104,7 @@ public final class OutboundHttpClient extends HttpClient {
     private <T> void hopAsync(HttpRequest hop, BodyHandler<T> handler, int redirects, CompletableFuture<HttpResponse<T>> result,
                               AtomicReference<CompletableFuture<?>> inFlight) {
         try {
-            check(hop);
+            check(hop, redirects);
         } catch (IOException e) {
             result.completeExceptionally(e);
             return;
@@ -129,16 +132,18 @@ public final class OutboundHttpClient extends HttpClient {
     public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request, BodyHandler<T> handler,
                                                             HttpResponse.PushPromiseHandler<T> pushPromiseHandler) {
         try {
-            check(request);
+            check(request, 0);
         } catch (IOException e) {
             return CompletableFuture.failedFuture(e);
         }
         return delegate.sendAsync(request, handler, pushPromiseHandler);
     }
 
-    private void check(HttpRequest request) throws IOException {
+    private void check(HttpRequest request, int redirects) throws IOException {
         Optional<String> refused = policy.refusal(request.method(), request.uri());
-        if (refused.isPresent()) throw new OutboundRefusedException(refused.get());
+        if (refused.isPresent()) {
+            throw new OutboundRefusedException(redirects == 0 ? refused.get() : "it redirected to " + request.uri() + ", and " + refused.get());
+        }
     }
 
     private boolean follows(HttpRequest request, int status, HttpHeaders headers) {
