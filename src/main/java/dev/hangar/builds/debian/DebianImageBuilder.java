@@ -1,9 +1,12 @@
 package dev.hangar.builds.debian;
 
+import dev.hangar.core.HangarException;
 import dev.hangar.core.builds.ImageTemplate;
 import dev.hangar.core.builds.ImageTemplate.Os;
 import dev.hangar.core.ports.BaseImageBuilder;
 import dev.hangar.core.ports.BuildProgress;
+import dev.hangar.core.ports.UrlPolicy;
+import dev.hangar.outbound.OutboundRefusedException;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -269,6 +272,9 @@ public final class DebianImageBuilder implements BaseImageBuilder {
                 }
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause() == null ? e : e.getCause();
+                if (cause instanceof OutboundRefusedException refused) {
+                    throw HangarException.invalid(UrlPolicy.IMAGE_URL_FORBIDDEN, "file " + file.path() + ": " + url + " is not fetched: " + refused.getMessage());
+                }
                 throw BuildFailures.failed("file " + file.path() + ": cannot fetch " + url + ": " + cause, cause);
             } catch (InterruptedException e) {
                 response.cancel(true);
