@@ -1,7 +1,10 @@
 package dev.hangar.callbacks;
 
+import dev.hangar.core.ports.UrlPolicy;
+import dev.hangar.outbound.OutboundRefusedException;
 import dev.hangar.store.CallbackOutbox;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,8 +23,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Delivers the callback outbox: POSTs each entry's JSON body to its URL. Connection errors, 408, 429
  * and 5xx are retried with exponential backoff (1 s doubling, at most a minute apart) until the
- * entry's give-up time; any other answer (2xx delivered, 3xx or another 4xx refused) ends the entry. Because the outbox is in the database,
- * delivery resumes after a restart.
+ * entry's give-up time; any other answer (2xx delivered, 3xx or another 4xx refused) ends the entry,
+ * and so does the outbound policy's refusal of the URL (callback-url-forbidden). Because the outbox is
+ * in the database, delivery resumes after a restart.
  */
 public final class CallbackDispatcher implements AutoCloseable {
     /** The header carrying {@code sha256=<hex HMAC-SHA256 of the body>} when a secret is configured. */
@@ -39,14 +43,25 @@ public final class CallbackDispatcher implements AutoCloseable {
     private boolean woken;
     private volatile boolean running = true;
     private final Thread thread;
+    /** Delivered and abandoned callbacks are forgotten this long after their last attempt. */
+    private final Duration retention;
+    private Instant nextForget = Instant.MIN;
+    /** Keeping delivered callbacks a while lets an operator see what was sent; forgetting them keeps the file small. */
+    public static final Duration DEFAULT_RETENTION = Duration.ofDays(7);
+    private static final Duration FORGET_EVERY = Duration.ofHours(1);
 
     /** @param http must not follow redirects: a redirected POST turns into a GET that would count as delivered */
     public CallbackDispatcher(CallbackOutbox outbox, HttpClient http, String secret, Clock clock) {
+        this(outbox, http, secret, clock, DEFAULT_RETENTION);
+    }
+
+    public CallbackDispatcher(CallbackOutbox outbox, HttpClient http, String secret, Clock clock, Duration retention) {
         if (http.followRedirects() != HttpClient.Redirect.NEVER) throw new IllegalArgumentException("callbacks must not follow redirects");
         this.outbox = outbox;
         this.http = http;
         this.secret = secret == null || secret.isEmpty() ? null : secret.getBytes(StandardCharsets.UTF_8);
         this.clock = clock;
+        this.retention = retention;
         this.thread = Thread.ofVirtual().name("callback-dispatcher").unstarted(this::loop);
     }
 
@@ -65,6 +80,7 @@ public final class CallbackDispatcher implements AutoCloseable {
     private void loop() {
         while (running) {
             try {
+                forgetOld();
                 for (CallbackOutbox.Entry e : outbox.due(clock.instant(), 50)) deliver(e);
                 long sleep = outbox.nextDue()
                         .map(t -> Math.max(10, Duration.between(clock.instant(), t).toMillis()))
@@ -82,6 +98,15 @@ public final class CallbackDispatcher implements AutoCloseable {
         }
     }
 
+    /** Once an hour: forgets the callbacks finished longer ago than the retention. */
+    private void forgetOld() {
+        Instant now = clock.instant();
+        if (now.isBefore(nextForget)) return;
+        nextForget = now.plus(FORGET_EVERY);
+        int forgotten = outbox.forgetFinished(now.minus(retention));
+        if (forgotten > 0) log.info("forgot {} callbacks finished more than {} ago", forgotten, retention);
+    }
+
     void deliver(CallbackOutbox.Entry e) {
         int attempts = e.attempts() + 1;
         String failure;
@@ -91,7 +116,7 @@ public final class CallbackDispatcher implements AutoCloseable {
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(e.body(), StandardCharsets.UTF_8));
             if (secret != null) req.header(SIGNATURE_HEADER, "sha256=" + sign(e.body()));
-            int status = http.send(req.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            int status = statusOf(req.build());
             if (status / 100 == 2) {
                 outbox.delivered(e.id(), attempts);
                 log.info("callback for VM {} delivered to {} (attempt {})", e.vmId(), e.url(), attempts);
@@ -104,6 +129,11 @@ public final class CallbackDispatcher implements AutoCloseable {
                 log.warn("callback for VM {} refused by {}: {}", e.vmId(), e.url(), failure);
                 return;
             }
+        } catch (OutboundRefusedException ex) {
+            // The policy will not change its mind by waiting: the callback is not sent, now or later.
+            outbox.abandoned(e.id(), attempts, UrlPolicy.CALLBACK_URL_FORBIDDEN + ": " + ex.getMessage());
+            log.warn("callback for VM {} to {} refused: {}", e.vmId(), e.url(), ex.getMessage());
+            return;
         } catch (IOException | IllegalArgumentException ex) {
             failure = ex.toString();
         } catch (InterruptedException ex) {
@@ -117,6 +147,17 @@ public final class CallbackDispatcher implements AutoCloseable {
         } else {
             outbox.retryAt(e.id(), attempts, next, failure);
         }
+    }
+
+    /**
+     * Sends the callback and returns the answer's status. The body is never read: only the status counts,
+     * and a receiver that sends an endless or slow body cannot hold up the outbox (the request timeout
+     * covers the answer's headers only).
+     */
+    private int statusOf(HttpRequest request) throws IOException, InterruptedException {
+        HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        response.body().close();
+        return response.statusCode();
     }
 
     static Duration backoff(int attempts) {

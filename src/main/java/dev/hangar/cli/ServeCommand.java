@@ -41,6 +41,10 @@ import dev.hangar.images.GoldImageStore;
 import dev.hangar.images.InstallerStore;
 import dev.hangar.network.LinuxNetworks;
 import dev.hangar.network.NetworkSettings;
+import dev.hangar.outbound.AddressRange;
+import dev.hangar.outbound.OutboundHttpClient;
+import dev.hangar.outbound.OutboundPolicy;
+import dev.hangar.outbound.OutboundTls;
 import dev.hangar.security.AuditLog;
 import dev.hangar.security.OAuth1Verifier;
 import dev.hangar.security.OAuthGuard;
@@ -173,6 +177,10 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Seconds to keep retrying a callback (default: ${DEFAULT-VALUE}).")
     int callbackRetryFor;
 
+    @Option(names = "--callback-retention-days", defaultValue = "7",
+            description = "Days a delivered or abandoned callback is kept before it is forgotten; pending ones are kept until they end (default: ${DEFAULT-VALUE}).")
+    int callbackRetentionDays;
+
     @Option(names = "--infrakit-socket", paramLabel = "PATH",
             description = "Serve the InfraKit instance plugin (both its 2016 and JSON-RPC forms) on this Unix socket, e.g. ~/.infrakit/plugins/NAME (default: DATA-DIR/infrakit/hangar.sock).")
     Path infrakitSocket;
@@ -229,6 +237,18 @@ public final class ServeCommand implements Callable<Integer> {
             description = "TLS on every listener with this PEM: an unencrypted private key (EC, or RSA of 3072 bits or more) and its certificate chain, leaf first (default: a self-signed certificate made at first start in DATA-DIR/tls, for listeners not on loopback).")
     Path sslPem;
 
+    @Option(names = "--ca-bundle", paramLabel = "PATH",
+            description = "PEM certificates of CAs that Hangar's own requests (downloads, callbacks, templates, registries) trust besides the system's.")
+    Path caBundle;
+
+    @Option(names = "--outbound-allow", paramLabel = "CIDR", split = ",",
+            description = "Address ranges Hangar's own requests may reach although denied by default (link-local); repeatable or comma-separated.")
+    List<String> outboundAllow = List.of();
+
+    @Option(names = "--outbound-deny", paramLabel = "CIDR", split = ",",
+            description = "Address ranges Hangar's own requests never reach, whatever else is allowed; repeatable or comma-separated.")
+    List<String> outboundDeny = List.of();
+
     @Spec
     CommandSpec spec;
 
@@ -251,6 +271,8 @@ public final class ServeCommand implements Callable<Integer> {
         long buildMinFreeBytes;
         long maxImageBytes;
         java.util.OptionalLong imageCacheLimit = java.util.OptionalLong.empty();
+        OutboundPolicy outbound;
+        javax.net.ssl.SSLContext outboundTls;
         NetworkSettings net;
         Accelerator accelerator;
         try {
@@ -263,6 +285,7 @@ public final class ServeCommand implements Callable<Integer> {
                 factoryAddress = new InetSocketAddress(address.getAddress(), port);
             }
             if (oauthWindow < 1) throw new IllegalArgumentException("--oauth-window must be at least 1 second");
+            if (callbackRetentionDays < 0) throw new IllegalArgumentException("--callback-retention-days must be 0 or more");
             if (maxVms < 1) throw new IllegalArgumentException("--max-vms must be at least 1");
             if (maxConcurrentCreates < 1) throw new IllegalArgumentException("--max-concurrent-creates must be at least 1");
             if (requestTimeout < 1) throw new IllegalArgumentException("--request-timeout must be at least 1 second");
@@ -276,6 +299,11 @@ public final class ServeCommand implements Callable<Integer> {
             if (groupResync < 1) throw new IllegalArgumentException("--group-resync must be at least 1 second");
             maxImageBytes = maxImageBytes(maxImageSize);
             if (imageCacheSize != null) imageCacheLimit = java.util.OptionalLong.of(bytes("--image-cache-size", imageCacheSize));
+            outbound = new OutboundPolicy(ranges("--outbound-allow", outboundAllow), ranges("--outbound-deny", outboundDeny), ImageFactoryFace.PUBLISHED);
+            for (InetSocketAddress listener : java.util.Arrays.asList(address, hostsAddress, factoryAddress)) {
+                if (listener != null) outbound.protectListener(listener.getPort()); // port 0: added once it is bound
+            }
+            outboundTls = OutboundTls.context(caBundle);
             if (!networkMode.equals("user") && !networkMode.equals("bridge")) {
                 throw new IllegalArgumentException("--network-mode must be bridge or user, not " + networkMode);
             }
@@ -304,9 +332,13 @@ public final class ServeCommand implements Callable<Integer> {
         if (noOauth) log.warn("--no_oauth: OAuth is off on every listener; whoever reaches one may change anything");
         if (noSsl && !exposed.isEmpty()) log.warn("--no_ssl: plain HTTP on {}; anyone on the way reads and changes what is sent", where(exposed));
         Path data = (dataDir != null ? dataDir : defaultDataDir()).toAbsolutePath();
-        SSLContext tls;
+        SSLContext tls = null;
         try {
-            tls = tlsContext(listeners, data.resolve("tls"));
+            TlsCertificate certificate = tlsCertificate(listeners, data.resolve("tls"));
+            if (certificate != null) {
+                tls = certificate.serverContext();
+                outboundTls = OutboundTls.context(caBundle, List.of(certificate.chain().getFirst()));
+            }
         } catch (IllegalArgumentException | IOException e) {
             System.err.println("hangar: " + (sslPem != null ? "--ssl_pem: " : "TLS: ") + e.getMessage());
             return 2;
@@ -333,22 +365,22 @@ public final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         Database db = Database.open(data.resolve("hangar.db"));
-        HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
-                .connectTimeout(Duration.ofSeconds(15)).build();
+        // Every request Hangar makes on a client's behalf goes through these two: checked against the outbound policy at every hop.
+        HttpClient http = OutboundHttpClient.fetching(outbound, outboundTls);
         Duration stall = Duration.ofSeconds(downloadStallTimeout);
         GoldImageStore images = new GoldImageStore(data.resolve("images"), maxImageBytes, http, stall, vmLib);
         InstallerStore installers = new InstallerStore(data.resolve("installers"), http, maxImageBytes, stall);
         CallbackOutbox outbox = new CallbackOutbox(db);
-        HttpClient callbackHttp = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(Duration.ofSeconds(10)).build();
-        CallbackDispatcher dispatcher = new CallbackDispatcher(outbox, callbackHttp, callbackSecret, Clock.systemUTC());
+        HttpClient callbackHttp = OutboundHttpClient.delivering(outbound, outboundTls);
+        CallbackDispatcher dispatcher = new CallbackDispatcher(outbox, callbackHttp, callbackSecret, Clock.systemUTC(),
+                Duration.ofDays(callbackRetentionDays));
         VmRepository vmStore = new VmRepository(db);
         LinuxNetworks fabric = new LinuxNetworks(net, data.resolve("networks"), instance);
         NetworkService networks = new NetworkService(new NetworkRepository(db), fabric, vmStore, Clock.systemUTC());
         OperationLog operations = new OperationLog(new OperationRepository(db), Clock.systemUTC());
         VmService vms = new VmService(
                 new VmService.Ports(vmStore, images, installers, driver, fabric,
-                        new VmCallbacks(outbox, dispatcher, Duration.ofSeconds(callbackRetryFor), Clock.systemUTC())),
+                        new VmCallbacks(outbox, dispatcher, Duration.ofSeconds(callbackRetryFor), Clock.systemUTC()), outbound),
                 networks, operations,
                 new VmSettings(data.resolve("vms"), VmSettings.DEFAULT_CPUS, VmSettings.DEFAULT_MEMORY_MIB, Duration.ofSeconds(toolsInitTimeout),
                         Duration.ofSeconds(deleteGrace), Duration.ofSeconds(2), new VmLimits(maxVms, maxConcurrentCreates)),
@@ -374,10 +406,10 @@ public final class ServeCommand implements Callable<Integer> {
         String baseUrl = (usesTls(address) ? "https://" : "http://") + (address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString()) + ":" + address.getPort();
         HangarProvider published = new HangarProvider(data.resolve("published"), java.net.URI.create(baseUrl + ImageFactoryFace.PUBLISHED));
         ImageFactory factory = new ImageFactory(new ImageFactory.Ports(new FactoryImageRepository(db),
-                List.of(new MockOsBuilder(), new DebianImageBuilder(aptProxy == null ? null : java.net.URI.create(aptProxy))), new TargetWriter(),
+                List.of(new MockOsBuilder(), new DebianImageBuilder(aptProxy == null ? null : java.net.URI.create(aptProxy), http)), new TargetWriter(),
                 new ProviderPublishers(List.of(published, new DirectoryProvider(exportDir != null ? exportDir : data.resolve("exports")),
-                        new OciProvider(http))),
-                new HttpTemplateFetcher(http), new BuildCallbacks(callbackHttp, baseUrl)),
+                        new OciProvider(http, outbound))),
+                new HttpTemplateFetcher(http), new BuildCallbacks(callbackHttp, baseUrl), outbound),
                 new ImageFactory.Settings(data.resolve("builds"), maxBuilds, buildMinFreeBytes), operations, Clock.systemUTC());
         ImageFactoryFace factoryFace = new ImageFactoryFace(factory, published::find);
         factoryFace.register(api);
@@ -405,12 +437,15 @@ public final class ServeCommand implements Callable<Integer> {
         }
         UnixSocketServer plugin = infrakitServer;
         api.start(address, usesTls(address) ? tls : null);
+        outbound.protectListener(api.address().getPort());
         if (hostsAddress != null) {
             hostsApi.start(hostsAddress, usesTls(hostsAddress) ? tls : null);
+            outbound.protectListener(hostsApi.address().getPort());
             log.info("the staging agent's API also on {}", url(hostsApi, hostsAddress));
         }
         if (factoryAddress != null) {
             factoryApi.start(factoryAddress, usesTls(factoryAddress) ? tls : null);
+            outbound.protectListener(factoryApi.address().getPort());
             log.info("Image Factory's API also on {}", url(factoryApi, factoryAddress));
         }
         if (oauth) {
@@ -502,19 +537,19 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     /**
-     * The TLS context every TLS listener shares, or null when none uses TLS: from --ssl_pem, else the
+     * The certificate every TLS listener presents, or null when none uses TLS: from --ssl_pem, else the
      * self-signed certificate in {@code tlsDir} (made now if there is none), naming this host and every
      * address listened on.
      */
-    SSLContext tlsContext(List<InetSocketAddress> listeners, Path tlsDir) throws IOException {
+    TlsCertificate tlsCertificate(List<InetSocketAddress> listeners, Path tlsDir) throws IOException {
         if (listeners.stream().noneMatch(this::usesTls)) return null;
-        if (sslPem != null) return TlsCertificate.readPem(sslPem).serverContext();
+        if (sslPem != null) return TlsCertificate.readPem(sslPem);
         List<InetAddress> addresses = new java.util.ArrayList<>(TlsCertificate.hostAddresses());
         listeners.stream().map(InetSocketAddress::getAddress).filter(a -> !a.isAnyLocalAddress()).forEach(addresses::add);
         TlsCertificate self = TlsCertificate.selfSigned(tlsDir, TlsCertificate.hostNames(), addresses, Clock.systemUTC());
         log.info("TLS with the self-signed certificate {} (SHA-256 {}); clients may trust {}", tlsDir.resolve(TlsCertificate.KEY_FILE),
                 self.fingerprint(), tlsDir.resolve(TlsCertificate.CERT_FILE));
-        return self.serverContext();
+        return self;
     }
 
     /**
@@ -536,6 +571,14 @@ public final class ServeCommand implements Callable<Integer> {
 
     private static String url(ApiServer server, InetSocketAddress listener) {
         return (server.secure() ? "https://" : "http://") + listener.getHostString() + ":" + server.address().getPort();
+    }
+
+    private static List<AddressRange> ranges(String option, List<String> cidrs) {
+        try {
+            return cidrs.stream().map(AddressRange::parse).toList();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(option + ": " + e.getMessage());
+        }
     }
 
     private static long bytes(String option, String size) {

@@ -5,6 +5,7 @@ import dev.hangar.core.ports.ImageCatalog;
 import dev.hangar.core.ports.InstallerSource;
 import dev.hangar.core.ports.MachineDriver;
 import dev.hangar.core.ports.NetworkFabric;
+import dev.hangar.core.ports.UrlPolicy;
 import dev.hangar.core.ports.VmStore;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,10 +32,11 @@ public final class VmService implements AutoCloseable {
 
     /** The adapters the core needs; the composition root (cli/) passes them in. */
     public record Ports(VmStore vms, ImageCatalog images, InstallerSource installers, MachineDriver driver,
-                        NetworkFabric fabric, CallbackSink callbacks) {}
+                        NetworkFabric fabric, CallbackSink callbacks, UrlPolicy urls) {}
 
     private final WatchedVmStore vms;
     private final ImageCatalog images;
+    private final UrlPolicy urls;
     private final MachineDriver driver;
     private final NetworkService networks;
     private final OperationLog operations;
@@ -53,6 +55,7 @@ public final class VmService implements AutoCloseable {
     public VmService(Ports ports, NetworkService networks, OperationLog operations, VmSettings settings, Clock clock) {
         this.vms = new WatchedVmStore(ports.vms());
         this.images = ports.images();
+        this.urls = ports.urls();
         this.driver = ports.driver();
         this.networks = networks;
         this.operations = operations;
@@ -83,6 +86,7 @@ public final class VmService implements AutoCloseable {
     /** Accepts the request (checked up front) and starts its creation job; the VM comes back "creating". */
     public Vm create(VmRequest request) {
         request.validated();
+        checkUrls(request);
         String name = request.name() == null ? null : VmRequest.checkedHostname(request.name());
         if (name != null && vms.findByName(name).isPresent()) throw nameTaken(name);
         List<Nic> nics = new ArrayList<>();
@@ -126,6 +130,31 @@ public final class VmService implements AutoCloseable {
             vms.insert(vm);
         } finally {
             admission.unlock();
+        }
+    }
+
+    /**
+     * Refuses (400) a request whose image or install tree Hangar must not fetch ({@code image-url-forbidden})
+     * or whose callback it must not send ({@code callback-url-forbidden}), as the outbound policy says now;
+     * redirects are checked when they happen, and end the VM in error with the same code.
+     */
+    public void checkUrls(VmRequest request) {
+        String fetched = switch (request.boot()) {
+            case BootSource.Image i -> i.image() == null ? null : i.image().url();
+            case BootSource.NetworkInstall n -> n.location();
+            case BootSource.Disk d -> null;
+            case BootSource.Library l -> null;
+        };
+        if (fetched != null) {
+            urls.fetchRefusal(fetched).ifPresent(why -> {
+                throw HangarException.invalid(UrlPolicy.IMAGE_URL_FORBIDDEN, "Hangar does not fetch " + fetched + ": " + why);
+            });
+        }
+        String callback = blankToNull(request.callbackUrl());
+        if (callback != null) {
+            urls.deliveryRefusal(callback).ifPresent(why -> {
+                throw HangarException.invalid(UrlPolicy.CALLBACK_URL_FORBIDDEN, "Hangar does not call back " + callback + ": " + why);
+            });
         }
     }
 

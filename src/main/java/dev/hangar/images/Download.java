@@ -2,6 +2,7 @@ package dev.hangar.images;
 
 import dev.hangar.core.ChecksumType;
 import dev.hangar.core.HangarException;
+import dev.hangar.outbound.OutboundRefusedException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -13,12 +14,9 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /** Opens an image URL for one streaming read. */
 final class Download {
-    private static final int MAX_REDIRECTS = 10;
-    private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
     /** How long to wait for the response headers; the body then streams for as long as it takes. */
     private static final Duration HEADERS_TIMEOUT = Duration.ofMinutes(2);
     /** How long a body may go without a byte before the download fails, unless the caller says otherwise. */
@@ -26,11 +24,7 @@ final class Download {
 
     private Download() {}
 
-    /**
-     * Sends the GET and returns its body, ready to be read once. Redirects are followed here rather than
-     * left to the client, because the caller's HttpClient may have been built with {@code Redirect.NEVER}
-     * (the default of {@code HttpClient.newHttpClient()}).
-     */
+    /** Sends the GET and returns its body, ready to be read once. */
     static DownloadStream open(HttpClient http, String url, ChecksumType checksumType, long maxBytes, Duration stallTimeout) {
         HttpResponse<InputStream> response = get(http, url, Map.of());
         URI uri = response.uri();
@@ -53,8 +47,10 @@ final class Download {
     }
 
     /**
-     * Sends the GET with these extra headers and follows redirects; returns the final response, whatever
-     * its status, with its body unread (the caller closes it).
+     * Sends the GET with these extra headers; returns the final response, whatever its status, with its
+     * body unread (the caller closes it). Redirects are the client's to follow: Hangar's
+     * {@link dev.hangar.outbound.OutboundHttpClient} follows them, checking every hop against the
+     * outbound policy; a refused hop is {@code image-url-forbidden}.
      */
     static HttpResponse<InputStream> get(HttpClient http, String url, Map<String, String> headers) {
         URI uri;
@@ -63,43 +59,27 @@ final class Download {
         } catch (IllegalArgumentException e) {
             throw ImageFailures.downloadFailed("URL is not a valid URI: " + url);
         }
-        for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-            requireHttp(uri);
-            HttpResponse<InputStream> response = send(http, uri, headers);
-            int status = response.statusCode();
-            var location = response.headers().firstValue("location");
-            if (REDIRECTS.contains(status) && location.isPresent()) {
-                close(response.body());
-                try {
-                    uri = uri.resolve(location.get());
-                } catch (IllegalArgumentException e) {
-                    throw ImageFailures.downloadFailed("GET " + uri + " redirected to an invalid URI: " + location.get());
-                }
-                continue;
-            }
-            return response;
-        }
-        throw ImageFailures.downloadFailed("GET " + url + " redirected more than " + MAX_REDIRECTS + " times");
-    }
-
-    private static HttpResponse<InputStream> send(HttpClient http, URI uri, Map<String, String> headers) {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(uri).GET().timeout(HEADERS_TIMEOUT).header("User-Agent", "hangar");
-        headers.forEach(builder::header);
-        HttpRequest request = builder.build();
-        try {
-            return http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-        } catch (IOException e) {
-            throw ImageFailures.downloadFailed("GET " + uri + " failed: " + ImageFailures.describe(e));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw ImageFailures.downloadFailed("GET " + uri + " was interrupted");
-        }
-    }
-
-    private static void requireHttp(URI uri) {
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
             throw ImageFailures.downloadFailed("only http and https images can be fetched, not " + uri);
+        }
+        HttpRequest.Builder builder = HttpRequest.newBuilder(uri).GET().timeout(HEADERS_TIMEOUT).header("User-Agent", "hangar");
+        headers.forEach(builder::header);
+        try {
+            return http.send(builder.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (OutboundRefusedException e) {
+            throw ImageFailures.forbidden("GET " + uri + " refused: " + e.getMessage());
+        } catch (IOException e) {
+            if (ImageFailures.isTls(e)) {
+                throw ImageFailures.tlsFailed("GET " + uri + " failed in TLS: " + ImageFailures.describe(e)
+                        + " (a server whose certificate a private CA signed needs that CA in --ca-bundle)");
+            }
+            throw ImageFailures.downloadFailed("GET " + uri + " failed: " + ImageFailures.describe(e));
+        } catch (IllegalArgumentException e) {
+            throw ImageFailures.downloadFailed("GET " + uri + " cannot be sent: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ImageFailures.downloadFailed("GET " + uri + " was interrupted");
         }
     }
 

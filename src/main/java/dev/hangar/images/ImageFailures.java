@@ -2,6 +2,7 @@ package dev.hangar.images;
 
 import dev.hangar.core.HangarException;
 import dev.hangar.core.HangarException.Kind;
+import dev.hangar.core.ports.UrlPolicy;
 
 /**
  * The error codes this package reports, in one place so that each code always comes with the same kind.
@@ -13,6 +14,24 @@ final class ImageFailures {
 
     static HangarException downloadFailed(String message) {
         return new HangarException(Kind.INVALID, "image-download-failed", message);
+    }
+
+    /** The outbound policy refused the URL or one of its redirects. */
+    static HangarException forbidden(String message) {
+        return new HangarException(Kind.INVALID, UrlPolicy.IMAGE_URL_FORBIDDEN, message);
+    }
+
+    /** The TLS handshake failed: most often a certificate no trusted CA signed. */
+    static HangarException tlsFailed(String message) {
+        return new HangarException(Kind.INVALID, "image-tls-failed", message);
+    }
+
+    /** True when the failure came from TLS (the handshake, or the certificate's checks). */
+    static boolean isTls(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException) return true;
+        }
+        return false;
     }
 
     static HangarException checksumMismatch(String message) {

@@ -4,6 +4,7 @@ import dev.hangar.core.ChecksumType;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.Installer;
 import dev.hangar.core.ports.InstallerSource;
+import dev.hangar.core.ports.UrlPolicy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -137,6 +138,7 @@ public final class InstallerStore implements InstallerSource {
             try {
                 response = Download.get(http, url, conditional);
             } catch (HangarException e) {
+                if (e.code().equals(UrlPolicy.IMAGE_URL_FORBIDDEN)) throw e; // refused now: no fallback to what was fetched before
                 if (Files.exists(file)) {
                     log.warn("cannot revalidate {} ({}); using the cached copy", url, e.getMessage());
                     return Optional.of(file);

@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.hangar.outbound.AddressRange;
+import dev.hangar.outbound.OutboundHttpClient;
+import dev.hangar.outbound.OutboundPolicy;
+import dev.hangar.outbound.OutboundTls;
 import dev.hangar.store.CallbackOutbox;
 import dev.hangar.store.Database;
 import java.net.InetAddress;
@@ -44,6 +48,7 @@ class CallbackDispatcherTest {
             ex.sendResponseHeaders(n < script.size() ? script.get(n) : 200, -1);
             ex.close();
         });
+        receiver.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
         receiver.start();
         url = "http://127.0.0.1:" + receiver.getAddress().getPort() + "/cb";
     }
@@ -97,6 +102,49 @@ class CallbackDispatcherTest {
                 d.start();
                 waitFor(() -> outbox.state(id).orElseThrow().equals("abandoned"), Duration.ofSeconds(15));
             }
+        }
+    }
+
+    @Test
+    void aUrlTheOutboundPolicyRefusesIsAbandonedAtOnceWithoutAConnection(@TempDir Path dir) throws Exception {
+        OutboundPolicy denyingLoopback = new OutboundPolicy(List.of(), List.of(AddressRange.parse("127.0.0.0/8")), "/imagefactory/published");
+        try (Database db = Database.open(dir.resolve("h.db"))) {
+            CallbackOutbox outbox = new CallbackOutbox(db);
+            long id = outbox.enqueue("vm1", url, "{}", Instant.now(), Duration.ofMinutes(5));
+            try (CallbackDispatcher d = new CallbackDispatcher(outbox, OutboundHttpClient.delivering(denyingLoopback, OutboundTls.context(null)),
+                    null, Clock.systemUTC())) {
+                d.start();
+                waitFor(() -> outbox.state(id).orElseThrow().equals("abandoned"), Duration.ofSeconds(10));
+            }
+            assertEquals(0, calls.get(), "refused before any connection, and not retried");
+        }
+    }
+
+    @Test
+    void aReceiverThatNeverEndsItsAnswerDoesNotHoldUpDelivery(@TempDir Path dir) throws Exception {
+        receiver.createContext("/endless", ex -> {
+            ex.getRequestBody().readAllBytes();
+            calls.incrementAndGet();
+            ex.sendResponseHeaders(200, 0);
+            try (var out = ex.getResponseBody()) {
+                while (true) {
+                    out.write(new byte[1024]);
+                    out.flush();
+                    Thread.sleep(200);
+                }
+            } catch (java.io.IOException | InterruptedException clientLeft) {
+                // the dispatcher closed the connection
+            }
+        });
+        try (Database db = Database.open(dir.resolve("h.db"))) {
+            CallbackOutbox outbox = new CallbackOutbox(db);
+            long first = outbox.enqueue("vm1", url.replace("/cb", "/endless"), "{}", Instant.now(), Duration.ofMinutes(5));
+            long second = outbox.enqueue("vm2", url, "{}", Instant.now(), Duration.ofMinutes(5));
+            try (CallbackDispatcher d = new CallbackDispatcher(outbox, noRedirects(), null, Clock.systemUTC())) {
+                d.start();
+                waitFor(() -> outbox.state(second).orElseThrow().equals("delivered"), Duration.ofSeconds(10));
+            }
+            assertEquals("delivered", outbox.state(first).orElseThrow(), "the status is the answer; its body is not read");
         }
     }
 

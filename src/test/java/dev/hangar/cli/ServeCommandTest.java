@@ -37,6 +37,27 @@ class ServeCommandTest {
     }
 
     @Test
+    void badOutboundOptionsAreStartUpErrorsNamingTheOption(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data");
+        Path noCertificate = Files.writeString(dir.resolve("ca.pem"), "# no certificate here\n");
+        for (String[] bad : new String[][] {
+                {"--outbound-allow", "example.org/8"}, {"--outbound-deny", "10.0.0.0/8,10.0.0.0/33"}, {"--outbound-deny", "0xa9.254.0.0/16"},
+                {"--ca-bundle", dir.resolve("missing.pem").toString()}, {"--ca-bundle", noCertificate.toString()}}) {
+            java.io.PrintStream saved = System.err;
+            java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+            System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+            try {
+                assertEquals(2, new CommandLine(new ServeCommand()).execute("--data-dir", data.toString(), bad[0], bad[1]), String.join(" ", bad));
+            } finally {
+                System.setErr(saved);
+            }
+            String err = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+            org.junit.jupiter.api.Assertions.assertTrue(err.startsWith("hangar: " + bad[0] + ": "), err);
+            assertFalse(Files.exists(data), "nothing is made for " + String.join(" ", bad));
+        }
+    }
+
+    @Test
     void aVmLibThatIsNoDirectoryIsAStartUpErrorNamingIt(@TempDir Path dir) throws Exception {
         Path data = dir.resolve("data");
         Path file = Files.writeString(dir.resolve("vmlib.txt"), "not a directory");
@@ -192,7 +213,7 @@ class ServeCommandTest {
         ServeCommand plain = parsed("--data-dir", dir.toString());
         assertFalse(plain.usesTls(loopback), "loopback with no options stays one-command plain HTTP");
         org.junit.jupiter.api.Assertions.assertTrue(plain.usesTls(any));
-        assertEquals(null, plain.tlsContext(java.util.List.of(loopback), dir.resolve("tls")));
+        assertEquals(null, plain.tlsCertificate(java.util.List.of(loopback), dir.resolve("tls")));
         assertFalse(Files.exists(dir.resolve("tls")), "no certificate is made when no listener needs one");
         ServeCommand noSsl = parsed("--data-dir", dir.toString(), "--no_ssl");
         assertFalse(noSsl.usesTls(any));
@@ -202,9 +223,9 @@ class ServeCommandTest {
         Path pem = dir.resolve("operator").resolve("hangar.pem");
         ServeCommand withPem = parsed("--data-dir", dir.toString(), "--ssl_pem", pem.toString());
         org.junit.jupiter.api.Assertions.assertTrue(withPem.usesTls(loopback), "the operator's certificate is used on loopback too");
-        org.junit.jupiter.api.Assertions.assertNotNull(withPem.tlsContext(java.util.List.of(loopback), dir.resolve("tls")));
+        org.junit.jupiter.api.Assertions.assertNotNull(withPem.tlsCertificate(java.util.List.of(loopback), dir.resolve("tls")));
         assertFalse(Files.exists(dir.resolve("tls")), "the operator's PEM, not a self-signed one");
-        org.junit.jupiter.api.Assertions.assertNotNull(plain.tlsContext(java.util.List.of(loopback, any), dir.resolve("tls")));
+        org.junit.jupiter.api.Assertions.assertNotNull(plain.tlsCertificate(java.util.List.of(loopback, any), dir.resolve("tls")));
         org.junit.jupiter.api.Assertions.assertTrue(Files.exists(dir.resolve("tls").resolve("hangar.pem")));
     }
 

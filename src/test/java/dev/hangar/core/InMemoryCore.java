@@ -22,7 +22,8 @@ public final class InMemoryCore implements AutoCloseable {
         VmServiceTest.Fabric fabric = new VmServiceTest.Fabric();
         NetworkService networks = new NetworkService(new VmServiceTest.Networks(), fabric, store, Clock.systemUTC());
         service = new VmService(new VmService.Ports(store, new VmServiceTest.Images(),
-                location -> new Installer(data.resolve("linux"), data.resolve("initrd.gz")), driver, fabric, new VmServiceTest.Callbacks()),
+                location -> new Installer(data.resolve("linux"), data.resolve("initrd.gz")), driver, fabric, new VmServiceTest.Callbacks(),
+                new InMemoryUrlPolicy()),
                 networks, new OperationLog(new VmServiceTest.Operations(), Clock.systemUTC()),
                 new VmSettings(data.resolve("vms"), 2, 1024, Duration.ofSeconds(30), Duration.ZERO, Duration.ofMillis(50)),
                 Clock.systemUTC());

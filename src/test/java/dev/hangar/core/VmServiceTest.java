@@ -57,6 +57,7 @@ public class VmServiceTest {
     final Images images = new Images();
     final Callbacks callbacks = new Callbacks();
     final Fabric fabric = new Fabric();
+    final InMemoryUrlPolicy urls = new InMemoryUrlPolicy();
     VmService service;
     NetworkService networks;
     OperationLog operations;
@@ -66,7 +67,7 @@ public class VmServiceTest {
         networks = new NetworkService(new Networks(), fabric, store, Clock.systemUTC());
         operations = new OperationLog(new Operations(), Clock.systemUTC());
         service = new VmService(new VmService.Ports(store, images, location -> new Installer(data.resolve("linux"), data.resolve("initrd.gz")),
-                driver, fabric, callbacks), networks, operations,
+                driver, fabric, callbacks, urls), networks, operations,
                 new VmSettings(data.resolve("vms"), 2, 1024, Duration.ofSeconds(30), Duration.ZERO, Duration.ofMillis(50)),
                 Clock.systemUTC());
         service.start();
@@ -75,6 +76,26 @@ public class VmServiceTest {
     @AfterEach
     void stop() {
         service.close();
+    }
+
+    @Test
+    void urlsTheOutboundPolicyRefusesAreRefusedAtOnceAndNothingIsMade() {
+        urls.refuseFetch("http://169.254.169.254/box.tar.gz", "link-local")
+                .refuseFetch("http://169.254.169.254/tree", "link-local")
+                .refuseDelivery("http://127.0.0.1:12345/vms", "Hangar's own port");
+        ImageRef metadata = new ImageRef("http://169.254.169.254/box.tar.gz", "ab".repeat(32), ChecksumType.SHA256);
+        HangarException image = assertThrows(HangarException.class, () -> service.create(VmRequest.builder().image(metadata).build()));
+        assertEquals("image-url-forbidden", image.code());
+        assertEquals(HangarException.Kind.INVALID, image.kind());
+        assertTrue(image.getMessage().contains("link-local"), image.getMessage());
+        HangarException tree = assertThrows(HangarException.class, () -> service.create(VmRequest.builder()
+                .boot(new BootSource.NetworkInstall("http://169.254.169.254/tree", null)).build()));
+        assertEquals("image-url-forbidden", tree.code());
+        HangarException callback = assertThrows(HangarException.class,
+                () -> service.create(VmRequest.builder().image(IMAGE).callbackUrl("http://127.0.0.1:12345/vms").build()));
+        assertEquals("callback-url-forbidden", callback.code());
+        assertTrue(callback.getMessage().contains("own port"), callback.getMessage());
+        assertEquals(List.of(), service.list(), "no VM was made for a refused request");
     }
 
     @Test
@@ -115,7 +136,7 @@ public class VmServiceTest {
     void pastTheLimitsACreateIsRefusedAndNothingIsMade() throws Exception {
         service.close();
         service = new VmService(new VmService.Ports(store, images, location -> new Installer(data.resolve("linux"), data.resolve("initrd.gz")),
-                driver, fabric, callbacks), networks, operations,
+                driver, fabric, callbacks, urls), networks, operations,
                 new VmSettings(data.resolve("vms"), 2, 1024, Duration.ofSeconds(30), Duration.ZERO, Duration.ofMillis(50), new VmLimits(3, 2)),
                 Clock.systemUTC());
         service.start();

@@ -23,6 +23,9 @@ import dev.hangar.core.MachineProfile;
 import dev.hangar.core.MachineProfile.DiskBus;
 import dev.hangar.core.MachineProfile.Firmware;
 import dev.hangar.core.MachineProfile.NicModel;
+import dev.hangar.outbound.OutboundHttpClient;
+import dev.hangar.outbound.OutboundPolicy;
+import dev.hangar.outbound.OutboundTls;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,8 +69,9 @@ class GoldImageStoreTest {
         images = tmp.resolve("images");
         sourceRaw = rawDisk(tmp.resolve("src"), "box.raw", 2 << 20);
         server = new ImageServer();
-        // The JDK default client: it does not follow redirects itself.
-        store = new GoldImageStore(images, LIMIT, HttpClient.newHttpClient());
+        // Hangar's outbound client, as the service uses it: it follows redirects, checking each hop.
+        store = new GoldImageStore(images, LIMIT, OutboundHttpClient.fetching(
+                new OutboundPolicy(List.of(), List.of(), "/imagefactory/published"), OutboundTls.context(null)));
     }
 
     @AfterEach

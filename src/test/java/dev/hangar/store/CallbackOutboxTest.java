@@ -12,7 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The callbacks' outbox in a real SQLite file: what is forgotten once delivered, and what never is. */
 class CallbackOutboxTest {
     @Test
-    void finishedCallbacksAreForgottenAfterTheirRetentionAndPendingOnesNever(@TempDir Path dir) {
+    void finishedCallbacksAreForgottenAfterTheirRetentionAndPendingOnesNever(@TempDir Path dir) throws Exception {
         try (Database db = Database.open(dir.resolve("h.db"))) {
             CallbackOutbox outbox = new CallbackOutbox(db);
             Instant longAgo = Instant.now().minus(Duration.ofDays(30));

@@ -2,6 +2,8 @@ package dev.hangar.api.imagefactory;
 
 import dev.hangar.core.builds.FactoryImage;
 import dev.hangar.core.ports.BuildNotifier;
+import dev.hangar.outbound.OutboundRefusedException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * Image Factory's {@code parameters.callbacks}: each URL gets a PUT of the wrapped image JSON when the
  * image's status changes. Each URL has its own queue, so its PUTs arrive in the order the changes
  * happened and a slow receiver holds up only itself; each is tried three times, and a lost one is
- * logged (clients poll as well).
+ * logged (clients poll as well). The client checks each URL against the outbound policy when it sends
+ * (the core refused forbidden ones at POST already); a refused one is logged and not retried.
  */
 public final class BuildCallbacks implements BuildNotifier {
     private static final Logger log = LoggerFactory.getLogger(BuildCallbacks.class);
@@ -35,11 +38,16 @@ public final class BuildCallbacks implements BuildNotifier {
             queues.computeIfAbsent(url, u -> java.util.concurrent.Executors.newSingleThreadExecutor(Thread.ofVirtual().factory())).submit(() -> {
                 for (int attempt = 1; attempt <= 3; attempt++) {
                     try {
-                        HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+                        // The answer's body is never read: the timeout covers only its headers, and a slow body would hold up this URL's queue.
+                        HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
                                 .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
-                                HttpResponse.BodyHandlers.discarding());
+                                HttpResponse.BodyHandlers.ofInputStream());
+                        r.body().close();
                         if (r.statusCode() < 500) return;
-                    } catch (java.io.IOException e) {
+                    } catch (OutboundRefusedException e) {
+                        log.warn("callback to {} for image {} not sent: {}", url, image.id(), e.getMessage());
+                        return;
+                    } catch (java.io.IOException | IllegalArgumentException e) {
                         log.debug("callback to {} failed: {}", url, e.toString());
                     } catch (InterruptedException e) {
                         return;

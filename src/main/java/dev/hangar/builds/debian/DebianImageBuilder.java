@@ -1,9 +1,12 @@
 package dev.hangar.builds.debian;
 
+import dev.hangar.core.HangarException;
 import dev.hangar.core.builds.ImageTemplate;
 import dev.hangar.core.builds.ImageTemplate.Os;
 import dev.hangar.core.ports.BaseImageBuilder;
 import dev.hangar.core.ports.BuildProgress;
+import dev.hangar.core.ports.UrlPolicy;
+import dev.hangar.outbound.OutboundRefusedException;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -57,19 +60,29 @@ public final class DebianImageBuilder implements BaseImageBuilder {
 
     private final URI aptProxy;
     private final Path hostApt;
-    private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
-            .connectTimeout(Duration.ofSeconds(30)).build();
+    /** Fetches a template's files given by URL: Hangar's outbound client, which checks every hop against its policy. */
+    private final HttpClient http;
 
     /**
      * aptProxy: an HTTP proxy apt fetches packages through (Acquire::http::Proxy and ::https::Proxy),
      * or null for direct access. Used during the build only; the image keeps no proxy setting.
      */
+    public DebianImageBuilder(URI aptProxy, HttpClient http) {
+        this(aptProxy, Path.of("/etc/apt"), http);
+    }
+
+    /** For tests: files by URL through a JDK client of its own, which follows redirects itself and knows no outbound policy. */
     public DebianImageBuilder(URI aptProxy) {
         this(aptProxy, Path.of("/etc/apt"));
     }
 
-    /** hostApt: the host's apt settings directory, read for the archive when a template names none. */
     DebianImageBuilder(URI aptProxy, Path hostApt) {
+        this(aptProxy, hostApt, HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).connectTimeout(Duration.ofSeconds(30)).build());
+    }
+
+    /** hostApt: the host's apt settings directory, read for the archive when a template names none. */
+    DebianImageBuilder(URI aptProxy, Path hostApt, HttpClient http) {
+        this.http = http;
         if (aptProxy != null && (!"http".equals(aptProxy.getScheme()) || aptProxy.getHost() == null)) {
             throw new IllegalArgumentException("the apt proxy must be an http:// URL, not " + aptProxy);
         }
@@ -259,6 +272,9 @@ public final class DebianImageBuilder implements BaseImageBuilder {
                 }
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause() == null ? e : e.getCause();
+                if (cause instanceof OutboundRefusedException refused) {
+                    throw HangarException.invalid(UrlPolicy.IMAGE_URL_FORBIDDEN, "file " + file.path() + ": " + url + " is not fetched: " + refused.getMessage());
+                }
                 throw BuildFailures.failed("file " + file.path() + ": cannot fetch " + url + ": " + cause, cause);
             } catch (InterruptedException e) {
                 response.cancel(true);

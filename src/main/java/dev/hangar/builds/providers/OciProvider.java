@@ -7,6 +7,7 @@ import dev.hangar.builds.ProgressSpan;
 import dev.hangar.builds.targets.Target;
 import dev.hangar.core.ports.BuildProgress;
 import dev.hangar.core.ports.ProviderPublisher;
+import dev.hangar.core.ports.UrlPolicy;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -45,9 +46,12 @@ public final class OciProvider implements ProviderPublisher {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final HttpClient http;
+    private final UrlPolicy urls;
 
-    public OciProvider(HttpClient http) {
+    /** @param urls refuses, when a build is asked for, a registry Hangar must not push to (the client checks every request again) */
+    public OciProvider(HttpClient http, UrlPolicy urls) {
         this.http = http;
+        this.urls = urls;
     }
 
     @Override
@@ -58,7 +62,9 @@ public final class OciProvider implements ProviderPublisher {
     @Override
     public void check(Provider provider) {
         if (!TYPE.equals(provider.type())) throw BuildErrors.invalidProvider("type", "this publisher serves " + TYPE + ", not " + provider.type());
-        registry(provider);
+        URI registry = registry(provider);
+        urls.deliveryRefusal(registry.toString())
+                .ifPresent(why -> { throw BuildErrors.invalidProvider("registry", "Hangar does not push there: " + why); });
         String repository = provider.settings().get("repository");
         if (repository == null || repository.isBlank()) throw BuildErrors.invalidProvider("repository", "is required");
         if (repository.length() > 255 || !REPOSITORY.matcher(repository).matches()) {

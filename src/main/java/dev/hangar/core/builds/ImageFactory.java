@@ -13,6 +13,7 @@ import dev.hangar.core.ports.FactoryImageStore;
 import dev.hangar.core.ports.ProviderPublisher;
 import dev.hangar.core.ports.TargetConverter;
 import dev.hangar.core.ports.TemplateFetcher;
+import dev.hangar.core.ports.UrlPolicy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +50,7 @@ public final class ImageFactory implements AutoCloseable {
 
     /** The adapters the factory needs. */
     public record Ports(FactoryImageStore images, List<BaseImageBuilder> builders, TargetConverter targets,
-                        ProviderPublisher providers, TemplateFetcher templates, BuildNotifier notifier) {}
+                        ProviderPublisher providers, TemplateFetcher templates, BuildNotifier notifier, UrlPolicy urls) {}
 
     /** Where images are kept, how many builds run at once, and the free space a build needs to start. */
     public record Settings(Path dir, int maxConcurrent, long minFreeBytes) {}
@@ -93,7 +94,9 @@ public final class ImageFactory implements AutoCloseable {
 
     /** A base image from a template; 400 invalid-template / template-not-found at once when the template is no good. */
     public FactoryImage createBase(TemplateSource source, Map<String, String> parameters, List<String> callbacks) {
+        checkCallbacks(callbacks);
         ImageTemplate template = resolve(source);
+        checkFetchedUrls(template);
         FactoryImage image = fresh(Kind.BASE, Tdl.write(template), parameters, callbacks, null, null, null, null);
         submit(image);
         return image;
@@ -102,6 +105,7 @@ public final class ImageFactory implements AutoCloseable {
     /** A target image of an existing base image, or of a new base image built from the template first. */
     public FactoryImage createTarget(UUID baseImage, TemplateSource source, String target, Map<String, String> parameters,
                                      List<String> callbacks) {
+        checkCallbacks(callbacks);
         String t = checkedTarget(target);
         UUID base = baseImage;
         if (base == null) {
@@ -121,6 +125,7 @@ public final class ImageFactory implements AutoCloseable {
     /** A provider image: a target image (existing, or made first from a base image or a template) pushed to a provider. */
     public FactoryImage createProvider(UUID targetImage, UUID baseImage, TemplateSource source, String target,
                                        ProviderPublisher.Provider provider, Map<String, String> parameters, List<String> callbacks) {
+        checkCallbacks(callbacks);
         if (provider == null || provider.type() == null) throw HangarException.invalid("invalid-provider", "a provider image needs a provider");
         String type = provider.type().toLowerCase(Locale.ROOT);
         if (!ports.providers().providers().contains(type)) {
@@ -145,16 +150,47 @@ public final class ImageFactory implements AutoCloseable {
 
     private FactoryImage fresh(Kind kind, String template, Map<String, String> parameters, List<String> callbacks, UUID base,
                                UUID targetImage, String target, ProviderPublisher.Provider provider) {
-        for (String url : callbacks) {
-            if (!url.matches("(?i)https?://\\S+")) throw HangarException.invalid("invalid-callback-url", "callbacks must be http or https URLs: " + url);
-        }
         FactoryImage image = new FactoryImage(UUID.randomUUID(), kind, Status.NEW, 0, "queued", null, template, parameters, callbacks,
                 base, targetImage, target, provider, null, null, clock.instant(), clock.instant());
         save(image);
         return image;
     }
 
+    /** Callbacks are checked before anything is made: an image made for a refused request would be left over. */
+    private void checkCallbacks(List<String> callbacks) {
+        for (String url : callbacks) {
+            if (!url.matches("(?i)https?://\\S+")) throw HangarException.invalid("invalid-callback-url", "callbacks must be http or https URLs: " + url);
+            ports.urls().deliveryRefusal(url).ifPresent(why -> {
+                throw HangarException.invalid(UrlPolicy.CALLBACK_URL_FORBIDDEN, "Hangar does not call back " + url + ": " + why);
+            });
+        }
+    }
+
+    /**
+     * The URLs a real build fetches from this host (the install tree or ISO, extra repositories, files by
+     * URL) must be ones the outbound policy lets Hangar fetch. MockOS fetches nothing.
+     */
+    private void checkFetchedUrls(ImageTemplate template) {
+        if (template.os().isMock()) return;
+        List<String> urls = new ArrayList<>();
+        if (template.os().installLocation() != null) urls.add(template.os().installLocation().strip());
+        for (ImageTemplate.Repository r : template.repositories()) urls.add(r.url().strip().split("\\s+")[0]); // an apt source: URL SUITE COMPONENTS
+        for (ImageTemplate.TemplateFile f : template.files()) {
+            if (f.encoding() == ImageTemplate.Encoding.URL) urls.add(f.content().strip());
+        }
+        for (String url : urls) {
+            ports.urls().fetchRefusal(url).ifPresent(why -> {
+                throw HangarException.invalid(UrlPolicy.IMAGE_URL_FORBIDDEN, "Hangar does not fetch " + url + ": " + why);
+            });
+        }
+    }
+
     private ImageTemplate resolve(TemplateSource source) {
+        if (source instanceof TemplateSource.AtUrl u) {
+            ports.urls().fetchRefusal(u.url()).ifPresent(why -> {
+                throw HangarException.invalid(UrlPolicy.IMAGE_URL_FORBIDDEN, "Hangar does not fetch the template at " + u.url() + ": " + why);
+            });
+        }
         return switch (source) {
             case TemplateSource.Inline i -> i.template().validated();
             case TemplateSource.OfImage o -> Tdl.parse(ports.images().find(o.image()).map(FactoryImage::templateText)

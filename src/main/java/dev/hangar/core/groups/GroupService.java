@@ -20,12 +20,14 @@ public final class GroupService implements AutoCloseable {
     private final GroupStore groups;
     private final GroupBlueprints blueprints;
     private final GroupReconciler reconciler;
+    private final VmService vms;
     private final Clock clock;
 
     /** @param resync how often every group is checked even when nothing was heard of its members */
     public GroupService(TemplateStore templates, GroupStore groups, VmService vms, Clock clock, Duration resync) {
         this.templates = templates;
         this.groups = groups;
+        this.vms = vms;
         this.clock = clock;
         this.blueprints = new GroupBlueprints(templates);
         this.reconciler = new GroupReconciler(groups, vms, blueprints, clock, resync);
@@ -40,6 +42,7 @@ public final class GroupService implements AutoCloseable {
 
     public Template createTemplate(String name, VmBlueprint blueprint) {
         Template t = new Template(Group.checkedName(name), blueprint.validated(), clock.instant(), clock.instant());
+        vms.checkUrls(blueprint.request().build());
         templates.insert(t);
         return t;
     }
@@ -56,6 +59,7 @@ public final class GroupService implements AutoCloseable {
     public Template updateTemplate(String name, VmBlueprint blueprint) {
         Template old = template(name);
         Template t = new Template(name, blueprint.validated(), old.createdAt(), clock.instant());
+        vms.checkUrls(blueprint.request().build());
         templates.update(t);
         for (String g : groups.usingTemplate(name)) {
             event(g, "template " + name + " changed");
@@ -81,6 +85,7 @@ public final class GroupService implements AutoCloseable {
         Group g = new Group(draft.name(), draft.template(), draft.settings(), draft.size(), draft.logicalIds(), draft.unhealthy(),
                 draft.rolling(), clock.instant(), clock.instant()).validated();
         if (g.template() != null) template(g.template());
+        if (g.settings() != null) vms.checkUrls(g.settings().request().build());
         groups.insert(g);
         event(g.name(), "created with " + g.desiredSize() + " members wanted");
         reconciler.wake(g.name());
@@ -101,6 +106,7 @@ public final class GroupService implements AutoCloseable {
         Group g = new Group(old.name(), draft.template(), draft.settings(), draft.size(), draft.logicalIds(), draft.unhealthy(),
                 draft.rolling(), old.createdAt(), clock.instant()).validated();
         if (g.template() != null) template(g.template());
+        if (g.settings() != null) vms.checkUrls(g.settings().request().build());
         groups.update(g);
         String before = blueprints.of(old).hash();
         String after = blueprints.of(g).hash();

@@ -44,7 +44,8 @@ class ImageFactoryFaceTest {
     @BeforeEach
     void start() throws Exception {
         factory = new ImageFactory(new ImageFactory.Ports(new ImageFactoryTest.Store(), List.of(new MockOsBuilder()),
-                new ImageFactoryTest.Targets(), new ImageFactoryTest.Providers(), url -> MOCK_TDL, image -> { }),
+                new ImageFactoryTest.Targets(), new ImageFactoryTest.Providers(), url -> MOCK_TDL, image -> { },
+                new dev.hangar.core.InMemoryUrlPolicy()),
                 new ImageFactory.Settings(dir, 2, 0),
                 new dev.hangar.core.OperationLog(new dev.hangar.core.VmServiceTest.Operations(), Clock.systemUTC()), Clock.systemUTC());
         factory.start();

@@ -96,7 +96,7 @@ class DirectoryProviderTest {
 
     @Test
     void publishersDispatchByTypeAndRefuseUnknownTypes() {
-        ProviderPublishers all = new ProviderPublishers(List.of(directory, new OciProvider(java.net.http.HttpClient.newHttpClient())));
+        ProviderPublishers all = new ProviderPublishers(List.of(directory, new OciProvider(java.net.http.HttpClient.newHttpClient(), new dev.hangar.core.InMemoryUrlPolicy())));
         assertEquals(java.util.Set.of("directory", "oci"), all.providers());
         Published p = all.publish(image, "ova", "id", at(destination.toString()), new RecordingProgress());
         assertTrue(Files.exists(Path.of(p.identifier())));

@@ -35,7 +35,7 @@ class OciProviderTest {
 
     @TempDir Path tmp;
     final HttpClient http = HttpClient.newHttpClient();
-    final OciProvider oci = new OciProvider(http);
+    final OciProvider oci = new OciProvider(http, new dev.hangar.core.InMemoryUrlPolicy());
 
     @BeforeAll
     static void startRegistries() throws Exception {

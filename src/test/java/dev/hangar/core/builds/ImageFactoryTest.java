@@ -51,12 +51,13 @@ public class ImageFactoryTest {
     final Store store = new Store();
     final Builder builder = new Builder();
     final List<FactoryImage> notified = new CopyOnWriteArrayList<>();
+    final dev.hangar.core.InMemoryUrlPolicy urls = new dev.hangar.core.InMemoryUrlPolicy();
     final dev.hangar.core.OperationLog operations = new dev.hangar.core.OperationLog(new dev.hangar.core.VmServiceTest.Operations(), Clock.systemUTC());
     ImageFactory factory;
 
     ImageFactory factory(int slots, long minFree) throws IOException {
         factory = new ImageFactory(new ImageFactory.Ports(store, List.of(builder), new Targets(), new Providers(), url -> TdlTest.DEBIAN,
-                notified::add), new ImageFactory.Settings(dir.resolve("builds"), slots, minFree), operations, Clock.systemUTC());
+                notified::add, urls), new ImageFactory.Settings(dir.resolve("builds"), slots, minFree), operations, Clock.systemUTC());
         factory.start();
         return factory;
     }
@@ -152,6 +153,28 @@ public class ImageFactoryTest {
         FactoryImage base = factory.createBase(new TemplateSource.Inline(MOCK), Map.of(), List.of());
         assertEquals("not-enough-space", await(base.id(), i -> i.status() == Status.FAILED).error().code());
         assertNull(factory.get(base.id()).file());
+    }
+
+    @Test
+    void urlsHangarMustNotReachAreRefusedBeforeAnyImageIsMade() throws Exception {
+        factory(1, 0);
+        urls.refuseFetch("http://169.254.169.254/web.tdl", "link-local")
+                .refuseDelivery("http://127.0.0.1:12345/imagefactory/images", "Hangar's own port");
+        HangarException template = assertThrows(HangarException.class,
+                () -> factory.createBase(new TemplateSource.AtUrl("http://169.254.169.254/web.tdl"), Map.of(), List.of()));
+        assertEquals("image-url-forbidden", template.code());
+        assertEquals("callback-url-forbidden", assertThrows(HangarException.class, () -> factory.createTarget(null,
+                new TemplateSource.Inline(MOCK), "mock", Map.of(), List.of("http://127.0.0.1:12345/imagefactory/images"))).code());
+        // What a real build fetches from this host: the install tree, repositories, files by URL.
+        for (String refused : List.of("http://deb.debian.org/debian", "http://169.254.169.254/files/motd")) {
+            urls.refuseFetch(refused, "denied");
+            String withFile = TdlTest.DEBIAN.replace("<file name='/etc/motd' type='base64'>aGVsbG8K</file>",
+                    "<file name='/etc/motd' type='url'>http://169.254.169.254/files/motd</file>");
+            assertEquals("image-url-forbidden", assertThrows(HangarException.class,
+                    () -> factory.createBase(new TemplateSource.Inline(Tdl.parse(withFile)), Map.of(), List.of())).code(), refused);
+        }
+        assertEquals(List.of(), factory.list(Kind.BASE), "nothing was made for a refused request");
+        assertEquals(List.of(), factory.list(Kind.TARGET));
     }
 
     @Test

@@ -47,6 +47,7 @@ class GroupServiceTest {
     final List<Vm> created = new CopyOnWriteArrayList<>();
     final Templates templates = new Templates();
     final Groups groupStore = new Groups();
+    final dev.hangar.core.InMemoryUrlPolicy urls = new dev.hangar.core.InMemoryUrlPolicy();
     VmService vms;
     GroupService groups;
 
@@ -55,7 +56,7 @@ class GroupServiceTest {
         fabric.leases = true;
         NetworkService networks = new NetworkService(new VmServiceTest.Networks(), fabric, store, Clock.systemUTC());
         vms = new VmService(new VmService.Ports(store, images, location -> new Installer(data.resolve("k"), null),
-                driver, fabric, new VmServiceTest.Callbacks()), networks, new OperationLog(new VmServiceTest.Operations(), Clock.systemUTC()),
+                driver, fabric, new VmServiceTest.Callbacks(), urls), networks, new OperationLog(new VmServiceTest.Operations(), Clock.systemUTC()),
                 new VmSettings(data.resolve("vms"), 2, 1024, Duration.ofSeconds(30), Duration.ZERO, Duration.ofMillis(50)),
                 Clock.systemUTC());
         vms.start();
@@ -160,6 +161,16 @@ class GroupServiceTest {
         assertEquals("invalid-logical-ids", assertThrows(HangarException.class, () -> groups.create(
                 new Group("db", null, GroupPlanTest.SETTINGS, null, List.of("a", "A"), null, true, null, null))).code());
         assertEquals("group-not-found", assertThrows(HangarException.class, () -> groups.scale("none", 2)).code());
+        assertTrue(groups.list().isEmpty());
+    }
+
+    @Test
+    void templatesAndGroupSettingsWithAnImageHangarMustNotFetchAreRefused() {
+        urls.refuseFetch("http://images.test/a.tar.gz", "link-local");
+        assertEquals("image-url-forbidden", assertThrows(HangarException.class, () -> groups.createTemplate("small", GroupPlanTest.SETTINGS)).code());
+        assertTrue(groups.templates().isEmpty());
+        assertEquals("image-url-forbidden", assertThrows(HangarException.class, () -> groups.create(
+                new Group("db", null, GroupPlanTest.SETTINGS, 1, null, null, true, null, null))).code());
         assertTrue(groups.list().isEmpty());
     }
 

@@ -1,0 +1,186 @@
+package dev.hangar.outbound;
+
+import dev.hangar.core.ports.UrlPolicy;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+
+/**
+ * Where Hangar's own HTTP requests (image and installer downloads, callbacks, templates, registries) may
+ * go. Clients choose these URLs, so without a policy they could make Hangar reach what only this host
+ * reaches: a cloud's metadata service (169.254.169.254, holding the host's credentials) or Hangar's own
+ * API from inside (unsigned on loopback). The rules, in this order, for every address a URL's host
+ * resolves to (all of them must pass):
+ * <ol>
+ *   <li>in an {@code --outbound-deny} range: refused;</li>
+ *   <li>a port Hangar listens on, at an address of this host (loopback, 0.0.0.0 or ::, any interface's):
+ *       refused, except a GET or HEAD of a file of Hangar's own image catalog (its published images,
+ *       which VMs boot by URL). An allow range does not lift this: ranges name addresses, not ports;</li>
+ *   <li>in an {@code --outbound-allow} range: allowed;</li>
+ *   <li>link-local (169.254.0.0/16, fe80::/10): refused;</li>
+ *   <li>anything else: allowed.</li>
+ * </ol>
+ * IPv4-mapped IPv6 addresses are IPv4 addresses to the JDK already; IPv4-compatible ones
+ * ({@code ::a.b.c.d}) are checked as the IPv4 address they carry. A host that ends in a number but is
+ * not dotted decimal ({@code 2852039166}, {@code 0xa9.254.169.254}, {@code 169.254.43518},
+ * {@code 169.254.169.254.}) is refused outright: curl, browsers and libc read such spellings as
+ * addresses, each in its own way, and no honest URL needs them. So is a URL whose host the JDK cannot
+ * read at all.
+ */
+public final class OutboundPolicy implements UrlPolicy {
+    /** Link-local addresses: cloud metadata services answer there (169.254.169.254, fd00:ec2::254 aside). */
+    static final List<AddressRange> LINK_LOCAL = List.of(AddressRange.parse("169.254.0.0/16"), AddressRange.parse("fe80::/10"));
+    private static final Pattern ENDS_IN_NUMBER = Pattern.compile("(?i)(.*\\.)?(\\d+|0x[0-9a-f]*)\\.?");
+    private static final Pattern DOTTED_DECIMAL =
+            Pattern.compile("((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
+
+    /** Name resolution, as the JDK's HttpClient does it (InetAddress), replaceable in tests. */
+    public interface Resolver {
+        InetAddress[] resolve(String host) throws UnknownHostException;
+    }
+
+    private final List<AddressRange> allowed;
+    private final List<AddressRange> denied;
+    private final Pattern catalogPath;
+    private final Resolver resolver;
+    private final Predicate<InetAddress> ownAddress;
+    private final Set<Integer> listenerPorts = ConcurrentHashMap.newKeySet();
+
+    /**
+     * @param catalogPrefix the path under which Hangar serves its image catalog as PREFIX/ID/FILE
+     *                      (ImageFactoryFace.PUBLISHED)
+     */
+    public OutboundPolicy(List<AddressRange> allowed, List<AddressRange> denied, String catalogPrefix) {
+        this(allowed, denied, catalogPrefix, InetAddress::getAllByName, OutboundPolicy::isThisHost);
+    }
+
+    OutboundPolicy(List<AddressRange> allowed, List<AddressRange> denied, String catalogPrefix, Resolver resolver,
+                   Predicate<InetAddress> ownAddress) {
+        this.allowed = List.copyOf(allowed);
+        this.denied = List.copyOf(denied);
+        // Exactly the catalog's route: two plain segments, no dot segments, no escapes that could turn into them.
+        this.catalogPath = Pattern.compile(Pattern.quote(catalogPrefix) + "/(?!\\.\\.?/)[A-Za-z0-9._-]+/(?!\\.\\.?$)[A-Za-z0-9._-]+");
+        this.resolver = resolver;
+        this.ownAddress = ownAddress;
+    }
+
+    /** A port Hangar serves on (every listener's, once it is known: a listener on port 0 is added after it starts). */
+    public void protectListener(int port) {
+        if (port > 0) listenerPorts.add(port);
+    }
+
+    /**
+     * Why a request with this method to this URL must not be sent, or empty when it may. The host is
+     * resolved here; UnknownHostException when it does not resolve (the request could not be sent either).
+     */
+    public Optional<String> refusal(String method, URI uri) throws UnknownHostException {
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) return Optional.of(uri + " is not an http or https URL");
+        String host = uri.getHost();
+        if (host == null) {
+            return Optional.of("the host of " + uri + " is neither a name nor an address the JDK reads"
+                    + " (numeric hosts must be dotted decimal, like 192.0.2.1)");
+        }
+        String literal = host;
+        if (host.startsWith("[")) {
+            literal = host.substring(1, host.length() - 1);
+            int zone = literal.indexOf('%'); // a scope such as %25eth0: the address before it is what counts
+            if (zone >= 0) literal = literal.substring(0, zone);
+        } else if (ENDS_IN_NUMBER.matcher(host).matches() && !DOTTED_DECIMAL.matcher(host).matches()) {
+            return Optional.of("the host " + host + " of " + uri + " is a number but not a dotted decimal address;"
+                    + " other programs read such spellings as other addresses, so Hangar refuses them");
+        }
+        int port = uri.getPort() >= 0 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
+        boolean catalog = (method.equals("GET") || method.equals("HEAD")) && uri.getRawPath() != null
+                && catalogPath.matcher(uri.getRawPath()).matches();
+        for (InetAddress address : resolver.resolve(literal)) {
+            Optional<String> refused = refusal(address, port, catalog);
+            if (refused.isPresent()) return Optional.of(uri.getScheme() + "://" + host + ":" + port + " is " + refused.get());
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public Optional<String> fetchRefusal(String url) {
+        return refusalNow("GET", url);
+    }
+
+    @Override
+    public Optional<String> deliveryRefusal(String url) {
+        return refusalNow("POST", url);
+    }
+
+    /** A URL that is no URI or whose host does not resolve is not refused here: its request fails later, and is checked then. */
+    private Optional<String> refusalNow(String method, String url) {
+        URI uri;
+        try {
+            uri = new URI(url.strip());
+        } catch (java.net.URISyntaxException e) {
+            return Optional.empty();
+        }
+        try {
+            return refusal(method, uri);
+        } catch (UnknownHostException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Why this address and port are refused (a phrase following "ADDRESS:PORT is"), or empty. */
+    Optional<String> refusal(InetAddress resolved, int port, boolean catalog) {
+        InetAddress address = embeddedIpv4(resolved);
+        String where = address.getHostAddress() + (address == resolved ? "" : " (as " + resolved.getHostAddress() + ")");
+        for (AddressRange r : denied) {
+            if (r.contains(address)) return Optional.of(where + ", in the denied range " + r + " (--outbound-deny)");
+        }
+        if (listenerPorts.contains(port) && ownAddress.test(address) && !catalog) {
+            return Optional.of(where + ", this host's own Hangar listener on port " + port
+                    + " (only files of its image catalog may be fetched from it)");
+        }
+        for (AddressRange r : allowed) {
+            if (r.contains(address)) return Optional.empty();
+        }
+        for (AddressRange r : LINK_LOCAL) {
+            if (r.contains(address)) {
+                return Optional.of(where + ", a link-local address (where cloud metadata services answer);"
+                        + " --outbound-allow opens a range");
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The IPv4 address an IPv4-compatible IPv6 address ({@code ::a.b.c.d}) carries, else the address
+     * itself. (IPv4-mapped ones, {@code ::ffff:a.b.c.d}, come out of InetAddress as IPv4 already.)
+     */
+    static InetAddress embeddedIpv4(InetAddress address) {
+        if (address instanceof Inet6Address v6 && v6.isIPv4CompatibleAddress() && !v6.isLoopbackAddress() && !v6.isAnyLocalAddress()) {
+            byte[] a = v6.getAddress();
+            try {
+                return InetAddress.getByAddress(new byte[] {a[12], a[13], a[14], a[15]});
+            } catch (UnknownHostException e) {
+                throw new IllegalStateException("four bytes are an IPv4 address", e);
+            }
+        }
+        return address;
+    }
+
+    /** Loopback, the wildcard (which the kernel connects to this host) or an address of one of this host's interfaces. */
+    static boolean isThisHost(InetAddress address) {
+        if (address.isLoopbackAddress() || address.isAnyLocalAddress()) return true;
+        try {
+            return NetworkInterface.getByInetAddress(address) != null;
+        } catch (SocketException e) {
+            return true; // cannot tell: count it as ours, the safe side
+        }
+    }
+}
