@@ -56,8 +56,8 @@ import org.junit.jupiter.api.io.TempDir;
  * download ends the VM in error {@code disk-full} and leaves no gold and no temp file.
  *
  * <p>The default run kills once at each kind of work; {@code HANGAR_FAULT_KILLS=N} (or
- * {@code -Dfault.kills=N}) kills N times, and {@code HANGAR_FAULT_SEED} ({@code -Dfault.seed}) replays a
- * run. QEMU driver only (libvirt keeps its domains itself); one guest at a time.
+ * {@code -Dfault.kills=N}) kills N times, and {@code HANGAR_FAULT_SEED} ({@code -Dfault.seed}) repeats a
+ * run's kinds of work and kill delays. QEMU driver only (libvirt keeps its domains itself); one guest at a time.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(7200)
@@ -148,7 +148,7 @@ class FaultEndToEndTest {
     @Order(1)
     void afterEveryKillEveryVmRunsOrFailedWithAReasonAndNothingIsLeftThatNoRecordOwns() throws Exception {
         long t0 = System.nanoTime();
-        System.out.printf("fault suite: %d kills, seed %d (HANGAR_FAULT_SEED=%d replays it)%n", KILLS, SEED, SEED);
+        System.out.printf("fault suite: %d kills, seed %d (HANGAR_FAULT_SEED=%d repeats its kill points)%n", KILLS, SEED, SEED);
         for (int n = 1; n <= KILLS; n++) {
             // The first rounds take each kind of work in turn; later ones pick at random.
             Work work = n <= Work.values().length ? Work.values()[n - 1] : Work.values()[random.nextInt(Work.values().length)];
@@ -529,43 +529,51 @@ class FaultEndToEndTest {
 
     @Test
     @Order(2)
-    void aFullDiskDuringADownloadEndsTheVmInDiskFullAndLeavesNoGoldAndNoTempFile() throws Exception {
+    void aFullDiskWhileAnImageUnpacksOrConvertsEndsTheVmInDiskFullAndLeavesNoGoldAndNoTempFile() throws Exception {
         Path full = data.resolve("full");
         Path images = Files.createDirectories(full.resolve("images"));
-        // 16 MiB for gold images; the download unpacks to 48 MiB. The test's JVM runs in a mount namespace
-        // of its own (ip netns exec makes one), so the mount is nobody else's; it is unmounted after.
+        // 16 MiB for gold images. The test's JVM runs in a mount namespace of its own (ip netns exec makes
+        // one), so the mount is nobody else's; it is unmounted after.
         Command.check("mount", "-t", "tmpfs", "-o", "size=16m", "hangar-fault-full", images.toString());
         try (HangarProcess small = new HangarProcess(full, "--nat-bridge", "hgz0", "--nat-subnet", "10.233.0.0/24",
                 "--hostonly-bridge", "hgz1", "--hostonly-subnet", "10.234.0.0/24")) {
             small.start();
-            Path zeros = Files.createDirectories(data.resolve("zeros"));
-            Command.check("truncate", "-s", "48M", zeros.resolve("disk.raw").toString());
-            Path tarball = data.resolve("zeros.tar.gz");
-            Command.check("tar", "-C", zeros.toString(), "-czf", tarball.toString(), "disk.raw");
-            String url = server.serve("/images/zeros.tar.gz", tarball);
-            String checksum = TestImages.sha256(tarball);
-            ObjectNode body = Json.MAPPER.createObjectNode().put("memory", "256mib");
-            body.putObject("image").put("url", url).put("checksum", checksum).put("checksum_type", "sha256");
-            Reply r = send(small, "POST", "/vms", body.toString());
-            assertEquals(202, r.status(), r.text());
-            String id = r.json().get("id").textValue();
-            long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            JsonNode vm = r.json();
-            while (vm.get("status").textValue().equals("creating") && System.nanoTime() < until) {
-                Thread.sleep(200);
-                vm = send(small, "GET", "/vms/" + id, null).json();
+            Path made = Files.createDirectories(data.resolve("disk-full-images"));
+            // 48 MiB of zeros in a tar.gz: the disk fills while it unpacks.
+            Command.check("truncate", "-s", "48M", made.resolve("disk.raw").toString());
+            Command.check("tar", "-C", made.toString(), "-czf", made.resolve("zeros.tar.gz").toString(), "disk.raw");
+            // A qcow2 holding 10 MiB of random data: it unpacks (10 MiB), then the disk fills while qemu-img converts it.
+            Path noise = made.resolve("noise.raw");
+            byte[] bytes = new byte[10 << 20];
+            new Random(SEED).nextBytes(bytes);
+            Files.write(noise, bytes);
+            Command.check("qemu-img", "convert", "-f", "raw", "-O", "qcow2", noise.toString(), made.resolve("noise.qcow2").toString());
+            for (String name : List.of("zeros.tar.gz", "noise.qcow2")) {
+                Path file = made.resolve(name);
+                ObjectNode body = Json.MAPPER.createObjectNode().put("memory", "256mib");
+                body.putObject("image").put("url", server.serve("/images/" + name, file)).put("checksum", TestImages.sha256(file))
+                        .put("checksum_type", "sha256");
+                Reply r = send(small, "POST", "/vms", body.toString());
+                assertEquals(202, r.status(), r.text());
+                String id = r.json().get("id").textValue();
+                long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                JsonNode vm = r.json();
+                while (vm.get("status").textValue().equals("creating") && System.nanoTime() < until) {
+                    Thread.sleep(200);
+                    vm = send(small, "GET", "/vms/" + id, null).json();
+                }
+                assertEquals("error", vm.get("status").textValue(), vm.toString());
+                assertEquals("disk-full", vm.get("error").get("code").textValue(), name + ": " + vm);
+                String message = vm.get("error").get("message").textValue();
+                assertTrue(message.contains("No space left on device") && message.contains(images.toRealPath().toString()), message);
+                try (Stream<Path> left = Files.list(images)) {
+                    assertEquals(List.of(), left.toList(), name + ": no gold and no temp file is left");
+                }
+                var store = Files.getFileStore(images);
+                assertTrue(store.getTotalSpace() - store.getUsableSpace() < (1 << 20), name + ": the space is free again");
+                System.out.println("full disk (" + name + "): VM " + id + " ended in error " + vm.get("error"));
+                assertEquals(204, send(small, "DELETE", "/vms/" + id, null).status());
             }
-            assertEquals("error", vm.get("status").textValue(), vm.toString());
-            assertEquals("disk-full", vm.get("error").get("code").textValue(), vm.toString());
-            String message = vm.get("error").get("message").textValue();
-            assertTrue(message.contains("No space left on device") && message.contains(images.toRealPath().toString()), message);
-            try (Stream<Path> left = Files.list(images)) {
-                assertEquals(List.of(), left.toList(), "no gold and no temp file is left");
-            }
-            var store = Files.getFileStore(images);
-            assertTrue(store.getTotalSpace() - store.getUsableSpace() < (1 << 20), "the space is free again");
-            System.out.println("full disk: VM " + id + " ended in error " + vm.get("error"));
-            assertEquals(204, send(small, "DELETE", "/vms/" + id, null).status());
         } finally {
             Command.run(List.of("umount", images.toString()), Duration.ofSeconds(30));
             Processes.endDaemons(full);
