@@ -5,8 +5,8 @@ import dev.hangar.core.HangarException.Kind;
 
 /**
  * The error codes this package reports, in one place so that each code always comes with the same kind.
- * Everything wrong with the image itself is INVALID (the caller asked for a bad image); only failures of
- * this host (disk full, qemu-img missing) are INTERNAL.
+ * Everything wrong with the image itself is INVALID (the caller asked for a bad image); failures of this
+ * host (qemu-img missing, permissions) are INTERNAL, except a full disk: UNAVAILABLE {@code disk-full}.
  */
 final class ImageFailures {
     private ImageFailures() {}
