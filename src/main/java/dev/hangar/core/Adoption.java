@@ -1,6 +1,7 @@
 package dev.hangar.core;
 
 import dev.hangar.core.ports.ImageCatalog;
+import dev.hangar.core.ports.InstallerSource;
 import dev.hangar.core.ports.MachineDriver;
 import dev.hangar.core.ports.NetworkFabric;
 import dev.hangar.core.ports.VmStore;
@@ -21,13 +22,14 @@ import org.slf4j.LoggerFactory;
  * What the service does at start, before it answers: machines outlive it, so it adopts the ones that
  * run, resumes the jobs a restart cut off (creations, address waits, deletions, failure callbacks),
  * and removes what belongs to no record (VM directories with their machines, taps, leases,
- * half-made images).
+ * half-made images and installer downloads).
  */
 final class Adoption {
     private static final Logger log = LoggerFactory.getLogger(Adoption.class);
 
     private final VmStore vms;
     private final ImageCatalog images;
+    private final InstallerSource installers;
     private final MachineDriver driver;
     private final NetworkFabric fabric;
     private final NetworkService networks;
@@ -35,10 +37,11 @@ final class Adoption {
     private final VmMonitor monitor;
     private final VmSettings settings;
 
-    Adoption(VmStore vms, ImageCatalog images, MachineDriver driver, NetworkFabric fabric, NetworkService networks,
+    Adoption(VmStore vms, ImageCatalog images, InstallerSource installers, MachineDriver driver, NetworkFabric fabric, NetworkService networks,
              CreationJob creation, VmMonitor monitor, VmSettings settings) {
         this.vms = vms;
         this.images = images;
+        this.installers = installers;
         this.driver = driver;
         this.fabric = fabric;
         this.networks = networks;
@@ -50,6 +53,7 @@ final class Adoption {
     void adopt(ExecutorService jobs, java.util.function.Consumer<UUID> delete) throws IOException {
         Files.createDirectories(settings.vmsDir());
         images.removeLeftovers();
+        installers.removeLeftovers();
         Set<String> known = new HashSet<>();
         Set<UUID> unreported = new HashSet<>(vms.awaitingAddress());
         List<Vm> all = vms.all();

@@ -65,7 +65,7 @@ public final class VmService implements AutoCloseable {
         this.creation = new CreationJob(vms, launcher, driver, ports.fabric(), networks, ports.callbacks(), operations, locks,
                 settings, clock, () -> running);
         this.monitor = new VmMonitor(vms, driver, launcher, creation, operations, locks, settings.monitorInterval(), () -> running);
-        this.adoption = new Adoption(vms, images, driver, ports.fabric(), networks, creation, monitor, settings);
+        this.adoption = new Adoption(vms, images, ports.installers(), driver, ports.fabric(), networks, creation, monitor, settings);
         this.monitorThread = Thread.ofVirtual().name("vm-monitor").unstarted(monitor::watch);
     }
 

@@ -331,7 +331,7 @@ public final class GoldImageStore implements ImageCatalog {
         } catch (RuntimeException e) {
             log.warn("import of library VM {} for {} failed after {} s: {}", tree.root(), key,
                     String.format("%.1f", (System.nanoTime() - started) / 1e9), e.getMessage());
-            throw e;
+            throw whereFull(e, "library VM " + tree.root().getFileName());
         } finally {
             FileTrees.delete(work);
         }
@@ -354,7 +354,7 @@ public final class GoldImageStore implements ImageCatalog {
         } catch (RuntimeException e) {
             log.warn("fetch of image {} for {} failed after {} s: {}", ref.url(), key,
                     String.format("%.1f", (System.nanoTime() - started) / 1e9), e.getMessage());
-            throw e;
+            throw whereFull(e, "the image from " + ref.url());
         } finally {
             FileTrees.delete(work);
         }
@@ -400,6 +400,8 @@ public final class GoldImageStore implements ImageCatalog {
             try {
                 QemuImg.convertToQcow2(disk.path(), disk.format().qemuName(), gold.resolve(name));
             } catch (HangarException e) {
+                // qemu-img ran and failed, but because the disk filled up, not because of the image.
+                if (ImageFailures.noSpace(e)) throw ImageFailures.diskFull("qemu-img cannot write " + name + ": " + e.getMessage(), e);
                 if (QemuImg.refused(e)) {
                     throw ImageFailures.formatUnsupported("qemu-img cannot convert disk " + disk.path().getFileName() + ": " + e.getMessage());
                 }
@@ -465,6 +467,13 @@ public final class GoldImageStore implements ImageCatalog {
             log.warn("ignoring gold image {}: {}", dir, ImageFailures.describe(e));
             return Optional.empty();
         }
+    }
+
+    /** A disk-full failure says where the disk is full and what needed the space; others go as they are. */
+    private RuntimeException whereFull(RuntimeException e, String what) {
+        if (!(e instanceof HangarException h) || !ImageFailures.DISK_FULL.equals(h.code())) return e;
+        return ImageFailures.diskFull("no space left on the disk holding " + imagesDir + " for " + what + ": " + h.getMessage()
+                + " (what was written of it is removed)", h);
     }
 
     private static GoldImage await(CompletableFuture<GoldImage> running) {

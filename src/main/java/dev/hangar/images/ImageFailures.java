@@ -6,8 +6,8 @@ import dev.hangar.core.ports.UrlPolicy;
 
 /**
  * The error codes this package reports, in one place so that each code always comes with the same kind.
- * Everything wrong with the image itself is INVALID (the caller asked for a bad image); only failures of
- * this host (disk full, qemu-img missing) are INTERNAL.
+ * Everything wrong with the image itself is INVALID (the caller asked for a bad image); failures of this
+ * host (qemu-img missing, permissions) are INTERNAL, except a full disk: UNAVAILABLE {@code disk-full}.
  */
 final class ImageFailures {
     private ImageFailures() {}
@@ -63,9 +63,29 @@ final class ImageFailures {
         return new HangarException(Kind.NOT_FOUND, "library-vm-not-found", message);
     }
 
-    /** This host failed (disk full, permissions), not the image. */
+    /** This host failed (permissions, a missing tool), not the image; a full disk has a code of its own. */
     static HangarException storeFailed(String message, Throwable cause) {
+        if (cause != null && noSpace(cause)) return diskFull(message, cause);
         return new HangarException(Kind.INTERNAL, "image-store-failed", message, cause);
+    }
+
+    static final String DISK_FULL = "disk-full";
+
+    /**
+     * The file system the data is written to is full (or the quota is used up). A failure of this host,
+     * but one the operator can act on, so it is not folded into vm-create-failed.
+     */
+    static HangarException diskFull(String message, Throwable cause) {
+        return new HangarException(Kind.UNAVAILABLE, DISK_FULL, message, cause);
+    }
+
+    /** Whether the failure, or one of its causes, is ENOSPC or EDQUOT (as Java and qemu-img word them). */
+    static boolean noSpace(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String m = t.getMessage();
+            if (m != null && (m.contains("No space left on device") || m.contains("Disk quota exceeded"))) return true;
+        }
+        return false;
     }
 
     /** An exception's text for a message: its message and its causes' (type names where there is no message). */

@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +48,8 @@ public final class InstallerStore implements InstallerSource {
     private static final List<String> DEBIAN_DISTROS = List.of("debian", "ubuntu");
     private static final String FILE = "file";
     private static final String VALIDATOR = "validator.properties";
+    /** A file being written beside its place, renamed in when whole. */
+    private static final String TEMP_SUFFIX = ".tmp";
 
     private final Path dir;
     private final HttpClient http;
@@ -165,9 +168,9 @@ public final class InstallerStore implements InstallerSource {
 
     private void store(String url, HttpResponse<InputStream> response, Path entry) {
         long started = System.nanoTime();
+        Path tmp = entry.resolve(FILE + TEMP_SUFFIX);
         try {
             Files.createDirectories(entry);
-            Path tmp = entry.resolve(FILE + ".tmp");
             try (DownloadStream body = Download.body(response, ChecksumType.SHA256, maxBytes, stallTimeout);
                  OutputStream out = Files.newOutputStream(tmp)) {
                 body.transferTo(out);
@@ -177,7 +180,7 @@ public final class InstallerStore implements InstallerSource {
             response.headers().firstValue("etag").ifPresent(v -> validator.setProperty("etag", v));
             response.headers().firstValue("last-modified").ifPresent(v -> validator.setProperty("last-modified", v));
             validator.setProperty("url", url);
-            Path vtmp = entry.resolve(VALIDATOR + ".tmp");
+            Path vtmp = entry.resolve(VALIDATOR + TEMP_SUFFIX);
             try (Writer w = Files.newBufferedWriter(vtmp)) {
                 validator.store(w, "validator of the cached file");
             }
@@ -186,8 +189,36 @@ public final class InstallerStore implements InstallerSource {
         } catch (HangarException e) {
             throw failed(e.getMessage());
         } catch (IOException e) {
-            throw new HangarException(HangarException.Kind.INTERNAL, "installer-store-failed",
-                    "cannot store " + url + " on this host: " + e.getMessage(), e);
+            String message = "cannot store " + url + " on this host: " + e.getMessage();
+            if (ImageFailures.noSpace(e)) throw ImageFailures.diskFull(message + " (" + dir + ")", e);
+            throw new HangarException(HangarException.Kind.INTERNAL, "installer-store-failed", message, e);
+        } finally {
+            deleteQuietly(tmp); // moved into place, or half a download nothing will use
+        }
+    }
+
+    /**
+     * Called at service start: deletes what a crash left half written (a download or validator not yet
+     * renamed into place). The cached files themselves were renamed in whole, so they stay.
+     */
+    @Override
+    public void removeLeftovers() {
+        if (!Files.isDirectory(dir)) return;
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.filter(p -> p.getFileName().toString().endsWith(TEMP_SUFFIX)).toList()) {
+                log.info("removing leftover partial download {}", p);
+                deleteQuietly(p);
+            }
+        } catch (IOException e) {
+            log.warn("cannot look for leftovers in {}: {}", dir, e.getMessage());
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            log.warn("cannot delete {}: {}", p, e.getMessage());
         }
     }
 

@@ -71,6 +71,11 @@ final class HangarProcess implements AutoCloseable {
         return dataDir;
     }
 
+    /** The running service's process id. */
+    long pid() {
+        return process.pid();
+    }
+
     HangarProcess start() throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> argv = new ArrayList<>(launcher);

@@ -107,4 +107,35 @@ class InstallerStoreTest {
         server.serve("/evil/.treeinfo", bytes("[images-x86_64]\nkernel = ../../etc/passwd\ninitrd = x\n"));
         assertEquals("installer-download-failed", assertThrows(HangarException.class, () -> store.fetch(server.url("/evil"))).code());
     }
+
+    @Test
+    void aDownloadThatFailsHalfWayLeavesNoPartialFile() throws Exception {
+        InstallerStore capped = new InstallerStore(tmp.resolve("capped"), HttpClient.newHttpClient(), 1024, Duration.ofSeconds(5));
+        // Chunked, so the cap is found only after the first KiB was written.
+        server.serve(NETBOOT + "linux", () -> new java.io.ByteArrayInputStream(new byte[64 << 10]));
+        server.serve(NETBOOT + "initrd.gz", bytes("initrd-1"));
+        assertEquals("installer-download-failed", assertThrows(HangarException.class, () -> capped.fetch(server.url(DEBIAN))).code());
+        assertEquals(java.util.List.of(), partials(tmp.resolve("capped")), "nothing half-written is left");
+    }
+
+    @Test
+    void whatACrashLeftHalfWrittenIsRemovedAtStartAndTheCacheStays() throws Exception {
+        server.serve(NETBOOT + "linux", bytes("kernel-1"));
+        server.serve(NETBOOT + "initrd.gz", bytes("initrd-1"));
+        Installer installer = store.fetch(server.url(DEBIAN));
+        // A kill in the middle of a download (or of its validator) leaves these beside the cached files.
+        Files.writeString(installer.kernel().resolveSibling("file.tmp"), "half a kernel");
+        Files.writeString(installer.kernel().resolveSibling("validator.properties.tmp"), "etag=");
+        store.removeLeftovers();
+        assertEquals(java.util.List.of(), partials(tmp.resolve("installers")));
+        assertEquals(installer, store.fetch(server.url(DEBIAN)));
+        assertEquals(1, server.fullAnswers(NETBOOT + "linux"), "the cached kernel stayed and was only revalidated");
+    }
+
+    private static java.util.List<Path> partials(Path dir) throws java.io.IOException {
+        if (!Files.exists(dir)) return java.util.List.of();
+        try (var walk = Files.walk(dir)) {
+            return walk.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList();
+        }
+    }
 }

@@ -3,6 +3,7 @@ package dev.hangar.builds.providers;
 import dev.hangar.builds.BuildErrors;
 import dev.hangar.builds.FileCopy;
 import dev.hangar.builds.ProgressSpan;
+import dev.hangar.core.FileTrees;
 import dev.hangar.core.ports.BuildProgress;
 import dev.hangar.core.ports.ProviderPublisher;
 import java.io.IOException;
@@ -139,6 +140,16 @@ public final class HangarProvider implements ProviderPublisher {
         } catch (IOException e) {
             throw BuildErrors.pushFailed("cannot remove " + url + ": " + e, e);
         }
+    }
+
+    /** The directory of the id, whatever it holds: a push that never finished published nothing. */
+    @Override
+    public void abandon(String id, Provider provider) {
+        if (!SafeNames.ok(id)) return;
+        Path dir = publishedDir.resolve(id);
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return;
+        log.info("removing {}, left by a publish that did not finish", dir);
+        FileTrees.delete(dir);
     }
 
     /** Called at service start: removes partial files a crash left in the middle of a publish. */

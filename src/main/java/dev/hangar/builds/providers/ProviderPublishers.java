@@ -46,4 +46,10 @@ public final class ProviderPublishers implements ProviderPublisher {
     public void unpublish(Published published, Provider provider) {
         of(provider).unpublish(published, provider);
     }
+
+    @Override
+    public void abandon(String id, Provider provider) {
+        ProviderPublisher p = provider == null || provider.type() == null ? null : byType.get(provider.type());
+        if (p != null) p.abandon(id, provider);
+    }
 }

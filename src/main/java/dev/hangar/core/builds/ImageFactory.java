@@ -86,6 +86,7 @@ public final class ImageFactory implements AutoCloseable {
                 save(failed);
                 FileTrees.delete(work(image.id()));
                 if (image.file() == null) FileTrees.delete(dir(image.id()));
+                abandonPush(image);
             }
         }
     }
@@ -405,8 +406,9 @@ public final class ImageFactory implements AutoCloseable {
         ports.images().find(id).ifPresent(image -> {
             if (image.status() == Status.DELETING) return; // the delete finishes it
             FactoryImage failed = image.failed(problem, clock.instant());
-            // A failed image keeps no half-made file.
+            // A failed image keeps no half-made file, here or in its provider.
             FileTrees.delete(dir(id));
+            abandonPush(image);
             FactoryImage recorded = new FactoryImage(failed.id(), failed.kind(), failed.status(), failed.percent(), failed.activity(),
                     failed.error(), failed.templateText(), failed.parameters(), failed.callbacks(), failed.baseImage(), failed.targetImage(),
                     failed.target(), failed.provider(), null, null, failed.createdAt(), failed.updatedAt());
@@ -414,6 +416,16 @@ public final class ImageFactory implements AutoCloseable {
             notify(recorded);
             log.warn("image {} failed: {} ({})", id, problem.code(), problem.message());
         });
+    }
+
+    /** What a provider image's push that did not finish left in its provider. */
+    private void abandonPush(FactoryImage image) {
+        if (image.kind() != Kind.PROVIDER || image.provider() == null) return;
+        try {
+            ports.providers().abandon(image.id().toString(), image.provider());
+        } catch (RuntimeException e) {
+            log.warn("cannot remove what the push of image {} left: {}", image.id(), e.toString());
+        }
     }
 
     private FactoryImage change(FactoryImage image, Status status, int percent, String activity) {

@@ -6,4 +6,7 @@ import dev.hangar.core.Installer;
 public interface InstallerSource {
     /** Blocking: the installer of the tree at location. Throws HangarException installer-download-failed. */
     Installer fetch(String location);
+
+    /** Called at service start, before any fetch: removes what a crash left half written. */
+    default void removeLeftovers() {}
 }

@@ -37,4 +37,10 @@ public interface ProviderPublisher {
 
     /** Removes what publish made, where the provider allows it (DELETE of a provider image). */
     void unpublish(Published published, Provider provider);
+
+    /**
+     * Removes whatever a publish under the id that never finished may have left (a restart cut it off, or
+     * it failed): the push has no record of being done, so nothing of it may stay. Nothing there is fine.
+     */
+    default void abandon(String id, Provider provider) {}
 }

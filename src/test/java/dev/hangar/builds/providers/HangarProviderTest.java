@@ -105,6 +105,19 @@ class HangarProviderTest {
         assertEquals(List.of("web.qcow2"), names(published.resolve("pi-1")));
     }
 
+    @Test
+    void abandonRemovesWhateverAnUnfinishedPushLeftUnderItsIdAndNothingElse() throws Exception {
+        hangar.publish(image, "kvm", "pi-1", HANGAR, new RecordingProgress());
+        hangar.publish(image, "kvm", "pi-3", HANGAR, new RecordingProgress());
+        Files.writeString(published.resolve("pi-1/.web.qcow2.partial"), "half");
+        hangar.abandon("pi-1", HANGAR);
+        assertFalse(Files.exists(published.resolve("pi-1")), "a push the restart failed publishes nothing");
+        assertEquals(List.of("web.qcow2"), names(published.resolve("pi-3")));
+        hangar.abandon("pi-2", HANGAR); // nothing there: fine
+        hangar.abandon("..", HANGAR); // not an id: nothing is touched
+        assertEquals(List.of("pi-3"), names(published));
+    }
+
     static List<String> names(Path dir) throws Exception {
         try (var files = Files.list(dir)) {
             return files.map(f -> f.getFileName().toString()).sorted().toList();

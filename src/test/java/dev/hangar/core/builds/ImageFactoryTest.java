@@ -50,13 +50,14 @@ public class ImageFactoryTest {
     Path dir;
     final Store store = new Store();
     final Builder builder = new Builder();
+    final Providers providers = new Providers();
     final List<FactoryImage> notified = new CopyOnWriteArrayList<>();
     final dev.hangar.core.InMemoryUrlPolicy urls = new dev.hangar.core.InMemoryUrlPolicy();
     final dev.hangar.core.OperationLog operations = new dev.hangar.core.OperationLog(new dev.hangar.core.VmServiceTest.Operations(), Clock.systemUTC());
     ImageFactory factory;
 
     ImageFactory factory(int slots, long minFree) throws IOException {
-        factory = new ImageFactory(new ImageFactory.Ports(store, List.of(builder), new Targets(), new Providers(), url -> TdlTest.DEBIAN,
+        factory = new ImageFactory(new ImageFactory.Ports(store, List.of(builder), new Targets(), providers, url -> TdlTest.DEBIAN,
                 notified::add, urls), new ImageFactory.Settings(dir.resolve("builds"), slots, minFree), operations, Clock.systemUTC());
         factory.start();
         return factory;
@@ -145,6 +146,17 @@ public class ImageFactoryTest {
         assertEquals(Status.FAILED, after.status());
         assertEquals("build-interrupted", after.error().code());
         assertFalse(Files.exists(work));
+    }
+
+    @Test
+    void aRestartAbandonsAPushItCutOffSoTheProviderKeepsNothingOfIt() throws Exception {
+        UUID id = UUID.randomUUID();
+        store.save(new FactoryImage(id, Kind.PROVIDER, Status.BUILDING, 50, "publishing", null, Tdl.write(MOCK), Map.of(), List.of(),
+                UUID.randomUUID(), UUID.randomUUID(), "kvm", new ProviderPublisher.Provider("hangar", Map.of(), Map.of()), null, null,
+                Instant.EPOCH, Instant.EPOCH));
+        factory(1, 0);
+        assertEquals("build-interrupted", factory.get(id).error().code());
+        assertEquals(List.of(id.toString()), providers.abandoned);
     }
 
     @Test
@@ -259,6 +271,12 @@ public class ImageFactoryTest {
 
         @Override
         public void unpublish(Published published, Provider provider) { }
+
+        /** The ids whose unfinished pushes were abandoned. */
+        public final List<String> abandoned = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void abandon(String id, Provider provider) { abandoned.add(id); }
     }
 
     public static final class Store implements FactoryImageStore {
