@@ -29,7 +29,7 @@ public final class QemuUser {
         if (r == null) {
             synchronized (QemuUser.class) {
                 r = resolved;
-                if (r == null) resolved = r = choose(runsAsRoot(), exists(NAME));
+                if (r == null) resolved = r = choose(Privileges.root(), exists(NAME));
             }
         }
         return r;
@@ -51,16 +51,5 @@ public final class QemuUser {
         } catch (IOException | UnsupportedOperationException e) {
             return false;
         }
-    }
-
-    private static boolean runsAsRoot() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("Uid:")) return line.substring(4).strip().split("\\s+")[1].equals("0"); // effective uid
-            }
-        } catch (IOException e) {
-            // not Linux: there is nothing to switch from
-        }
-        return false;
     }
 }

@@ -1,5 +1,6 @@
 package dev.hangar.builds.debian;
 
+import dev.hangar.process.Privileges;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.builds.ImageTemplate;
 import dev.hangar.core.builds.ImageTemplate.Os;
@@ -118,7 +119,7 @@ public final class DebianImageBuilder implements BaseImageBuilder {
 
     /** What this host lacks to build at all: root, and the tools. Quick: looks at files only. */
     static Optional<String> hostCannotBuild() {
-        if (!runsAsRoot()) return Optional.of("building Debian images needs Hangar to run as root (mmdebstrap's root mode, chroot)");
+        if (!Privileges.root()) return Optional.of("building Debian images needs Hangar to run as root (mmdebstrap's root mode, chroot)");
         for (String tool : HOST_TOOLS) {
             if (!onPath(tool)) return Optional.of("building Debian images needs " + tool + " on this host (scripts/install-deps installs it)");
         }
@@ -352,17 +353,6 @@ public final class DebianImageBuilder implements BaseImageBuilder {
                 Files.deleteIfExists(partial);
             }
         }
-    }
-
-    private static boolean runsAsRoot() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("Uid:")) return line.substring(4).strip().split("\\s+")[1].equals("0"); // effective uid
-            }
-        } catch (IOException e) {
-            // not Linux: cannot tell, and cannot build
-        }
-        return false;
     }
 
     private static boolean onPath(String tool) {
