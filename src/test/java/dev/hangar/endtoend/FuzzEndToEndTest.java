@@ -142,6 +142,9 @@ class FuzzEndToEndTest {
 
         everyFaceStillAnswers();
         cleanUp();
+        Path log = Files.createDirectories(Path.of("target", "fuzz-failures")).resolve("service-" + SEED + ".log");
+        Files.writeString(log, hangar.log());
+        System.out.println("fuzz: the service's log is kept in " + log.toAbsolutePath());
         if (!failures.isEmpty()) {
             fail(failures.size() + " of " + REQUESTS + " requests failed (seed " + SEED + "); the first ones:\n"
                     + String.join("\n", failures.subList(0, Math.min(MAX_REPORTED, failures.size()))));
@@ -246,12 +249,10 @@ class FuzzEndToEndTest {
 
     /**
      * ApiServer logs a stack for every 500 it answers, InfraKit's protocol for every unexpected failure:
-     * none may be there, nor any other error or stack. The log is kept in target/ for a look.
+     * none may be there, nor any other error or stack.
      */
-    private static void assertLogHasNoUnexpectedError() throws IOException {
-        String log = hangar.log();
-        Files.writeString(Files.createDirectories(Path.of("target", "fuzz-failures")).resolve("service-" + SEED + ".log"), log);
-        List<String> errors = log.lines().filter(l -> l.contains("[ERROR]") || l.startsWith("\tat ")).limit(40).toList();
+    private static void assertLogHasNoUnexpectedError() {
+        List<String> errors = hangar.log().lines().filter(l -> l.contains("[ERROR]") || l.startsWith("\tat ")).limit(40).toList();
         assertEquals(List.of(), errors, "the service logged no error (seed " + SEED + ")");
     }
 }
