@@ -271,6 +271,8 @@ final class UnpackDir {
     }
 
     private Path realPath(Path path) {
+        // A link that leads nowhere, or links that lead to each other (ELOOP), are the image's doing.
+        if (!Files.exists(path)) throw ImageFailures.unsafe("link " + root.relativize(path) + " leads nowhere");
         try {
             return path.toRealPath();
         } catch (NoSuchFileException e) {

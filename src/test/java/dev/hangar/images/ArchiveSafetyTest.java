@@ -98,6 +98,13 @@ class ArchiveSafetyTest {
     }
 
     @Test
+    void writingThroughLinksThatLoopIsRefused() throws Exception {
+        // Found by the fuzz suite: the loop (ELOOP) was image-store-failed, a host failure.
+        assertRefused(Archives.tar(symlink("up", "up/up/up"), file("up/evil", "x")));
+        assertRefused(Archives.tar(symlink("a", "b"), symlink("b", "a"), file("a/evil", "x")));
+    }
+
+    @Test
     void aHardLinkToItselfIsRefused() throws Exception {
         // Found by the fuzz suite: replacing the entry's file deleted the link's own target (image-store-failed).
         assertRefused(Archives.tar(file("box/disk.img", DISK), hardlink("box/disk.img", "box/disk.img")));

@@ -153,7 +153,7 @@ final class FuzzedImages {
     // ---- entries ----------------------------------------------------------------------------------
 
     private List<Entry> mutateEntries(List<Entry> entries, Image image, List<String> mutations) {
-        int what = r.nextInt(11);
+        int what = entries.isEmpty() ? 0 : r.nextInt(11);
         boolean zip = image.name().contains("zip");
         switch (what) {
             case 0 -> {
