@@ -149,9 +149,16 @@ public final class ApiServer implements AutoCloseable {
             try {
                 body = Exchange.readBody(http);
             } catch (IOException e) {
-                // The client went away mid-body: nothing is answered, but a write is still recorded (status 0).
-                record(new Exchange(http, segments, params, new byte[0]), null);
-                throw e;
+                // Broken chunks (HTTP wants a 400), or a client that stopped sending mid-body (it may still listen).
+                // The connection cannot carry another request. A write is recorded either way.
+                Exchange unread = new Exchange(http, segments, params, new byte[0]);
+                try {
+                    unread.setHeader("Connection", "close");
+                    unread.json(400, error("invalid-body", "the request body cannot be read: " + e.getMessage()));
+                } finally {
+                    record(unread, null);
+                }
+                return;
             }
             Exchange exchange = new Exchange(http, segments, params, body);
             String principal = null;

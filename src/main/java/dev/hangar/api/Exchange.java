@@ -33,11 +33,15 @@ public final class Exchange {
         this.body = body;
     }
 
-    /** Reads the body the way every reader sees it: at most MAX_BODY + 1 bytes. */
+    /**
+     * Reads the body the way every reader sees it: at most MAX_BODY + 1 bytes. A body that fails to read
+     * is left unclosed: closing drains the rest, and the rest of a broken chunked body may never come.
+     */
     static byte[] readBody(HttpExchange http) throws IOException {
-        try (InputStream in = http.getRequestBody()) {
-            return in.readNBytes(MAX_BODY + 1);
-        }
+        InputStream in = http.getRequestBody();
+        byte[] body = in.readNBytes(MAX_BODY + 1);
+        in.close();
+        return body;
     }
 
     public String pathParam(String name) {

@@ -145,7 +145,11 @@ final class OvfDescriptor {
         String u = units == null ? "" : units.toLowerCase(Locale.ROOT).trim();
         int power;
         Matcher m = BYTE_UNITS.matcher(u);
-        if (m.matches()) power = Integer.parseInt(m.group(1));
+        if (m.matches()) {
+            // No memory is 2^63 bytes or more: beyond that the shift below would wrap.
+            if (m.group(1).length() > 2 || Integer.parseInt(m.group(1)) > 62) return null;
+            power = Integer.parseInt(m.group(1));
+        }
         else if (u.startsWith("giga") || u.equals("gb")) power = 30;
         else if (u.startsWith("kilo") || u.equals("kb")) power = 10;
         else if (u.equals("byte") || u.equals("bytes")) power = 0;

@@ -131,6 +131,7 @@ final class UnpackDir {
     private Path checkedLinkTarget(Path path, String name, String target) {
         if (target == null || target.isEmpty()) throw ImageFailures.unsafe("symlink " + name + " has no target");
         Path targetPath = parse(target, "symlink " + name + " target");
+        checkLengths(targetPath, "symlink " + name + " target");
         if (targetPath.isAbsolute()) throw ImageFailures.unsafe("symlink " + name + " points to an absolute path: " + target);
         if (!path.getParent().resolve(targetPath).normalize().startsWith(root)) {
             throw ImageFailures.unsafe("symlink " + name + " points outside the image: " + target);
@@ -151,6 +152,8 @@ final class UnpackDir {
         if (existing == null || !Files.isRegularFile(existing, NOFOLLOW) || !realPath(existing).startsWith(root)) {
             throw ImageFailures.unsafe("hard link " + name + " does not point to a file unpacked before it: " + target);
         }
+        // Replacing the entry's old file would delete the very file it is to link to.
+        if (existing.equals(path)) throw ImageFailures.unsafe("hard link " + name + " points to itself");
         makeDirectories(path.getParent());
         clearForEntry(path, name);
         local(() -> Files.createLink(path, existing));
@@ -221,7 +224,23 @@ final class UnpackDir {
         if (!path.startsWith(root) || path.equals(root)) {
             throw ImageFailures.unsafe("archive entry lands outside the image: " + name);
         }
+        checkLengths(path, "archive entry " + name);
         return path;
+    }
+
+    /**
+     * Linux's limits, a name of at most 255 bytes and a path of under 4096: an image that asks for more is
+     * refused as unusable, rather than failing as if this host could not write.
+     */
+    private static void checkLengths(Path path, String what) {
+        if (path.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length >= 4096) {
+            throw ImageFailures.formatUnsupported(what + " is a path longer than this host allows");
+        }
+        for (Path part : path) {
+            if (part.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 255) {
+                throw ImageFailures.formatUnsupported(what + " has a name longer than the 255 bytes this host allows");
+            }
+        }
     }
 
     /** Creates each missing directory in turn; an existing component (perhaps an unpacked link) must really be inside. */
@@ -252,6 +271,8 @@ final class UnpackDir {
     }
 
     private Path realPath(Path path) {
+        // A link that leads nowhere, or links that lead to each other (ELOOP), are the image's doing.
+        if (!Files.exists(path)) throw ImageFailures.unsafe("link " + root.relativize(path) + " leads nowhere");
         try {
             return path.toRealPath();
         } catch (NoSuchFileException e) {

@@ -25,7 +25,8 @@ final class VmxFile {
     record Disk(String fileName, DiskBus bus, String slot) {}
 
     private static final Pattern LINE = Pattern.compile("^\\s*([^=#\\s][^=]*?)\\s*=\\s*(.*?)\\s*$");
-    private static final Pattern DISK_KEY = Pattern.compile("^(ide|sata|scsi|nvme)(\\d+):(\\d+)\\.filename$");
+    /** Controller and unit numbers are small; one past an int is no slot VMware writes (and no disk). */
+    private static final Pattern DISK_KEY = Pattern.compile("^(ide|sata|scsi|nvme)(\\d{1,6}):(\\d{1,6})\\.filename$");
     /** Controllers in the order their disks are listed; VMware boots the first disk found in this order. */
     private static final List<String> CONTROLLER_ORDER = List.of("ide", "sata", "scsi", "nvme");
 

@@ -87,6 +87,30 @@ class ArchiveSafetyTest {
     }
 
     @Test
+    void namesLongerThanTheHostAllowsAreTheImagesFaultNotTheHosts() {
+        // Found by the fuzz suite: these were image-store-failed, "this host failed", for a bad image.
+        for (byte[] body : List.of(Archives.tar(file("x".repeat(300), "x")), Archives.tar(file("d/".repeat(2100) + "f", "x")),
+                Archives.zip(file("x".repeat(300) + ".vmdk", "x")), Archives.tar(symlink("up", "x".repeat(5000))))) {
+            HangarException e = assertThrows(HangarException.class, () -> store.obtain(ref(server.serve("/long-" + body.length, body), body)));
+
+            assertEquals("image-format-unsupported", e.code(), e.getMessage());
+        }
+    }
+
+    @Test
+    void writingThroughLinksThatLoopIsRefused() throws Exception {
+        // Found by the fuzz suite: the loop (ELOOP) was image-store-failed, a host failure.
+        assertRefused(Archives.tar(symlink("up", "up/up/up"), file("up/evil", "x")));
+        assertRefused(Archives.tar(symlink("a", "b"), symlink("b", "a"), file("a/evil", "x")));
+    }
+
+    @Test
+    void aHardLinkToItselfIsRefused() throws Exception {
+        // Found by the fuzz suite: replacing the entry's file deleted the link's own target (image-store-failed).
+        assertRefused(Archives.tar(file("box/disk.img", DISK), hardlink("box/disk.img", "box/disk.img")));
+    }
+
+    @Test
     void aVmxNamingADiskOutsideTheImageIsRefused() throws Exception {
         Path outside = rawDisk(tmp, "outside.vmdk", 64 * 1024);
         byte[] body = Archives.tar(file("vm/box.vmx", "scsi0:0.fileName = \"" + outside + "\"\n"));

@@ -2,6 +2,7 @@ package dev.hangar.images;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.hangar.core.HangarException;
@@ -137,6 +138,19 @@ class OvfDescriptorTest {
         assertEquals(DiskBus.SATA, d.profile().diskBus());
         assertEquals(NicModel.E1000, d.profile().nic());
         assertEquals("Linux26_64", d.profile().guestOs(), "without vmw:osType the description names the OS");
+    }
+
+    @Test
+    void memoryInUnitsPastALongIsNoOpinionNotACrash() {
+        for (String units : java.util.List.of("byte * 2^99999999999", "byte * 2^70")) {
+            String ovf = "<Envelope xmlns=\"http://schemas.dmtf.org/ovf/envelope/1\" xmlns:ovf=\"http://schemas.dmtf.org/ovf/envelope/1\""
+                    + " xmlns:rasd=\"http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData\">"
+                    + "<VirtualSystem ovf:id=\"x\"><VirtualHardwareSection><Item><rasd:AllocationUnits>" + units + "</rasd:AllocationUnits>"
+                    + "<rasd:InstanceID>2</rasd:InstanceID><rasd:ResourceType>4</rasd:ResourceType><rasd:VirtualQuantity>2</rasd:VirtualQuantity>"
+                    + "</Item></VirtualHardwareSection></VirtualSystem></Envelope>";
+
+            assertNull(OvfDescriptor.parse(ovf.getBytes(StandardCharsets.UTF_8)).profile().memoryMib(), units);
+        }
     }
 
     @Test

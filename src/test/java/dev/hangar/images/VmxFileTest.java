@@ -125,6 +125,15 @@ class VmxFileTest {
     }
 
     @Test
+    void aSlotNumberPastAnIntIsNoDiskNotACrash() {
+        // Found by the archive fuzz suite: a NumberFormatException escaped, not a coded error.
+        VmxFile vmx = VmxFile.parse("scsi4294967296:0.fileName = \"a.vmdk\"\nscsi0:99999999999999999999.fileName = \"b.vmdk\"\n"
+                + "scsi0:0.fileName = \"c.vmdk\"");
+
+        assertEquals(List.of("c.vmdk"), vmx.disks().stream().map(VmxFile.Disk::fileName).toList());
+    }
+
+    @Test
     void nonsenseNumbersAreNoOpinion() {
         MachineProfile p = VmxFile.parse("numvcpus = \"many\"\nmemsize = \"-5\"").profile();
         assertNull(p.cpus());

@@ -62,7 +62,7 @@ final class TemplateJson {
             theOs = new ImageTemplate.Os(text(os, "name"), text(os, "version"), text(os, "arch"), type, location, text(os, "rootpw"));
         }
         List<String> packages = new ArrayList<>();
-        for (JsonNode p : t.path("packages")) packages.add(p.isObject() ? p.path("name").asText() : p.asText());
+        for (JsonNode p : t.path("packages")) packages.add(xml(p.isObject() ? p.path("name").asText() : p.asText(), "packages/package"));
         List<ImageTemplate.TemplateFile> files = new ArrayList<>();
         for (JsonNode f : t.path("files")) {
             String type = f.path("type").asText("raw").toLowerCase(Locale.ROOT);
@@ -77,7 +77,7 @@ final class TemplateJson {
         List<ImageTemplate.TemplateCommand> commands = new ArrayList<>();
         for (JsonNode c : t.path("commands")) {
             commands.add(c.isObject() ? new ImageTemplate.TemplateCommand(text(c, "name"), text(c, "command"))
-                    : new ImageTemplate.TemplateCommand(null, c.asText()));
+                    : new ImageTemplate.TemplateCommand(null, xml(c.asText(), "commands/command")));
         }
         List<ImageTemplate.Repository> repositories = new ArrayList<>();
         for (JsonNode r : t.path("repositories")) {
@@ -86,7 +86,7 @@ final class TemplateJson {
         Long size = null;
         JsonNode s = t.path("disk").path("size");
         if (!s.isMissingNode() && !s.isNull()) {
-            if (!s.canConvertToLong() && !s.asText().matches("\\d+[Gg]?")) throw ImageTemplate.invalid("disk/size", "the size is a whole number of GB");
+            if (!s.canConvertToLong() && !s.asText().matches("\\d{1,18}[Gg]?")) throw ImageTemplate.invalid("disk/size", "the size is a whole number of GB");
             size = s.isNumber() ? s.asLong() : Long.parseLong(s.asText().replaceAll("[Gg]$", ""));
         }
         return new ImageTemplate(text(t, "name"), text(t, "description"), theOs, packages, files, commands, repositories, size).validated();
@@ -96,6 +96,22 @@ final class TemplateJson {
         JsonNode v = n.get(field);
         if (v == null || v.isNull()) return null;
         if (!v.isValueNode()) throw HangarException.invalid("invalid-template", "<" + field + ">: must be a string");
-        return v.asText();
+        return xml(v.asText(), field);
+    }
+
+    /**
+     * The factory keeps every template as TDL, so its text must be what XML 1.0 can hold: no control
+     * characters but tab and line ends, no lone surrogates, no U+FFFE or U+FFFF.
+     */
+    private static String xml(String text, String field) {
+        for (int i = 0; i < text.length(); ) {
+            int c = text.codePointAt(i);
+            boolean allowed = c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD) || c >= 0x10000;
+            if (!allowed) {
+                throw ImageTemplate.invalid(field, String.format("U+%04X at character %d is not allowed in a template (XML 1.0 cannot hold it)", c, i));
+            }
+            i += Character.charCount(c);
+        }
+        return text;
     }
 }

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.eclipse.jetty.http.HttpStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,6 +69,12 @@ final class InfrakitProtocol implements UnixSocketServer.Exchanger {
         }
         String path = request.path() == null || request.path().isEmpty() ? "/" : request.path();
         return path.equals("/") ? jsonRpc(request.body()) : form2016(path, request.body());
+    }
+
+    /** What the HTTP layer refused is answered in the 2016 form's error shape, which either era's client reads. */
+    @Override
+    public HttpReply refused(int status, String reason) {
+        return plainError(status, HttpStatus.getMessage(status).toLowerCase(Locale.ROOT).replace(' ', '-'), reason);
     }
 
     // ---- the 2016 form ---------------------------------------------------------------------------

@@ -11,13 +11,16 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.VirtualThreadPool;
@@ -50,6 +53,15 @@ public final class UnixSocketServer implements AutoCloseable {
     @FunctionalInterface
     public interface Exchanger {
         HttpReply answer(HttpRequest request);
+
+        /**
+         * The answer to a request the HTTP layer refused before it reached {@link #answer} (malformed, an
+         * unknown HTTP version, headers too large, ...): by default Jetty's own page; a protocol with an
+         * error form of its own says it here, so its clients can read every error.
+         */
+        default HttpReply refused(int status, String reason) {
+            return null;
+        }
     }
 
     private final Path socket;
@@ -91,6 +103,7 @@ public final class UnixSocketServer implements AutoCloseable {
         connector.setUnixDomainPath(path);
         server.addConnector(connector);
         server.setHandler(new Adapter(exchanger));
+        server.setErrorHandler(new Refusals(exchanger));
         try {
             server.start();
         } catch (Exception e) {
@@ -140,6 +153,40 @@ public final class UnixSocketServer implements AutoCloseable {
             server.stop();
         } catch (Exception e) {
             log.debug("stopping the socket server: {}", e.getMessage());
+        }
+    }
+
+    /** Jetty's own error answers, in the exchanger's error form when it has one. */
+    private static final class Refusals extends ErrorHandler {
+        private final Exchanger exchanger;
+
+        Refusals(Exchanger exchanger) {
+            this.exchanger = exchanger;
+        }
+
+        @Override
+        protected void generateResponse(Request request, Response response, int status, String message, Throwable cause,
+                                        Callback callback) throws IOException {
+            HttpReply reply = exchanger.refused(status, reason(status, message));
+            if (reply == null) {
+                super.generateResponse(request, response, status, message, cause, callback);
+                return;
+            }
+            if (reply.contentType() != null) response.getHeaders().put(HttpHeader.CONTENT_TYPE, reply.contentType());
+            response.write(true, ByteBuffer.wrap(reply.body()), callback);
+        }
+
+        /** Requests too broken to be requests (a bad request line, headers too large) are answered here. */
+        @Override
+        public ByteBuffer badMessageError(int status, String message, HttpFields.Mutable fields) {
+            HttpReply reply = exchanger.refused(status, reason(status, message));
+            if (reply == null) return super.badMessageError(status, message, fields);
+            if (reply.contentType() != null) fields.put(HttpHeader.CONTENT_TYPE, reply.contentType());
+            return ByteBuffer.wrap(reply.body());
+        }
+
+        private static String reason(int status, String message) {
+            return message == null || message.isBlank() ? HttpStatus.getMessage(status) : message;
         }
     }
 

@@ -114,6 +114,22 @@ class ImageFactoryFaceTest {
     }
 
     @Test
+    void aJsonTemplateWithTextXmlCannotHoldOrAHugeDiskSizeIsA400NotA500() throws Exception {
+        // Found by the fuzz suite: both were 500 internal-error (the template is kept as TDL; the size overflowed a long).
+        String os = "\"os\": {\"name\": \"MockOS_A\", \"version\": \"1\", \"arch\": \"x86_64\", "
+                + "\"install\": {\"type\": \"url\", \"url\": \"http://mock.test/\"}}";
+        for (String template : List.of("{\"name\": \"m\", " + os + ", \"commands\": [\"echo \\u000c\"]}",
+                "{\"name\": \"m\\ud800\", " + os + "}",
+                "{\"name\": \"m\", " + os + ", \"disk\": {\"size\": \"99999999999999999999\"}}",
+                "{\"name\": \"m\", " + os + ", \"disk\": {\"size\": 1e400}}")) {
+            Reply reply = send("POST", "/imagefactory/base_images", "{\"base_image\": {\"template\": " + template + "}}", "application/json");
+
+            assertEquals(400, reply.status(), template + " -> " + reply.body());
+            assertEquals("invalid-template", reply.json().get("code").textValue());
+        }
+    }
+
+    @Test
     void v1sSeedExampleFormEncodedMakesAnImageABuildAndMockTargetImagesWithBuilders() throws Exception {
         String form = "targets=mock&template=" + URLEncoder.encode(TdlTest.SEED, StandardCharsets.UTF_8);
         Reply created = send("POST", "/imagefactory/images", form, "application/x-www-form-urlencoded");

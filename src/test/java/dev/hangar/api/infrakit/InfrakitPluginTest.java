@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hangar.api.Json;
 import dev.hangar.core.BlankDisk;
 import dev.hangar.core.BootSource;
 import dev.hangar.core.ChecksumType;
@@ -308,6 +309,31 @@ class InfrakitPluginTest {
         assertEquals(-32600, client.send("POST", "/", "application/json", "[{\"method\": \"Handshake.Hello\"}]").json().get("error").get("code").intValue());
         assertEquals(-32000, rpcError("Instance.Provision", "{\"Spec\": \"no\"}").get("code").intValue());
         assertEquals(404, client.post("/Flavor.Validate", "{}").status());
+    }
+
+    @Test
+    void requestsTheHttpLayerRefusesGetTheProtocolsErrorFormNotAnHtmlPage() throws Exception {
+        // Found by the fuzz suite: Jetty answered these with its own HTML (or, for Accept: application/json, its own JSON).
+        Map<String, Integer> refused = Map.of(
+                "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\n", 400,
+                "POST / HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\nExpect: 200-ok\r\nContent-Length: 2\r\n\r\n{}", 417,
+                "POST / HTTP/1.2\r\nHost: x\r\n\r\n", 505,
+                "POST /" + "a".repeat(20_000) + " HTTP/1.1\r\nHost: x\r\n\r\n", 414);
+        for (var request : refused.entrySet()) {
+            String answer = raw(request.getKey());
+
+            assertTrue(answer.startsWith("HTTP/1.1 " + request.getValue() + " "), answer);
+            JsonNode body = Json.MAPPER.readTree(answer.substring(answer.indexOf("\r\n\r\n") + 4));
+            assertTrue(body.path("error").isTextual(), answer);
+        }
+    }
+
+    /** Bytes as they are over the socket; the answer up to the end of the connection (Jetty closes after a refusal). */
+    private String raw(String request) throws IOException {
+        try (var channel = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(server.socket()))) {
+            channel.write(java.nio.ByteBuffer.wrap(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)));
+            return new String(java.nio.channels.Channels.newInputStream(channel).readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
     }
 
     // ---- the socket file -------------------------------------------------------------------------
