@@ -63,7 +63,7 @@ public final class ApiServer implements AutoCloseable {
         void answered(Exchange exchange, String principal);
     }
 
-    private record Route(String method, String[] segments, Handler handler) {}
+    private record Route(String method, String path, String[] segments, Handler handler) {}
 
     /** What a 429 tells the client to wait before it asks again. */
     static final String RETRY_AFTER_SECONDS = "5";
@@ -72,7 +72,7 @@ public final class ApiServer implements AutoCloseable {
 
     private final List<Route> routes = new ArrayList<>();
     private Guard guard = exchange -> Admission.open();
-    private Recorder recorder = (exchange, principal) -> {};
+    private final List<Recorder> recorders = new java.util.concurrent.CopyOnWriteArrayList<>();
     private HttpServer server;
 
     /** Sets the guard every request passes before dispatch (default: every request is admitted). */
@@ -81,15 +81,15 @@ public final class ApiServer implements AutoCloseable {
         return this;
     }
 
-    /** Sets who is told of every answered request (default: nobody). */
+    /** Adds one more who is told of every answered request (the audit log, the request metrics). */
     public ApiServer recorder(Recorder recorder) {
-        this.recorder = recorder;
+        recorders.add(recorder);
         return this;
     }
 
     /** Adds a route; a path segment written {@code :name} matches any one segment and is captured. */
     public ApiServer route(String method, String path, Handler handler) {
-        routes.add(new Route(method, split(path), handler));
+        routes.add(new Route(method, path, split(path), handler));
         return this;
     }
 
@@ -172,6 +172,7 @@ public final class ApiServer implements AutoCloseable {
                     admission.headers().forEach(exchange::setHeader);
                     exchange.json(admission.status(), error(admission.code(), admission.message()));
                 } else if (match != null) {
+                    exchange.route(match.path);
                     match.handler.handle(exchange);
                 } else if (!allowed.isEmpty()) {
                     exchange.setHeader("Allow", String.join(", ", allowed));
@@ -205,10 +206,12 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private void record(Exchange exchange, String principal) {
-        try {
-            recorder.answered(exchange, principal);
-        } catch (RuntimeException e) {
-            log.error("recording {} {} failed", exchange.method(), exchange.path(), e);
+        for (Recorder recorder : recorders) {
+            try {
+                recorder.answered(exchange, principal);
+            } catch (RuntimeException e) {
+                log.error("recording {} {} failed", exchange.method(), exchange.path(), e);
+            }
         }
     }
 

@@ -25,6 +25,7 @@ public final class Exchange {
     /** At most MAX_BODY + 1 bytes: one more than allowed says the body was too large. */
     private final byte[] body;
     private int status;
+    private String route;
 
     Exchange(HttpExchange http, java.util.List<String> segments, Map<String, String> pathParams, byte[] body) {
         this.http = http;
@@ -146,6 +147,15 @@ public final class Exchange {
     }
 
     /** The status this exchange answered with; 0 while (or if) none was sent. */
+    /** The route this request matched, as it was registered ("/vms/:id"); null when it matched none. */
+    public String route() {
+        return route;
+    }
+
+    void route(String pattern) {
+        this.route = pattern;
+    }
+
     public int status() {
         return status;
     }
@@ -192,8 +202,13 @@ public final class Exchange {
 
     /** Plain text, e.g. a console log. */
     public void text(int status, String body) throws IOException {
+        text(status, body, "text/plain; charset=utf-8");
+    }
+
+    /** Text of this type, e.g. Prometheus's exposition format. */
+    public void text(int status, String body, String contentType) throws IOException {
         byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        http.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+        http.getResponseHeaders().set("Content-Type", contentType);
         send(status, bytes.length == 0 ? -1 : bytes.length);
         try (OutputStream out = http.getResponseBody()) {
             out.write(bytes);
@@ -207,6 +222,17 @@ public final class Exchange {
         try (OutputStream out = http.getResponseBody()) {
             out.write(bytes);
         }
+    }
+
+    /**
+     * Starts a body of unknown length (chunked) of this type, and returns it to be written and flushed as
+     * it goes, e.g. Server-Sent Events; closing it ends the response.
+     */
+    public OutputStream stream(int status, String contentType) throws IOException {
+        http.getResponseHeaders().set("Content-Type", contentType);
+        http.getResponseHeaders().set("Cache-Control", "no-store");
+        send(status, 0);
+        return http.getResponseBody();
     }
 
     public void empty(int status) throws IOException {

@@ -3,6 +3,11 @@ package dev.hangar.cli;
 import dev.hangar.api.ApiServer;
 import dev.hangar.api.groups.GroupsFace;
 import dev.hangar.api.images.ImagesFace;
+import dev.hangar.api.events.EventsFace;
+import dev.hangar.api.ops.HealthFace;
+import dev.hangar.api.ops.MetricsFace;
+import dev.hangar.api.ops.RequestMetrics;
+import dev.hangar.metrics.HangarMetrics;
 import dev.hangar.api.hosts.HostsFace;
 import dev.hangar.api.imagefactory.BuildCallbacks;
 import dev.hangar.api.imagefactory.ImageFactoryFace;
@@ -401,7 +406,27 @@ public final class ServeCommand implements Callable<Integer> {
         new HostsFace(vms, networks).register(api);
         new OperationsFace(operations).register(api);
         new ImagesFace(imageCache).register(api);
-        ApiServer hostsApi = new ApiServer().guard(guard).recorder(audit);
+        HangarMetrics metrics = new HangarMetrics(() -> vmStore.all().stream()
+                .collect(java.util.stream.Collectors.groupingBy(dev.hangar.core.Vm::status, java.util.stream.Collectors.counting())),
+                outbox::pendingCount, Clock.systemUTC());
+        vms.watch(metrics::vmChanged);
+        operations.watch(metrics::operationChanged);
+        new MetricsFace(metrics::scrape).register(api);
+        EventsFace events = new EventsFace(Clock.systemUTC());
+        vms.watch(events::vmChanged);
+        operations.watch(events::operationChanged);
+        events.register(api);
+        new HealthFace(List.of(
+                new HealthFace.Check("database", () -> db.with(c -> {
+                    try (var st = c.createStatement()) {
+                        st.execute("SELECT 1");
+                    }
+                    return null;
+                })),
+                new HealthFace.Check("hypervisor", driver::unusable),
+                new HealthFace.Check("networks", fabric::unusable))).register(api);
+        api.recorder(new RequestMetrics(metrics.registry(), "main"));
+        ApiServer hostsApi = new ApiServer().guard(guard).recorder(audit).recorder(new RequestMetrics(metrics.registry(), "hosts"));
         new HostsFace(vms, networks).register(hostsApi);
         String baseUrl = (usesTls(address) ? "https://" : "http://") + (address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString()) + ":" + address.getPort();
         HangarProvider published = new HangarProvider(data.resolve("published"), java.net.URI.create(baseUrl + ImageFactoryFace.PUBLISHED));
@@ -413,7 +438,7 @@ public final class ServeCommand implements Callable<Integer> {
                 new ImageFactory.Settings(data.resolve("builds"), maxBuilds, buildMinFreeBytes), operations, Clock.systemUTC());
         ImageFactoryFace factoryFace = new ImageFactoryFace(factory, published::find);
         factoryFace.register(api);
-        ApiServer factoryApi = new ApiServer().guard(guard).recorder(audit);
+        ApiServer factoryApi = new ApiServer().guard(guard).recorder(audit).recorder(new RequestMetrics(metrics.registry(), "imagefactory"));
         factoryFace.register(factoryApi);
         PluginInstances instances = new PluginInstances(vms, infrakitKeepFailed);
         InfrakitFace infrakit = new InfrakitFace(instances);

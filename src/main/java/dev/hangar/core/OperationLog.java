@@ -10,10 +10,28 @@ import java.util.UUID;
 public final class OperationLog {
     private final OperationStore store;
     private final Clock clock;
+    private final List<java.util.function.Consumer<Operation>> watchers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public OperationLog(OperationStore store, Clock clock) {
         this.store = store;
         this.clock = clock;
+    }
+
+    /** Calls the watcher with every operation saved, on the saver's thread: it must only take note and return. */
+    public void watch(java.util.function.Consumer<Operation> watcher) {
+        watchers.add(watcher);
+    }
+
+    private Operation saved(Operation op) {
+        store.save(op);
+        for (var w : watchers) {
+            try {
+                w.accept(op);
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(OperationLog.class).warn("an operation watcher failed on {}: {}", op.id(), e.toString());
+            }
+        }
+        return op;
     }
 
     /**
@@ -24,23 +42,19 @@ public final class OperationLog {
         UUID id = UUID.nameUUIDFromBytes((kind + " " + target).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         Optional<Operation> existing = store.find(id);
         if (existing.isPresent() && existing.get().status() == Operation.Status.RUNNING) return existing.get();
-        Operation op = Operation.start(id, kind, target, clock.instant());
-        store.save(op);
-        return op;
+        return saved(Operation.start(id, kind, target, clock.instant()));
     }
 
     public Operation progress(Operation op, int percent, String phase) {
-        Operation next = op.at(percent, phase, clock.instant());
-        store.save(next);
-        return next;
+        return saved(op.at(percent, phase, clock.instant()));
     }
 
     public void succeeded(Operation op) {
-        store.save(op.succeeded(clock.instant()));
+        saved(op.succeeded(clock.instant()));
     }
 
     public void failed(Operation op, Problem problem) {
-        store.save(op.failed(problem, clock.instant()));
+        saved(op.failed(problem, clock.instant()));
     }
 
     public Operation get(UUID id) {

@@ -68,6 +68,12 @@ public final class LinuxNetworks implements NetworkFabric {
                 new Network(Network.BRIDGED, Network.Kind.BRIDGED, settings.bridgedInterface(), null, null, true, epoch));
     }
 
+    /** Why managed networks cannot be made now, or null (user mode needs nothing): for /readyz. */
+    public String unusable() {
+        if (settings.userMode() || mayAdministerNetwork) return null;
+        return "bridges and taps need root (CAP_NET_ADMIN); run as root or with --network-mode user";
+    }
+
     @Override
     public void checkAvailable(Network network) {
         if (settings.userMode()) return;

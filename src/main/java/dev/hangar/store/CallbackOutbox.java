@@ -60,6 +60,15 @@ public final class CallbackOutbox {
         });
     }
 
+    /** How many callbacks wait to be delivered (with their retries). */
+    public long pendingCount() {
+        return db.with(c -> {
+            try (var s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM callbacks WHERE state = 'pending'")) {
+                return rs.next() ? rs.getLong(1) : 0L;
+            }
+        });
+    }
+
     /** When the earliest pending entry is due, if any: the dispatcher sleeps until then. */
     public Optional<Instant> nextDue() {
         return db.with(c -> {

@@ -13,6 +13,11 @@ import java.util.function.Consumer;
  * machines outlive the service.
  */
 public interface MachineDriver {
+    /** Why machines cannot be started now (the hypervisor is missing or unreachable), or null: for /readyz. */
+    default String unusable() {
+        return null;
+    }
+
     /** Starts the machine detached from the service and returns once it runs. */
     void start(MachineSpec spec) throws IOException;
 

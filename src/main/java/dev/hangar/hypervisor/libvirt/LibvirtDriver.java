@@ -95,6 +95,17 @@ public final class LibvirtDriver implements MachineDriver, AutoCloseable {
         }
     }
 
+    /** libvirtd must answer: a call on the connection (reconnecting when it was closed) must succeed. */
+    @Override
+    public String unusable() {
+        try {
+            conn().getLibVersion();
+            return null;
+        } catch (LibvirtException e) {
+            return "libvirt at " + uri + " does not answer: " + e.getMessage();
+        }
+    }
+
     /**
      * The live connection: after libvirtd restarted, a new one (its domains run on: QEMU does not stop
      * with libvirtd), with the lifecycle listener registered again.

@@ -44,6 +44,19 @@ public final class QemuDriver implements MachineDriver {
     private final Accelerator accelerator;
     private final Optional<String> runAs;
 
+    /** The QEMU binary must exist and be executable (a path, or a name found on the PATH). */
+    @Override
+    public String unusable() {
+        Path given = Path.of(qemuBinary);
+        if (given.isAbsolute() || qemuBinary.contains("/")) {
+            return Files.isExecutable(given) ? null : qemuBinary + " is not an executable file";
+        }
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, qemuBinary))) return null;
+        }
+        return qemuBinary + " is not on the PATH";
+    }
+
     public QemuDriver(String qemuBinary, Accelerator accelerator) {
         this(qemuBinary, accelerator, QemuUser.name());
     }

@@ -1,0 +1,126 @@
+package dev.hangar.api.events;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hangar.api.ApiServer;
+import dev.hangar.api.Exchange;
+import dev.hangar.api.Json;
+import dev.hangar.core.HangarException;
+import dev.hangar.core.Operation;
+import dev.hangar.core.Vm;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code GET /events}: every VM change and every operation's progress, as Server-Sent Events, for as
+ * long as the client listens. Each event is {@code event: vm|operation} and one line of JSON naming
+ * the object's id; {@code ?type=vm} or {@code ?type=operation} (repeatable) keeps only those. A comment
+ * line every {@link #KEEPALIVE} keeps proxies from closing a quiet stream. A client too slow to take
+ * {@link #BACKLOG} events is dropped (it reconnects and reads the current state from the API).
+ */
+public final class EventsFace {
+    static final Duration KEEPALIVE = Duration.ofSeconds(15);
+    static final int BACKLOG = 1000;
+    private static final Set<String> TYPES = Set.of("vm", "operation");
+
+    private record Event(String type, String json) {}
+
+    private record Listener(Set<String> types, BlockingQueue<Event> queue) {}
+
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private final Clock clock;
+
+    public EventsFace(Clock clock) {
+        this.clock = clock;
+    }
+
+    public void register(ApiServer server) {
+        server.route("GET", "/events", this::stream);
+    }
+
+    /** A VM record changed (a removed one reads deleting). Only queues. */
+    public void vmChanged(Vm vm) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("type", "vm");
+        o.put("id", vm.id().toString());
+        if (vm.name() != null) o.put("name", vm.name());
+        o.put("status", vm.status().wireName());
+        o.put("ip_address", vm.ipAddress());
+        if (vm.error() != null) o.set("error", Json.MAPPER.valueToTree(ApiServer.error(vm.error().code(), vm.error().message())));
+        o.put("time", clock.instant().toString());
+        publish(new Event("vm", o.toString()));
+    }
+
+    /** An operation was saved. Only queues. */
+    public void operationChanged(Operation op) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("type", "operation");
+        o.put("id", op.id().toString());
+        o.put("kind", op.kind());
+        o.put("target", op.target());
+        o.put("status", op.status().name().toLowerCase(Locale.ROOT));
+        o.put("progress", op.progress());
+        o.put("phase", op.phase());
+        if (op.error() != null) o.set("error", Json.MAPPER.valueToTree(ApiServer.error(op.error().code(), op.error().message())));
+        o.put("time", op.updatedAt().toString());
+        publish(new Event("operation", o.toString()));
+    }
+
+    private void publish(Event event) {
+        for (Listener l : listeners) {
+            if (l.types.contains(event.type) && !l.queue.offer(event)) {
+                listeners.remove(l); // too slow: its stream ends at its next poll
+                l.queue.clear();
+                l.queue.offer(new Event("dropped", ""));
+            }
+        }
+    }
+
+    private void stream(Exchange ex) throws IOException {
+        List<String> asked = ex.queryParams("type");
+        for (String t : asked) {
+            if (!TYPES.contains(t)) throw HangarException.invalid("invalid-event-type", "type must be one of " + TYPES + ", not " + t);
+        }
+        Listener me = new Listener(asked.isEmpty() ? TYPES : Set.copyOf(asked), new LinkedBlockingQueue<>(BACKLOG));
+        listeners.add(me);
+        try (OutputStream out = ex.stream(200, "text/event-stream; charset=utf-8")) {
+            write(out, ": hangar events\n\n");
+            while (true) {
+                Event e = me.queue.poll(KEEPALIVE.toMillis(), TimeUnit.MILLISECONDS);
+                if (e == null) {
+                    write(out, ": keepalive\n\n"); // also finds a client that went away
+                } else if (e.type.equals("dropped")) {
+                    write(out, "event: dropped\ndata: {\"code\": \"events-dropped\", \"message\": \"too slow to keep up; reconnect\"}\n\n");
+                    return;
+                } else {
+                    write(out, "event: " + e.type + "\ndata: " + e.json + "\n\n");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException gone) {
+            // the client closed the stream
+        } finally {
+            listeners.remove(me);
+        }
+    }
+
+    private static void write(OutputStream out, String text) throws IOException {
+        out.write(text.getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    /** How many streams are open (for tests). */
+    int listeners() {
+        return listeners.size();
+    }
+}

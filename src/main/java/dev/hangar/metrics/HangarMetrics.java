@@ -1,0 +1,91 @@
+package dev.hangar.metrics;
+
+import dev.hangar.core.Operation;
+import dev.hangar.core.Vm;
+import dev.hangar.core.VmStatus;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * Hangar's metrics, in Prometheus's text format (Micrometer's registry). What the service does is
+ * watched, not told: VM record changes give creates, failures by code and the time from accepted to
+ * an address; operation changes give durations by kind and outcome (builds, installs, deletes); the
+ * VMs by state and the callbacks waiting are read from the store at each scrape, so they are never
+ * out of step with it. HTTP requests by route and status come from the listeners (see
+ * {@code api/ops/RequestMetrics}).
+ */
+public final class HangarMetrics {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Clock clock;
+    /** What each VM was last seen as: to count a create once, a failure once, an address once. */
+    private final Map<UUID, Seen> seen = new ConcurrentHashMap<>();
+
+    private record Seen(VmStatus status, boolean addressed) {}
+
+    /**
+     * @param vmsByState the VMs by state now (read at each scrape)
+     * @param callbacksPending the callbacks waiting to be delivered now
+     */
+    public HangarMetrics(Supplier<Map<VmStatus, Long>> vmsByState, Supplier<Long> callbacksPending, Clock clock) {
+        this.clock = clock;
+        for (VmStatus state : VmStatus.values()) {
+            Gauge.builder("hangar.vms", () -> vmsByState.get().getOrDefault(state, 0L))
+                    .description("VMs by state").tag("state", state.wireName()).register(registry);
+        }
+        Gauge.builder("hangar.callbacks.pending", () -> callbacksPending.get())
+                .description("callbacks waiting to be delivered (with their retries)").register(registry);
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    /** The text a Prometheus server scrapes. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    /** A VM record was written (or removed: it then reads deleting). Only takes note. */
+    public void vmChanged(Vm vm) {
+        Seen before = seen.get(vm.id());
+        boolean addressed = vm.ipAddress() != null && !vm.ipAddress().isEmpty();
+        if (vm.status() == VmStatus.DELETING) {
+            seen.remove(vm.id());
+            return;
+        }
+        if (before == null && vm.status() == VmStatus.CREATING) {
+            Counter.builder("hangar.vm.creates").description("VMs accepted for creation").register(registry).increment();
+        }
+        if (vm.status() == VmStatus.ERROR && (before == null || before.status() != VmStatus.ERROR)) {
+            String code = vm.error() == null ? "unknown" : vm.error().code();
+            Counter.builder("hangar.vm.failures").description("VMs that ended in error, by code").tag("code", code)
+                    .register(registry).increment();
+        }
+        if (addressed && (before == null || !before.addressed()) && vm.createdAt() != null) {
+            Duration took = Duration.between(vm.createdAt(), clock.instant());
+            if (!took.isNegative() && took.compareTo(Duration.ofHours(1)) < 0) {
+                Timer.builder("hangar.vm.boot.to.address").description("from a create accepted to the guest's address")
+                        .publishPercentileHistogram().maximumExpectedValue(Duration.ofMinutes(10)).register(registry).record(took);
+            }
+        }
+        seen.put(vm.id(), new Seen(vm.status(), addressed || (before != null && before.addressed())));
+    }
+
+    /** An operation was saved: a finished one is timed by kind (vm.create, image.build, …) and outcome. */
+    public void operationChanged(Operation op) {
+        if (op.status() == Operation.Status.RUNNING) return;
+        Timer.builder("hangar.operation.duration").description("long actions, by kind and outcome")
+                .tag("kind", op.kind()).tag("outcome", op.status().name().toLowerCase(Locale.ROOT))
+                .register(registry).record(Duration.between(op.createdAt(), op.updatedAt()));
+    }
+}
