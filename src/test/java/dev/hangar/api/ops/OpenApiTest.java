@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SpecificationVersion;
 import dev.hangar.api.ApiServer;
 import dev.hangar.api.Json;
 import dev.hangar.api.events.EventsFace;
@@ -158,6 +161,25 @@ class OpenApiTest {
         for (String ref : refs) {
             assertTrue(ref.startsWith("#/") && !document.at(ref.substring(1)).isMissingNode(), "dangling $ref " + ref);
         }
+    }
+
+    /**
+     * The OpenAPI Initiative's own JSON Schema of 3.1 documents (its $id names its date; Apache-2.0),
+     * kept in test resources so the check runs offline. It checks the document's structure; Schema
+     * Objects inside it are checked only as JSON Schema 2020-12 allows.
+     */
+    @Test
+    void validatesAgainstTheOpenApi31Schema() throws Exception {
+        Schema schema;
+        try (java.io.InputStream in = OpenApiTest.class.getResourceAsStream("/openapi/schema-3.1.json")) {
+            schema = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12).getSchema(in);
+        }
+        List<com.networknt.schema.Error> errors = schema.validate(document);
+        assertEquals(List.of(), errors.stream().map(Object::toString).toList());
+        // ... and the check can fail: a response without its required description is refused.
+        JsonNode broken = document.deepCopy();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) broken.at("/paths/~1vms/get/responses/200")).remove("description");
+        assertFalse(schema.validate(broken).isEmpty(), "a response without a description passed the schema");
     }
 
     @Test
