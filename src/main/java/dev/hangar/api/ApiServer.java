@@ -65,6 +65,9 @@ public final class ApiServer implements AutoCloseable {
 
     private record Route(String method, String path, String[] segments, Handler handler) {}
 
+    /** A registered route as a document names it: its method and its path pattern ({@code /vms/:id}). */
+    public record RouteName(String method, String path) {}
+
     /** What a 429 tells the client to wait before it asks again. */
     static final String RETRY_AFTER_SECONDS = "5";
     /** The protocols a TLS listener offers: nothing older than 1.2. */
@@ -91,6 +94,11 @@ public final class ApiServer implements AutoCloseable {
     public ApiServer route(String method, String path, Handler handler) {
         routes.add(new Route(method, path, split(path), handler));
         return this;
+    }
+
+    /** The routes registered so far, in the order they are matched. */
+    public List<RouteName> routes() {
+        return routes.stream().map(r -> new RouteName(r.method, r.path)).toList();
     }
 
     /** Starts plain HTTP on this address. */

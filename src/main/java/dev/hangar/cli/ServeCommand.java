@@ -400,23 +400,15 @@ public final class ServeCommand implements Callable<Integer> {
                         segments -> !imagefactoryOpenReads && ImageFactoryFace.isApiPath(segments))
                 : exchange -> ApiServer.Admission.open();
         AuditLog audit = new AuditLog(data.resolve("audit.log"), Clock.systemUTC());
-        ApiServer api = new ApiServer().guard(guard).recorder(audit);
-        new VmsFace(vms).register(api);
-        new GroupsFace(groups).register(api);
-        new HostsFace(vms, networks).register(api);
-        new OperationsFace(operations).register(api);
-        new ImagesFace(imageCache).register(api);
         HangarMetrics metrics = new HangarMetrics(() -> vmStore.all().stream()
                 .collect(java.util.stream.Collectors.groupingBy(dev.hangar.core.Vm::status, java.util.stream.Collectors.counting())),
                 outbox::pendingCount, Clock.systemUTC());
         vms.watch(metrics::vmChanged);
         operations.watch(metrics::operationChanged);
-        new MetricsFace(metrics::scrape).register(api);
         EventsFace events = new EventsFace(Clock.systemUTC());
         vms.watch(events::vmChanged);
         operations.watch(events::operationChanged);
-        events.register(api);
-        new HealthFace(List.of(
+        HealthFace health = new HealthFace(List.of(
                 new HealthFace.Check("database", () -> db.with(c -> {
                     try (var st = c.createStatement()) {
                         st.execute("SELECT 1");
@@ -424,10 +416,7 @@ public final class ServeCommand implements Callable<Integer> {
                     return null;
                 })),
                 new HealthFace.Check("hypervisor", driver::unusable),
-                new HealthFace.Check("networks", fabric::unusable))).register(api);
-        api.recorder(new RequestMetrics(metrics.registry(), "main"));
-        ApiServer hostsApi = new ApiServer().guard(guard).recorder(audit).recorder(new RequestMetrics(metrics.registry(), "hosts"));
-        new HostsFace(vms, networks).register(hostsApi);
+                new HealthFace.Check("networks", fabric::unusable)));
         String baseUrl = (usesTls(address) ? "https://" : "http://") + (address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString()) + ":" + address.getPort();
         HangarProvider published = new HangarProvider(data.resolve("published"), java.net.URI.create(baseUrl + ImageFactoryFace.PUBLISHED));
         ImageFactory factory = new ImageFactory(new ImageFactory.Ports(new FactoryImageRepository(db),
@@ -436,10 +425,14 @@ public final class ServeCommand implements Callable<Integer> {
                         new OciProvider(http, outbound))),
                 new HttpTemplateFetcher(http), new BuildCallbacks(callbackHttp, baseUrl), outbound),
                 new ImageFactory.Settings(data.resolve("builds"), maxBuilds, buildMinFreeBytes), operations, Clock.systemUTC());
-        ImageFactoryFace factoryFace = new ImageFactoryFace(factory, published::find);
-        factoryFace.register(api);
+        Faces faces = new Faces(new VmsFace(vms), new GroupsFace(groups), new HostsFace(vms, networks), new OperationsFace(operations),
+                new ImagesFace(imageCache), new MetricsFace(metrics::scrape), events, health, new ImageFactoryFace(factory, published::find));
+        ApiServer api = new ApiServer().guard(guard).recorder(audit).recorder(new RequestMetrics(metrics.registry(), "main"));
+        faces.registerMain(api);
+        ApiServer hostsApi = new ApiServer().guard(guard).recorder(audit).recorder(new RequestMetrics(metrics.registry(), "hosts"));
+        faces.registerHosts(hostsApi);
         ApiServer factoryApi = new ApiServer().guard(guard).recorder(audit).recorder(new RequestMetrics(metrics.registry(), "imagefactory"));
-        factoryFace.register(factoryApi);
+        faces.registerImageFactory(factoryApi);
         PluginInstances instances = new PluginInstances(vms, infrakitKeepFailed);
         InfrakitFace infrakit = new InfrakitFace(instances);
 

@@ -83,6 +83,12 @@ class ApiServerTest {
     }
 
     @Test
+    void listsItsRoutesInTheOrderTheyMatch() {
+        assertEquals(java.util.List.of(new ApiServer.RouteName("GET", "/things/:id"), new ApiServer.RouteName("POST", "/things"),
+                new ApiServer.RouteName("POST", "/plain")), server.routes());
+    }
+
+    @Test
     void capturesPathParameters() throws Exception {
         HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/things/42")));
         assertEquals(200, r.statusCode());
