@@ -390,7 +390,7 @@ public final class ServeCommand implements Callable<Integer> {
                 new VmSettings(data.resolve("vms"), VmSettings.DEFAULT_CPUS, VmSettings.DEFAULT_MEMORY_MIB, Duration.ofSeconds(toolsInitTimeout),
                         Duration.ofSeconds(deleteGrace), Duration.ofSeconds(2), new VmLimits(maxVms, maxConcurrentCreates)),
                 Clock.systemUTC());
-        ImageCache imageCache = new ImageCache(images, vmStore, imageCacheLimit);
+        ImageCache imageCache = new ImageCache(images, vmStore, imageCacheLimit, vms.admissions());
         vms.watch(imageCache::noticed);
         GroupService groups = new GroupService(new TemplateRepository(db), new GroupRepository(db), vms, Clock.systemUTC(),
                 Duration.ofSeconds(groupResync));

@@ -11,7 +11,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.Lock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,14 +31,20 @@ public final class ImageCache implements AutoCloseable {
     private final ImageCatalog images;
     private final VmStore vms;
     private final OptionalLong limitBytes;
-    private final ReentrantLock lock = new ReentrantLock();
+    /** Held while golds are chosen and removed: the VM service's admissions lock (see VmService#admissions). */
+    private final Lock lock;
     private final ExecutorService evictions = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("image-cache").factory());
     private final AtomicBoolean evictionQueued = new AtomicBoolean();
 
-    public ImageCache(ImageCatalog images, VmStore vms, OptionalLong limitBytes) {
+    /**
+     * @param admissions the lock creates hold while they count and insert a VM record: with it held here,
+     *                   no VM is accepted between "nobody uses this gold" and its removal
+     */
+    public ImageCache(ImageCatalog images, VmStore vms, OptionalLong limitBytes, Lock admissions) {
         this.images = images;
         this.vms = vms;
         this.limitBytes = limitBytes;
+        this.lock = admissions;
     }
 
     public OptionalLong limitBytes() {
@@ -84,12 +90,17 @@ public final class ImageCache implements AutoCloseable {
             List<CachedImage> all = new ArrayList<>(images.cachedImages());
             all.sort(Comparator.comparing(CachedImage::lastUsed));
             long total = all.stream().mapToLong(CachedImage::bytes).sum();
+            Map<String, Integer> users = users(); // no VM is accepted while the lock is held: this stays true
             List<CachedImage> removed = new ArrayList<>();
             for (CachedImage image : all) {
                 if (total <= target) break;
-                // Asked again for each gold: a VM accepted meanwhile may have taken it.
-                if (users().containsKey(image.key())) continue;
-                images.remove(image.key());
+                if (users.containsKey(image.key())) continue;
+                try {
+                    images.remove(image.key());
+                } catch (HangarException e) {
+                    log.warn("cannot remove gold image {}: {}", image.key(), e.getMessage()); // the others may still go
+                    continue;
+                }
                 total -= image.bytes();
                 removed.add(image);
                 log.info("removed gold image {} ({} bytes, last used {})", image.key(), image.bytes(), image.lastUsed());

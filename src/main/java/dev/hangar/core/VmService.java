@@ -158,6 +158,15 @@ public final class VmService implements AutoCloseable {
         }
     }
 
+    /**
+     * The lock a create holds while it counts and inserts its record. Whoever removes a gold image holds
+     * it too while it decides and removes, so no VM can be accepted between the decision that nobody
+     * uses the gold and its removal (a VM accepted after simply fetches the image again).
+     */
+    public java.util.concurrent.locks.Lock admissions() {
+        return admission;
+    }
+
     /** The VM; 409 vm-open-error when its record says it exists on disk but its files are gone. */
     public Vm get(UUID id) {
         Vm vm = vms.find(id).orElseThrow(() -> notFound(id.toString()));

@@ -38,12 +38,31 @@ public final class HangarMetrics {
      */
     public HangarMetrics(Supplier<Map<VmStatus, Long>> vmsByState, Supplier<Long> callbacksPending, Clock clock) {
         this.clock = clock;
+        Supplier<Map<VmStatus, Long>> once = memoized(vmsByState); // one read of the store a scrape, not one a state
         for (VmStatus state : VmStatus.values()) {
-            Gauge.builder("hangar.vms", () -> vmsByState.get().getOrDefault(state, 0L))
+            Gauge.builder("hangar.vms", () -> once.get().getOrDefault(state, 0L))
                     .description("VMs by state").tag("state", state.wireName()).register(registry);
         }
         Gauge.builder("hangar.callbacks.pending", () -> callbacksPending.get())
                 .description("callbacks waiting to be delivered (with their retries)").register(registry);
+    }
+
+    /** The supplier's value, read again only when the last read is a second old (a scrape reads every gauge at once). */
+    private static <T> Supplier<T> memoized(Supplier<T> source) {
+        return new Supplier<>() {
+            private T value;
+            private long readAt;
+
+            @Override
+            public synchronized T get() {
+                long now = System.nanoTime();
+                if (value == null || now - readAt > 1_000_000_000L) {
+                    value = source.get();
+                    readAt = now;
+                }
+                return value;
+            }
+        };
     }
 
     public PrometheusMeterRegistry registry() {

@@ -31,15 +31,20 @@ import java.util.regex.Pattern;
  *   <li>anything else: allowed.</li>
  * </ol>
  * IPv4-mapped IPv6 addresses are IPv4 addresses to the JDK already; IPv4-compatible ones
- * ({@code ::a.b.c.d}) are checked as the IPv4 address they carry. A host that ends in a number but is
+ * ({@code ::a.b.c.d}), NAT64 ones ({@code 64:ff9b::a.b.c.d}) and 6to4 ones ({@code 2002:aabb:ccdd::})
+ * are checked as the IPv4 address they carry. A host that ends in a number but is
  * not dotted decimal ({@code 2852039166}, {@code 0xa9.254.169.254}, {@code 169.254.43518},
  * {@code 169.254.169.254.}) is refused outright: curl, browsers and libc read such spellings as
  * addresses, each in its own way, and no honest URL needs them. So is a URL whose host the JDK cannot
  * read at all.
  */
 public final class OutboundPolicy implements UrlPolicy {
-    /** Link-local addresses: cloud metadata services answer there (169.254.169.254, fd00:ec2::254 aside). */
-    static final List<AddressRange> LINK_LOCAL = List.of(AddressRange.parse("169.254.0.0/16"), AddressRange.parse("fe80::/10"));
+    /**
+     * Link-local addresses, where cloud metadata services answer (169.254.169.254), and AWS's IPv6
+     * metadata address, which is not link-local (fd00:ec2::254).
+     */
+    static final List<AddressRange> LINK_LOCAL = List.of(AddressRange.parse("169.254.0.0/16"), AddressRange.parse("fe80::/10"),
+            AddressRange.parse("fd00:ec2::254/128"));
     private static final Pattern ENDS_IN_NUMBER = Pattern.compile("(?i)(.*\\.)?(\\d+|0x[0-9a-f]*)\\.?");
     private static final Pattern DOTTED_DECIMAL =
             Pattern.compile("((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
@@ -163,16 +168,25 @@ public final class OutboundPolicy implements UrlPolicy {
      * itself. (IPv4-mapped ones, {@code ::ffff:a.b.c.d}, come out of InetAddress as IPv4 already.)
      */
     static InetAddress embeddedIpv4(InetAddress address) {
-        if (address instanceof Inet6Address v6 && v6.isIPv4CompatibleAddress() && !v6.isLoopbackAddress() && !v6.isAnyLocalAddress()) {
-            byte[] a = v6.getAddress();
-            try {
-                return InetAddress.getByAddress(new byte[] {a[12], a[13], a[14], a[15]});
-            } catch (UnknownHostException e) {
-                throw new IllegalStateException("four bytes are an IPv4 address", e);
-            }
-        }
+        if (!(address instanceof Inet6Address v6) || v6.isLoopbackAddress() || v6.isAnyLocalAddress()) return address;
+        byte[] a = v6.getAddress();
+        if (v6.isIPv4CompatibleAddress() || NAT64.contains(v6)) return ipv4(a[12], a[13], a[14], a[15]);
+        if (SIX_TO_FOUR.contains(v6)) return ipv4(a[2], a[3], a[4], a[5]); // 2002:AABB:CCDD::/48 carries AA.BB.CC.DD
         return address;
     }
+
+    private static InetAddress ipv4(byte a, byte b, byte c, byte d) {
+        try {
+            return InetAddress.getByAddress(new byte[] {a, b, c, d});
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException("four bytes are an IPv4 address", e);
+        }
+    }
+
+    /** The well-known NAT64 prefix: a gateway there forwards to the IPv4 address in the last four bytes. */
+    private static final AddressRange NAT64 = AddressRange.parse("64:ff9b::/96");
+    /** 6to4: a relay forwards to the IPv4 address in bytes 2..5. */
+    private static final AddressRange SIX_TO_FOUR = AddressRange.parse("2002::/16");
 
     /** Loopback, the wildcard (which the kernel connects to this host) or an address of one of this host's interfaces. */
     static boolean isThisHost(InetAddress address) {

@@ -62,6 +62,7 @@ import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
  * provider does the cryptography.
  */
 public final class TlsCertificate {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TlsCertificate.class);
     public static final Duration SELF_SIGNED_VALIDITY = Duration.ofDays(5 * 365);
     /** A self-signed certificate closer than this to its end is replaced at start. */
     static final Duration RENEW_BEFORE = Duration.ofDays(30);
@@ -179,7 +180,21 @@ public final class TlsCertificate {
         Path pem = dir.resolve(KEY_FILE);
         if (Files.exists(pem)) {
             TlsCertificate kept = readPem(pem);
-            if (kept.chain.get(0).getNotAfter().toInstant().isAfter(clock.instant().plus(RENEW_BEFORE))) return kept;
+            if (kept.chain.get(0).getNotAfter().toInstant().isAfter(clock.instant().plus(RENEW_BEFORE))) {
+                // hangar.crt is written after hangar.pem: a crash between the two left it stale or missing.
+                String crt = kept.certificatesPem();
+                Path crtFile = dir.resolve(CERT_FILE);
+                if (!Files.exists(crtFile) || !Files.readString(crtFile, StandardCharsets.US_ASCII).equals(crt)) {
+                    writeAtomically(crtFile, crt, "rw-r--r--");
+                }
+                List<String> uncovered = kept.uncovered(names, addresses);
+                if (!uncovered.isEmpty()) {
+                    log.warn("the self-signed certificate {} does not name {}: clients that reach Hangar by those fail to verify it;"
+                            + " remove {} to have a new one made at the next start (clients must then trust the new {})",
+                            pem, uncovered, dir, CERT_FILE);
+                }
+                return kept;
+            }
         }
         TlsCertificate made = generate(names, addresses, clock.instant());
         made.write(dir);
@@ -220,16 +235,49 @@ public final class TlsCertificate {
     private void write(Path dir) throws IOException {
         Files.createDirectories(dir);
         StringWriter keyAndCert = new StringWriter();
-        StringWriter certOnly = new StringWriter();
         try (JcaPEMWriter w = new JcaPEMWriter(keyAndCert)) {
             w.writeObject(new JcaPKCS8Generator(key, null)); // PKCS#8 "PRIVATE KEY", which every reader takes
             for (X509Certificate c : chain) w.writeObject(c);
         }
+        writeAtomically(dir.resolve(KEY_FILE), keyAndCert.toString(), "rw-------");
+        writeAtomically(dir.resolve(CERT_FILE), certificatesPem(), "rw-r--r--");
+    }
+
+    /** The chain alone, as PEM: what hangar.crt holds. */
+    private String certificatesPem() throws IOException {
+        StringWriter certOnly = new StringWriter();
         try (JcaPEMWriter w = new JcaPEMWriter(certOnly)) {
             for (X509Certificate c : chain) w.writeObject(c);
         }
-        writeAtomically(dir.resolve(KEY_FILE), keyAndCert.toString(), "rw-------");
-        writeAtomically(dir.resolve(CERT_FILE), certOnly.toString(), "rw-r--r--");
+        return certOnly.toString();
+    }
+
+    /** The names and addresses (of those given) the leaf's subject alternative names leave out. */
+    List<String> uncovered(Collection<String> names, Collection<InetAddress> addresses) {
+        Set<String> san = new java.util.HashSet<>();
+        try {
+            var alternatives = chain.get(0).getSubjectAlternativeNames();
+            if (alternatives != null) {
+                for (List<?> entry : alternatives) san.add(String.valueOf(entry.get(1)).toLowerCase(java.util.Locale.ROOT));
+            }
+        } catch (java.security.cert.CertificateParsingException e) {
+            return List.of("(its names cannot be read)");
+        }
+        List<String> missing = new ArrayList<>();
+        for (String n : names) if (!san.contains(n.toLowerCase(java.util.Locale.ROOT))) missing.add(n);
+        for (InetAddress a : addresses) {
+            String text = a.getHostAddress().replaceAll("%.*", "");
+            boolean named = san.contains(text) || san.stream().anyMatch(s -> {
+                try {
+                    // an address literal (never a name: no lookup), in whatever spelling the SAN gives it
+                    return (s.contains(":") || s.matches("[0-9.]+")) && InetAddress.getByName(s).equals(InetAddress.getByName(text));
+                } catch (java.net.UnknownHostException e) {
+                    return false;
+                }
+            });
+            if (!named) missing.add(text);
+        }
+        return missing;
     }
 
     private static void writeAtomically(Path file, String text, String permissions) throws IOException {

@@ -35,7 +35,7 @@ class ImageCacheTest {
         vmBootingFrom(new BootSource.Image(image("a")), VmStatus.POWERED_ON);
         vmBootingFrom(new BootSource.Image(image("b")), VmStatus.DELETING); // its clone still points at the gold
         vmBootingFrom(new BootSource.Library("web"), VmStatus.ERROR);
-        ImageCache cache = new ImageCache(images, vms, OptionalLong.empty());
+        ImageCache cache = new ImageCache(images, vms, OptionalLong.empty(), new java.util.concurrent.locks.ReentrantLock());
 
         assertEquals(List.of(image("c").cacheKey(), "lib-db-0022"), cache.prune().stream().map(CachedImage::key).toList());
         assertEquals(List.of(image("a").cacheKey(), image("b").cacheKey(), "lib-web-0011"),
@@ -50,7 +50,7 @@ class ImageCacheTest {
         cached(image("c"), 200, 3);
         cached(image("d"), 100, 4); // newest
         vmBootingFrom(new BootSource.Image(image("a")), VmStatus.POWERED_ON);
-        ImageCache cache = new ImageCache(images, vms, OptionalLong.of(600));
+        ImageCache cache = new ImageCache(images, vms, OptionalLong.of(600), new java.util.concurrent.locks.ReentrantLock());
 
         // 1000 bytes: a is skipped (in use), b goes (700), c goes (500), and d stays: the cache fits.
         assertEquals(List.of(image("b").cacheKey(), image("c").cacheKey()), cache.fit().stream().map(CachedImage::key).toList());
@@ -61,9 +61,23 @@ class ImageCacheTest {
     void aGoldInUseStaysEvenWhenTheCacheCannotFitWithoutIt() {
         cached(image("a"), 1000, 1);
         vmBootingFrom(new BootSource.Image(image("a")), VmStatus.CREATING);
-        ImageCache cache = new ImageCache(images, vms, OptionalLong.of(10));
+        ImageCache cache = new ImageCache(images, vms, OptionalLong.of(10), new java.util.concurrent.locks.ReentrantLock());
         assertEquals(List.of(), cache.fit());
         assertEquals(1, images.cachedImages().size());
-        assertEquals(List.of(), new ImageCache(images, vms, OptionalLong.empty()).fit(), "no limit, no eviction");
+        assertEquals(List.of(), new ImageCache(images, vms, OptionalLong.empty(), new java.util.concurrent.locks.ReentrantLock()).fit(), "no limit, no eviction");
+    }
+
+    @Test
+    void goldsAreChosenAndRemovedOnlyWhileNoCreateIsBeingAccepted() throws Exception {
+        cached(image("a"), 100, 1);
+        java.util.concurrent.locks.ReentrantLock admissions = new java.util.concurrent.locks.ReentrantLock();
+        ImageCache cache = new ImageCache(images, vms, OptionalLong.empty(), admissions);
+        admissions.lock(); // a create is counting and inserting its record
+        var pruning = java.util.concurrent.CompletableFuture.supplyAsync(cache::prune);
+        Thread.sleep(200);
+        assertEquals(1, images.cachedImages().size(), "prune waits for the create");
+        vmBootingFrom(new BootSource.Image(image("a")), VmStatus.CREATING); // the create took the gold
+        admissions.unlock();
+        assertEquals(List.of(), pruning.get(10, java.util.concurrent.TimeUnit.SECONDS), "and then sees it in use");
     }
 }

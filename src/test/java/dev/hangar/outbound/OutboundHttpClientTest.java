@@ -100,11 +100,14 @@ class OutboundHttpClientTest {
             String url = server.redirect("/box.tar.gz", target);
             assertThrows(OutboundRefusedException.class, () -> client.send(get(url), HttpResponse.BodyHandlers.ofString()));
             assertThrows(OutboundRefusedException.class, () -> client.send(get(target), HttpResponse.BodyHandlers.ofString()));
+            Thread.sleep(200); // a connection the refused requests made would have been accepted by now
+            assertEquals(0, connections.get(), "the refused requests never connected");
             // The same listener is reached by a client without the deny range: the count would show a connection.
+            // (The JDK client may retry a GET whose connection closed before an answer: one or more.)
             OutboundHttpClient.fetching(policy, OutboundTls.context(null)).sendAsync(get(target), HttpResponse.BodyHandlers.discarding());
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (connections.get() == 0 && System.nanoTime() < until) Thread.sleep(10);
-            assertEquals(1, connections.get(), "only the allowed client connected");
+            assertTrue(connections.get() >= 1, "the allowed client connected");
         }
     }
 

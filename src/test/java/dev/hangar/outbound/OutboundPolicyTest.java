@@ -66,6 +66,9 @@ class OutboundPolicyTest {
             "http://[::ffff:169.254.169.254]/",            // IPv4-mapped IPv6, dotted
             "http://[::ffff:a9fe:a9fe]/",                  // IPv4-mapped IPv6, hex
             "http://[::169.254.169.254]/",                 // IPv4-compatible IPv6
+            "http://[64:ff9b::a9fe:a9fe]/",                // NAT64: a gateway forwards to 169.254.169.254
+            "http://[2002:a9fe:a9fe::1]/",                 // 6to4: a relay forwards to 169.254.169.254
+            "http://[fd00:ec2::254]/",                     // AWS's IPv6 metadata address (not link-local)
             "http://[fe80::1]/",
             "http://[fe80::a9fe:a9fe%25eth0]/",           // with a zone
             "http://[febf::1]/"})

@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * long as the client listens. Each event is {@code event: vm|operation} and one line of JSON naming
  * the object's id; {@code ?type=vm} or {@code ?type=operation} (repeatable) keeps only those. A comment
  * line every {@link #KEEPALIVE} keeps proxies from closing a quiet stream. A client too slow to take
- * {@link #BACKLOG} events is dropped (it reconnects and reads the current state from the API).
+ * {@link #BACKLOG} events is dropped (it reconnects and reads the current state from the API); past
+ * {@link #MAX_STREAMS} open streams a new one is refused 429 too-many-event-streams.
  */
 public final class EventsFace {
     static final Duration KEEPALIVE = Duration.ofSeconds(15);
@@ -34,7 +35,10 @@ public final class EventsFace {
 
     private record Event(String type, String json) {}
 
-    private record Listener(Set<String> types, BlockingQueue<Event> queue) {}
+    private record Listener(Set<String> types, BlockingQueue<Event> queue, java.util.concurrent.atomic.AtomicBoolean dropped) {}
+
+    /** Streams open at once at most: each holds a connection and a queue; reads are open to anyone who reaches the listener. */
+    static final int MAX_STREAMS = 64;
 
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final Clock clock;
@@ -78,9 +82,8 @@ public final class EventsFace {
     private void publish(Event event) {
         for (Listener l : listeners) {
             if (l.types.contains(event.type) && !l.queue.offer(event)) {
-                listeners.remove(l); // too slow: its stream ends at its next poll
-                l.queue.clear();
-                l.queue.offer(new Event("dropped", ""));
+                l.dropped.set(true); // too slow: its stream says so and ends at its next poll
+                listeners.remove(l);
             }
         }
     }
@@ -90,17 +93,24 @@ public final class EventsFace {
         for (String t : asked) {
             if (!TYPES.contains(t)) throw HangarException.invalid("invalid-event-type", "type must be one of " + TYPES + ", not " + t);
         }
-        Listener me = new Listener(asked.isEmpty() ? TYPES : Set.copyOf(asked), new LinkedBlockingQueue<>(BACKLOG));
-        listeners.add(me);
+        Listener me = new Listener(asked.isEmpty() ? TYPES : Set.copyOf(asked), new LinkedBlockingQueue<>(BACKLOG),
+                new java.util.concurrent.atomic.AtomicBoolean());
+        synchronized (listeners) {
+            if (listeners.size() >= MAX_STREAMS) {
+                throw new HangarException(HangarException.Kind.TOO_MANY, "too-many-event-streams",
+                        MAX_STREAMS + " event streams are open, the most at once; close one, or ask again later");
+            }
+            listeners.add(me);
+        }
         try (OutputStream out = ex.stream(200, "text/event-stream; charset=utf-8")) {
             write(out, ": hangar events\n\n");
             while (true) {
-                Event e = me.queue.poll(KEEPALIVE.toMillis(), TimeUnit.MILLISECONDS);
-                if (e == null) {
-                    write(out, ": keepalive\n\n"); // also finds a client that went away
-                } else if (e.type.equals("dropped")) {
+                Event e = me.dropped.get() ? null : me.queue.poll(KEEPALIVE.toMillis(), TimeUnit.MILLISECONDS);
+                if (me.dropped.get()) {
                     write(out, "event: dropped\ndata: {\"code\": \"events-dropped\", \"message\": \"too slow to keep up; reconnect\"}\n\n");
                     return;
+                } else if (e == null) {
+                    write(out, ": keepalive\n\n"); // also finds a client that went away
                 } else {
                     write(out, "event: " + e.type + "\ndata: " + e.json + "\n\n");
                 }
