@@ -1,0 +1,53 @@
+package dev.hangar.cli.client;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Spec;
+
+/** What every client command has: the service's options, the client they make, and its output. */
+abstract class ClientCommand implements Callable<Integer> {
+    @Mixin
+    ClientOptions options;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    private HangarClient client;
+
+    HangarClient client() {
+        if (client == null) {
+            try {
+                client = options.client(System.getenv(), spec.commandLine());
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+        }
+        return client;
+    }
+
+    PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    PrintWriter err() {
+        return spec.commandLine().getErr();
+    }
+
+    void printJson(JsonNode node) {
+        try {
+            out().println(HangarClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        out().flush();
+    }
+
+    /** Whether someone watches: a terminal on both ends (System.console() is null when either is redirected). */
+    static boolean interactive() {
+        return System.console() != null;
+    }
+}
