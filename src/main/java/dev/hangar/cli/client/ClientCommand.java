@@ -46,8 +46,18 @@ abstract class ClientCommand implements Callable<Integer> {
         out().flush();
     }
 
-    /** Whether someone watches: a terminal on both ends (System.console() is null when either is redirected). */
+    /**
+     * Whether someone watches a terminal. Up to JDK 21 System.console() is null when a stream is
+     * redirected; from JDK 22 it may not be, and Console.isTerminal() (asked reflectively: we build for
+     * 21) tells.
+     */
     static boolean interactive() {
-        return System.console() != null;
+        java.io.Console console = System.console();
+        if (console == null) return false;
+        try {
+            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+        } catch (ReflectiveOperationException e) {
+            return true;
+        }
     }
 }
