@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * What {@code vm create --wait} knows of one creation, fed the service's events (and, between them, the
@@ -14,6 +16,8 @@ final class CreateProgress {
     enum Outcome { RUNNING, DONE, FAILED }
 
     static final int BAR_WIDTH = 24;
+    /** The service's download phase: "downloading the image: N of M bytes" (or "N bytes" without a length). */
+    private static final Pattern BYTES = Pattern.compile("(\\d+)(?: of (\\d+))? bytes");
 
     private final String vmId;
     private final Instant started;
@@ -25,6 +29,8 @@ final class CreateProgress {
     private String status = "creating";
     private String errorCode;
     private String errorMessage;
+    private long bytes = -1;
+    private long total = -1;
 
     CreateProgress(String vmId, Instant started) {
         this.vmId = vmId;
@@ -80,7 +86,13 @@ final class CreateProgress {
             if (ip.isEmpty() && !status.equals("creating")) outcome = Outcome.DONE;
             return;
         }
-        stage(stageOf(op.path("phase").asText("")), now);
+        String phase = op.path("phase").asText("");
+        stage(stageOf(phase), now);
+        Matcher m = BYTES.matcher(phase);
+        if (stage.equals("downloading") && m.find()) {
+            bytes = Long.parseLong(m.group(1));
+            total = m.group(2) == null ? -1 : Long.parseLong(m.group(2));
+        }
     }
 
     private void stage(String next, Instant now) {
@@ -126,10 +138,26 @@ final class CreateProgress {
     String line(Instant now) {
         String elapsed = Formats.duration(Duration.between(stageSince, now));
         if (stage.equals("downloading")) {
-            int filled = Math.min(BAR_WIDTH, percent * BAR_WIDTH / 100);
-            return String.format("downloading  [%s%s] %3d%%  %s", "#".repeat(filled), ".".repeat(BAR_WIDTH - filled), percent, elapsed);
+            int shown = total > 0 ? (int) Math.min(100, bytes * 100 / total) : percent;
+            int filled = Math.min(BAR_WIDTH, shown * BAR_WIDTH / 100);
+            return String.format("downloading  [%s%s] %3d%%%s  %s", "#".repeat(filled), ".".repeat(BAR_WIDTH - filled), shown,
+                    bytesRateEta(now), elapsed);
         }
         return String.format("%s  %3d%%  %s", stage, percent, elapsed);
+    }
+
+    /** "  12.0 MiB of 40.0 MiB  3.2 MiB/s  ETA 9s", as far as the service said; the rate is the average since the download began. */
+    private String bytesRateEta(Instant now) {
+        if (bytes < 0) return "";
+        StringBuilder s = new StringBuilder("  ").append(Formats.bytes(bytes));
+        if (total > 0) s.append(" of ").append(Formats.bytes(total));
+        double seconds = Duration.between(stageSince, now).toMillis() / 1000.0;
+        if (seconds >= 1 && bytes > 0) {
+            double rate = bytes / seconds;
+            s.append("  ").append(Formats.bytes((long) rate)).append("/s");
+            if (total > bytes) s.append("  ETA ").append(Formats.duration(Duration.ofSeconds((long) Math.ceil((total - bytes) / rate))));
+        }
+        return s.toString();
     }
 
     /** The last line: where the VM is, or why there is none. Ends with the address. */

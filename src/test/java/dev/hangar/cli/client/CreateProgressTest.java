@@ -43,6 +43,18 @@ class CreateProgressTest {
     }
 
     @Test
+    void theDownloadBarShowsBytesRateAndEtaWhenTheServiceSaysThem() throws Exception {
+        CreateProgress p = new CreateProgress(ID, T0);
+        p.accept("operation", op(10, "fetching the image", "running"), T0.plusSeconds(1));
+        p.accept("operation", op(30, "downloading the image: 20971520 of 41943040 bytes", "running"), T0.plusSeconds(5));
+        assertEquals("downloading  [############............]  50%  20.0 MiB of 40.0 MiB  5.0 MiB/s  ETA 4s  4s", p.line(T0.plusSeconds(5)));
+        p.accept("operation", op(10, "downloading the image: 1048576 bytes", "running"), T0.plusSeconds(5));
+        assertEquals("downloading  [#######.................]  30%  1.0 MiB  256.0 KiB/s  4s", p.line(T0.plusSeconds(5)));
+        p.accept("operation", op(50, "converting the disks", "running"), T0.plusSeconds(9));
+        assertEquals("converting   50%  1s", p.line(T0.plusSeconds(10)));
+    }
+
+    @Test
     void otherVmsAndOtherOperationsAreIgnored() throws Exception {
         CreateProgress p = new CreateProgress(ID, T0);
         p.accept("vm", json("{\"id\": \"another\", \"status\": \"powered-on\", \"ip_address\": \"10.213.0.2\"}"), T0);
