@@ -164,6 +164,8 @@ class CliEndToEndTest {
             long until = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < until) {
                 String exit = Files.exists(status) ? Files.readString(status).strip() : "";
+                // tmux reads the terminal's output on its own time: give it a moment after the command ended.
+                if (!exit.isEmpty()) Thread.sleep(500);
                 List<String> lines = tmux("capture-pane", "-p", "-t", target).lines().toList();
                 if (!exit.isEmpty()) return new Screen(lines, Integer.parseInt(exit));
                 watch.accept(new Screen(lines, -1));
