@@ -36,7 +36,7 @@ public final class BuildCommand implements Runnable {
         VmCommand.Output output;
 
         @Override
-        public Integer call() {
+        Integer execute() {
             ArrayNode all = HangarClient.JSON.createArrayNode();
             Table t = new Table("kind", "id", "status", "percent", "activity", "age");
             Instant now = Instant.now();
@@ -62,7 +62,7 @@ public final class BuildCommand implements Runnable {
         VmCommand.Output output;
 
         @Override
-        public Integer call() {
+        Integer execute() {
             if (!VmCommand.isUuid(id)) throw new HangarClient.Failure(404, "image-not-found", "no build has the id " + id);
             for (String c : COLLECTIONS) {
                 JsonNode answer;

@@ -18,6 +18,23 @@ abstract class ClientCommand implements Callable<Integer> {
 
     private HangarClient client;
 
+    /** The command's work; its exit status. */
+    abstract Integer execute() throws Exception;
+
+    /**
+     * Runs the command and flushes what it printed: picocli's writers flush themselves only on println,
+     * and System.exit would drop a table printed with print.
+     */
+    @Override
+    public final Integer call() throws Exception {
+        try {
+            return execute();
+        } finally {
+            out().flush();
+            err().flush();
+        }
+    }
+
     HangarClient client() {
         if (client == null) {
             try {

@@ -30,7 +30,7 @@ public final class GroupCommand implements Runnable {
         VmCommand.Output output;
 
         @Override
-        public Integer call() {
+        Integer execute() {
             JsonNode groups = client().get("/groups");
             if (output == VmCommand.Output.json) {
                 printJson(groups);
@@ -55,7 +55,7 @@ public final class GroupCommand implements Runnable {
         VmCommand.Output output;
 
         @Override
-        public Integer call() {
+        Integer execute() {
             JsonNode g = client().get(path(name));
             if (output == VmCommand.Output.json) {
                 printJson(g);
@@ -84,7 +84,7 @@ public final class GroupCommand implements Runnable {
         int size;
 
         @Override
-        public Integer call() {
+        Integer execute() {
             JsonNode g = client().put(path(name) + "/size", HangarClient.JSON.createObjectNode().put("size", size));
             out().println("group " + Formats.text(g, "name") + ": size " + Formats.text(g, "size") + " (now " + Formats.text(g, "actual")
                     + "); plan: " + Formats.text(g, "plan"));

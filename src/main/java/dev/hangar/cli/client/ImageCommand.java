@@ -26,7 +26,7 @@ public final class ImageCommand implements Runnable {
         VmCommand.Output output;
 
         @Override
-        public Integer call() {
+        Integer execute() {
             JsonNode answer = client().get("/images");
             if (output == VmCommand.Output.json) {
                 printJson(answer);
@@ -50,7 +50,7 @@ public final class ImageCommand implements Runnable {
     @Command(name = "prune", description = "Remove every gold image no VM uses.", footer = {"", "Example:", "  hangar image prune"})
     static final class Prune extends ClientCommand {
         @Override
-        public Integer call() {
+        Integer execute() {
             JsonNode answer = client().post("/images/prune", HangarClient.JSON.createObjectNode());
             for (JsonNode i : answer.path("removed")) out().println("removed " + i.path("key").asText());
             out().println("freed " + Formats.bytes(answer.path("freed_bytes").asLong()));

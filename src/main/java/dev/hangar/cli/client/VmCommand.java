@@ -99,7 +99,7 @@ public final class VmCommand implements Runnable {
         boolean await;
 
         @Override
-        public Integer call() throws Exception {
+        Integer execute() throws Exception {
             ObjectNode body = HangarClient.JSON.createObjectNode();
             body.putObject("image").put("url", image).put("checksum", checksum).put("checksum_type", checksumType);
             if (cpus != null) body.put("cpus", cpus);
@@ -193,7 +193,7 @@ public final class VmCommand implements Runnable {
         Output output;
 
         @Override
-        public Integer call() {
+        Integer execute() {
             StringBuilder query = new StringBuilder();
             for (Map.Entry<String, String> t : tags(tags, spec.commandLine()).entrySet()) {
                 query.append(query.isEmpty() ? "?" : "&").append("tag=").append(HangarClient.escape(t.getKey() + "=" + t.getValue()));
@@ -226,7 +226,7 @@ public final class VmCommand implements Runnable {
         Output output;
 
         @Override
-        public Integer call() {
+        Integer execute() {
             JsonNode v = find(client(), vm);
             if (output == Output.json) {
                 printJson(v);
@@ -266,7 +266,7 @@ public final class VmCommand implements Runnable {
         boolean await;
 
         @Override
-        public Integer call() throws InterruptedException {
+        Integer execute() throws InterruptedException {
             String id = find(client(), vm).path("id").asText();
             client().delete("/vms/" + id);
             if (await) {
@@ -299,7 +299,7 @@ public final class VmCommand implements Runnable {
         boolean follow;
 
         @Override
-        public Integer call() throws InterruptedException {
+        Integer execute() throws InterruptedException {
             String id = find(client(), vm).path("id").asText();
             String last = client().getText("/vms/" + id + "/console");
             out().print(last);
