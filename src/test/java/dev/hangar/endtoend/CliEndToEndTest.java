@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -44,14 +45,27 @@ class CliEndToEndTest {
         socket = dir.resolve("tmux.sock");
         jar = Path.of(System.getProperty("hangar.jar", "target/hangar.jar")).toAbsolutePath().toString();
         java = ProcessHandle.current().info().command().orElse("java");
+        // OAuth on: every command below signs its requests with the config's client, as a user's would.
+        Path config = dir.resolve("hangar.json");
+        Files.writeString(config, "{\"clients\": {\"cli-user\": \"cli-secret\"}}");
+        Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
         try (ImageServer images = new ImageServer();
-             HangarProcess hangar = new HangarProcess(dir.resolve("data"), "--delete-grace", "1", "--max-image-size", "200mib").start()) {
+             HangarProcess hangar = new HangarProcess(dir.resolve("data"), "--delete-grace", "1", "--max-image-size", "200mib",
+                     "--config", config.toString()).start()) {
             String url = hangar.base();
+            String signed = "--config=" + config;
             Path image = TestImages.directBoot();
             String imageUrl = images.serve("/direct-boot.tar.gz", image);
             try {
+                // Unsigned (a config without clients), a write is refused: the service's code, exit status 1.
+                Files.writeString(dir.resolve("empty.json"), "{}");
+                Result unsigned = plain("vm", "create", "--url", url, "--image", imageUrl, "--checksum", "00".repeat(32),
+                        "--config", dir.resolve("empty.json").toString());
+                assertEquals(1, unsigned.status, unsigned.output);
+                assertTrue(unsigned.output.startsWith("hangar: oauth-missing: "), unsigned.output);
+
                 // No terminal (a pipe): no progress, only the error, and exit status 1.
-                Result failed = plain("vm", "create", "--url", url, "--image", imageUrl, "--checksum", "00".repeat(32), "--wait");
+                Result failed = plain("vm", "create", signed, "--url", url, "--image", imageUrl, "--checksum", "00".repeat(32), "--wait");
                 assertEquals(1, failed.status, failed.output);
                 assertTrue(failed.output.startsWith("hangar: image-checksum-mismatch: "), failed.output);
                 assertEquals(1, failed.output.strip().lines().count(), failed.output);
@@ -59,7 +73,7 @@ class CliEndToEndTest {
                 tmux("new-session", "-d", "-x", "160", "-y", "40", "-s", "cli", "sleep 3600");
 
                 // In a terminal: one line that updates, then the VM's id and address.
-                Window create = run("create", "vm", "create", "--url", url, "--image", imageUrl, "--checksum", TestImages.sha256(image),
+                Window create = run("create", "vm", "create", signed, "--url", url, "--image", imageUrl, "--checksum", TestImages.sha256(image),
                         "--memory", "256", "--name", "cli-guest", "--tag", "by=cli", "--wait");
                 Set<String> progress = new LinkedHashSet<>();
                 Screen done = create.await(Duration.ofMinutes(4), screen -> {
@@ -76,28 +90,30 @@ class CliEndToEndTest {
                 assertEquals(1, shown.size(), "the progress line is replaced, not followed, by the result:\n" + done.text());
                 assertTrue(progress.stream().anyMatch(l -> l.startsWith("waiting for address") || l.startsWith("booting")),
                         "progress seen: " + progress);
+                System.out.println("---- progress lines seen ----\n" + String.join("\n", progress) + "\n---- create ----\n" + done.text());
                 String id = m.group(1);
                 String ip = m.group(3);
 
-                Screen list = run("list", "vm", "list", "--url", url, "--tag", "by=cli").await(Duration.ofSeconds(60), s -> { });
+                Screen list = run("list", "vm", "list", signed, "--url", url, "--tag", "by=cli").await(Duration.ofSeconds(60), s -> { });
                 assertEquals(0, list.status, list.text());
                 List<String> table = list.nonEmptyLines();
                 assertTrue(table.getFirst().matches("ID +NAME +STATUS +IP +IMAGE +AGE"), list.text());
                 assertTrue(table.get(1).matches(Pattern.quote(id) + " +cli-guest +powered-on +" + Pattern.quote(ip)
                         + " +direct-boot\\.tar\\.gz +\\d+[smh]"), list.text());
                 assertEquals(2, table.size(), list.text());
+                System.out.println("---- list ----\n" + list.text());
 
                 // The serial console, followed: the guest prints its address a moment after its lease; Ctrl-C ends it.
-                Window console = run("console", "vm", "console", "cli-guest", "--follow", "--url", url);
+                Window console = run("console", "vm", "console", signed, "cli-guest", "--follow", "--url", url);
                 console.awaitText("HANGAR-GUEST-READY " + ip, Duration.ofSeconds(60));
                 tmux("send-keys", "-t", "cli:console", "C-c");
                 assertEquals(130, console.await(Duration.ofSeconds(30), s -> { }).status); // 128 + SIGINT
 
-                Screen delete = run("delete", "vm", "delete", "cli-guest", "--wait", "--url", url).await(Duration.ofMinutes(2), s -> { });
+                Screen delete = run("delete", "vm", "delete", signed, "cli-guest", "--wait", "--url", url).await(Duration.ofMinutes(2), s -> { });
                 assertEquals(0, delete.status, delete.text());
                 assertEquals(List.of("deleted " + id), delete.nonEmptyLines());
 
-                Screen gone = run("gone", "vm", "show", "cli-guest", "--url", url).await(Duration.ofSeconds(60), s -> { });
+                Screen gone = run("gone", "vm", "show", signed, "cli-guest", "--url", url).await(Duration.ofSeconds(60), s -> { });
                 assertEquals(1, gone.status, gone.text());
                 assertTrue(gone.text().startsWith("hangar: vm-not-found: "), gone.text());
 
