@@ -104,6 +104,22 @@ class CommandLineTest {
     }
 
     @Test
+    void caCertTrustsAServicesSelfSignedCertificateAndABadOneIsAUsageError() throws Exception {
+        dev.hangar.security.TlsCertificate.selfSigned(dir.resolve("tls"), java.util.List.of("localhost"),
+                java.util.List.of(java.net.InetAddress.getLoopbackAddress()), java.time.Clock.systemUTC());
+        ClientOptions o = new ClientOptions();
+        o.caCert = dir.resolve("tls").resolve(dev.hangar.security.TlsCertificate.CERT_FILE);
+        o.config = dir.resolve("none.json");
+        Files.writeString(o.config, "{}");
+        assertEquals("https://localhost:12345", o.client(Map.of("HANGAR_URL", "https://localhost:12345"), Main.commandLine()).base().toString());
+
+        Files.writeString(dir.resolve("junk.crt"), "not a certificate");
+        Run r = run("vm", "list", "--ca-cert", dir.resolve("junk.crt").toString(), "--config", o.config.toString());
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("cannot read --ca-cert"), r.err());
+    }
+
+    @Test
     void everyCommandHasHelpWithAnExample() {
         CommandLine root = Main.commandLine();
         checkHelp(root);
