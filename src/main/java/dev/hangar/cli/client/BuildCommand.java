@@ -10,7 +10,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 
 /** {@code hangar build ...}: Image Factory's builds (v2: base, target and provider images). */
-@Command(name = "build", description = "List and show Image Factory builds (base, target and provider images).",
+@Command(name = "build", mixinStandardHelpOptions = true, description = "List and show Image Factory builds (base, target and provider images).",
         subcommands = {BuildCommand.ListBuilds.class, BuildCommand.Show.class},
         footer = {"", "Examples:", "  hangar build list", "  hangar build show 6c1d..."})
 public final class BuildCommand implements Runnable {
@@ -29,7 +29,7 @@ public final class BuildCommand implements Runnable {
         return collection.substring(0, collection.indexOf('_'));
     }
 
-    @Command(name = "list", description = "List builds: kind, id, status, percent complete, activity and age.",
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List builds: kind, id, status, percent complete, activity and age.",
             footer = {"", "Example:", "  hangar build list"})
     static final class ListBuilds extends ClientCommand {
         @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table", description = "table (default) or json")
@@ -53,7 +53,7 @@ public final class BuildCommand implements Runnable {
         }
     }
 
-    @Command(name = "show", description = "Show one build by id.", footer = {"", "Example:", "  hangar build show 6c1d... -o json"})
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one build by id.", footer = {"", "Example:", "  hangar build show 6c1d... -o json"})
     static final class Show extends ClientCommand {
         @Parameters(paramLabel = "ID", description = "the image's id")
         String id;

@@ -6,7 +6,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /** {@code hangar completion}: the bash (and zsh) completion script picocli generates from the commands themselves. */
-@Command(name = "completion", description = "Print a bash completion script for hangar (zsh reads it too, after bashcompinit).",
+@Command(name = "completion", mixinStandardHelpOptions = true, description = "Print a bash completion script for hangar (zsh reads it too, after bashcompinit).",
         footer = {"", "Examples:", "  source <(hangar completion)",
                 "  hangar completion > /etc/bash_completion.d/hangar"})
 public final class CompletionCommand implements Runnable {

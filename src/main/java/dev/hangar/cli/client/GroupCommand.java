@@ -8,7 +8,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 
 /** {@code hangar group ...}: groups kept at a size (GET /groups, PUT /groups/NAME/size). */
-@Command(name = "group", description = "List, show and scale groups of VMs kept at a size.",
+@Command(name = "group", mixinStandardHelpOptions = true, description = "List, show and scale groups of VMs kept at a size.",
         subcommands = {GroupCommand.ListGroups.class, GroupCommand.Show.class, GroupCommand.Scale.class},
         footer = {"", "Examples:", "  hangar group list", "  hangar group scale web 5"})
 public final class GroupCommand implements Runnable {
@@ -24,7 +24,7 @@ public final class GroupCommand implements Runnable {
         return "/groups/" + HangarClient.escape(name);
     }
 
-    @Command(name = "list", description = "List groups: their size, members, ready members and plan.", footer = {"", "Example:", "  hangar group list"})
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List groups: their size, members, ready members and plan.", footer = {"", "Example:", "  hangar group list"})
     static final class ListGroups extends ClientCommand {
         @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table", description = "table (default) or json")
         VmCommand.Output output;
@@ -46,7 +46,7 @@ public final class GroupCommand implements Runnable {
         }
     }
 
-    @Command(name = "show", description = "Show a group, its members and its recent events.", footer = {"", "Example:", "  hangar group show web"})
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Show a group, its members and its recent events.", footer = {"", "Example:", "  hangar group show web"})
     static final class Show extends ClientCommand {
         @Parameters(paramLabel = "NAME", description = "the group's name")
         String name;
@@ -75,7 +75,7 @@ public final class GroupCommand implements Runnable {
         }
     }
 
-    @Command(name = "scale", description = "Set the number of members a group keeps.", footer = {"", "Example:", "  hangar group scale web 5"})
+    @Command(name = "scale", mixinStandardHelpOptions = true, description = "Set the number of members a group keeps.", footer = {"", "Example:", "  hangar group scale web 5"})
     static final class Scale extends ClientCommand {
         @Parameters(index = "0", paramLabel = "NAME", description = "the group's name")
         String name;

@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
 /** {@code hangar image ...}: the gold image cache (GET /images, POST /images/prune). */
-@Command(name = "image", description = "List and prune the gold image cache.",
+@Command(name = "image", mixinStandardHelpOptions = true, description = "List and prune the gold image cache.",
         subcommands = {ImageCommand.ListImages.class, ImageCommand.Prune.class},
         footer = {"", "Examples:", "  hangar image list", "  hangar image prune"})
 public final class ImageCommand implements Runnable {
@@ -19,7 +19,7 @@ public final class ImageCommand implements Runnable {
         throw new ParameterException(spec.commandLine(), "name a command: list or prune");
     }
 
-    @Command(name = "list", description = "List cached gold images, least recently used first, with their size and the VMs using them.",
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List cached gold images, least recently used first, with their size and the VMs using them.",
             footer = {"", "Example:", "  hangar image list -o json"})
     static final class ListImages extends ClientCommand {
         @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table", description = "table (default) or json")
@@ -47,7 +47,7 @@ public final class ImageCommand implements Runnable {
         }
     }
 
-    @Command(name = "prune", description = "Remove every gold image no VM uses.", footer = {"", "Example:", "  hangar image prune"})
+    @Command(name = "prune", mixinStandardHelpOptions = true, description = "Remove every gold image no VM uses.", footer = {"", "Example:", "  hangar image prune"})
     static final class Prune extends ClientCommand {
         @Override
         Integer execute() {

@@ -22,11 +22,11 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
 
 /** {@code hangar vm ...}: create, list, show, delete and read the console of VMs through /vms. */
-@Command(name = "vm", description = "Create, list, show, delete VMs and read their consoles.",
+@Command(name = "vm", mixinStandardHelpOptions = true, description = "Create, list, show, delete VMs and read their consoles.",
         subcommands = {VmCommand.Create.class, VmCommand.ListVms.class, VmCommand.Show.class, VmCommand.Delete.class,
                 VmCommand.Console.class},
-        footer = {"", "Example:", "  hangar vm create --image https://example.org/debian.tar.gz --checksum 3f5a... --wait",
-                "  hangar vm list --tag role=web"})
+        footer = {"", "Examples:", "  hangar vm create --image https://example.org/debian.tar.gz --checksum 3f5a... \\",
+                "      --wait", "  hangar vm list --tag role=web"})
 public final class VmCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -65,10 +65,12 @@ public final class VmCommand implements Runnable {
         return tags;
     }
 
-    @Command(name = "create", description = "Create a VM from an image (a URL and its checksum); --wait follows it until it has an address.",
+    @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a VM from an image (a URL and its checksum); --wait follows it until it has an address.",
             footer = {"", "Examples:",
-                    "  hangar vm create --image https://images.example/debian-12.tar.gz --checksum 9f86d0... --wait",
-                    "  hangar vm create --image URL --checksum HEX --cpus 2 --memory 2GiB --name web1 --tag role=web --user-data cloud.yaml",
+                    "  hangar vm create --image https://images.example/debian-12.tar.gz \\",
+                    "      --checksum 9f86d0... --wait",
+                    "  hangar vm create --image URL --checksum HEX --cpus 2 --memory 2GiB \\",
+                    "      --name web1 --tag role=web --user-data cloud.yaml",
                     "", "Exit status: 0 created (with --wait: it has an address), 1 failed (the error's code and message), 2 usage."})
     static final class Create extends ClientCommand {
         @Option(names = "--image", required = true, paramLabel = "URL", description = "the image's URL (an archive or a disk image)")
@@ -183,7 +185,7 @@ public final class VmCommand implements Runnable {
         }
     }
 
-    @Command(name = "list", description = "List VMs: id, name, status, IP, image and age.",
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List VMs: id, name, status, IP, image and age.",
             footer = {"", "Examples:", "  hangar vm list", "  hangar vm list --tag role=web -o json"})
     static final class ListVms extends ClientCommand {
         @Option(names = "--tag", paramLabel = "KEY=VALUE", description = "only VMs with this tag (repeatable: all must match)")
@@ -216,7 +218,7 @@ public final class VmCommand implements Runnable {
 
     enum Output { table, json }
 
-    @Command(name = "show", description = "Show one VM, by id or name.",
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one VM, by id or name.",
             footer = {"", "Examples:", "  hangar vm show web1", "  hangar vm show 0f8e2c1a-... -o json"})
     static final class Show extends ClientCommand {
         @Parameters(paramLabel = "ID|NAME", description = "the VM's id or name")
@@ -256,7 +258,7 @@ public final class VmCommand implements Runnable {
         return String.join(",", out);
     }
 
-    @Command(name = "delete", description = "Delete a VM, by id or name: it is powered off and its disks removed.",
+    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a VM, by id or name: it is powered off and its disks removed.",
             footer = {"", "Example:", "  hangar vm delete web1 --wait"})
     static final class Delete extends ClientCommand {
         @Parameters(paramLabel = "ID|NAME", description = "the VM's id or name")
@@ -289,7 +291,7 @@ public final class VmCommand implements Runnable {
         }
     }
 
-    @Command(name = "console", description = "Print a VM's serial console; --follow keeps printing what it writes until interrupted.",
+    @Command(name = "console", mixinStandardHelpOptions = true, description = "Print a VM's serial console; --follow keeps printing what it writes until interrupted.",
             footer = {"", "Examples:", "  hangar vm console web1", "  hangar vm console web1 --follow"})
     static final class Console extends ClientCommand {
         @Parameters(paramLabel = "ID|NAME", description = "the VM's id or name")

@@ -11,6 +11,7 @@ import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -126,9 +127,13 @@ class CommandLineTest {
     }
 
     private static void checkHelp(CommandLine command) {
-        String usage = command.getUsageMessage();
+        List<String> path = new java.util.ArrayList<>();
+        for (CommandLine c = command; c.getParent() != null; c = c.getParent()) path.addFirst(c.getCommandName());
+        path.add("--help");
+        Run help = run(path.toArray(String[]::new));
+        assertEquals(0, help.status(), path + ": " + help.err());
         if (!command.getCommandName().equals("serve")) {
-            assertTrue(usage.contains("Example"), command.getCommandName() + " has no example:\n" + usage);
+            assertTrue(help.out().contains("Example"), path + " has no example:\n" + help.out());
         }
         for (CommandLine sub : command.getSubcommands().values()) checkHelp(sub);
     }
