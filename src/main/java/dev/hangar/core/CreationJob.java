@@ -2,6 +2,7 @@ package dev.hangar.core;
 
 import dev.hangar.core.ports.CallbackSink;
 import dev.hangar.core.ports.GuestInfo;
+import dev.hangar.core.ports.ImageCatalog;
 import dev.hangar.core.ports.MachineDriver;
 import dev.hangar.core.ports.NetworkFabric;
 import dev.hangar.core.ports.VmStore;
@@ -67,7 +68,9 @@ final class CreationJob {
                 case BootSource.Disk d -> "making the disks";
                 case BootSource.Library l -> "importing the library VM";
             });
-            MachineLauncher.BootMedia media = launcher.media(vm);
+            DownloadReport download = new DownloadReport(op);
+            MachineLauncher.BootMedia media = launcher.media(vm, download);
+            op = download.op;
             op = operations.progress(op, 60, "starting the machine");
             if (!locks.with(id, () -> boot(id, media))) {
                 operations.failed(op, new Problem("vm-deleted", "the VM was deleted before its machine started"));
@@ -88,6 +91,34 @@ final class CreationJob {
             log.warn("creating VM {} failed", id, e);
             Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
             fail(id, op, new Problem("vm-create-failed", cause.getMessage() == null ? cause.toString() : cause.getMessage()));
+        }
+    }
+
+    /**
+     * The download's bytes in the operation, for people watching (the CLI's bar): at most once a second,
+     * as "downloading the image: N of M bytes" between 10 and 50 percent, then "converting the disks".
+     */
+    private final class DownloadReport implements ImageCatalog.FetchProgress {
+        private static final long EVERY_MILLIS = 1000;
+        private Operation op;
+        private long lastSaved = clock.millis();
+
+        DownloadReport(Operation op) {
+            this.op = op;
+        }
+
+        @Override
+        public void downloaded(long bytes, long total) {
+            long now = clock.millis();
+            if (now - lastSaved < EVERY_MILLIS) return;
+            lastSaved = now;
+            int percent = total > 0 ? 10 + (int) Math.min(40, bytes * 40 / total) : op.progress();
+            op = operations.progress(op, percent, "downloading the image: " + bytes + (total > 0 ? " of " + total : "") + " bytes");
+        }
+
+        @Override
+        public void converting() {
+            op = operations.progress(op, 50, "converting the disks");
         }
     }
 

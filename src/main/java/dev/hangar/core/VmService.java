@@ -219,7 +219,7 @@ public final class VmService implements AutoCloseable {
                         "VM " + id + " is " + vm.status().wireName() + "; only a powered-off VM can be started");
             }
             try {
-                Vm started = launcher.launch(vm, launcher.media(vm));
+                Vm started = launcher.launch(vm, launcher.media(vm, ImageCatalog.FetchProgress.NONE));
                 vms.update(started);
                 log.info("VM {} started", id);
                 return started;

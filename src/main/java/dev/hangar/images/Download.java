@@ -43,7 +43,9 @@ final class Download {
             throw ImageFailures.tooLarge("GET " + response.uri() + " would download " + declared
                     + " bytes, more than the limit of " + maxBytes);
         }
-        return new DownloadStream(response.body(), response.uri(), digest(checksumType), maxBytes, stallTimeout);
+        DownloadStream stream = new DownloadStream(response.body(), response.uri(), digest(checksumType), maxBytes, stallTimeout);
+        stream.declaredLength = declared;
+        return stream;
     }
 
     /**

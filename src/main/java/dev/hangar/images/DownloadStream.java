@@ -1,5 +1,6 @@
 package dev.hangar.images;
 
+import dev.hangar.core.ports.ImageCatalog;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -36,6 +37,9 @@ final class DownloadStream extends InputStream {
     private Thread reader; // guarded by alarmLock: the thread inside body.read, null between reads
     private boolean stalled; // guarded by alarmLock
     private long count;
+    /** The response's Content-Length, -1 when it had none: what progress is measured against. */
+    long declaredLength = -1;
+    private ImageCatalog.FetchProgress progress = ImageCatalog.FetchProgress.NONE;
 
     DownloadStream(InputStream body, URI uri, MessageDigest digest, long maxBytes, Duration stallTimeout) {
         this.body = body;
@@ -85,6 +89,7 @@ final class DownloadStream extends InputStream {
                 throw ImageFailures.tooLarge("download of " + uri + " exceeds the limit of " + maxBytes + " bytes");
             }
             digest.update(b, off, n);
+            progress.downloaded(count, declaredLength);
         }
         return n;
     }
@@ -128,6 +133,9 @@ final class DownloadStream extends InputStream {
     }
 
     long bytesRead() { return count; }
+
+    /** Tells {@code progress} the bytes read so far after each read. */
+    void onRead(ImageCatalog.FetchProgress progress) { this.progress = progress; }
 
     /** The lower-case hex digest of everything read so far. */
     String hexDigest() { return HexFormat.of().formatHex(digest.digest()); }

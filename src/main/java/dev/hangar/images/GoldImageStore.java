@@ -106,8 +106,13 @@ public final class GoldImageStore implements ImageCatalog {
      */
     @Override
     public GoldImage obtain(ImageRef ref) {
+        return obtain(ref, FetchProgress.NONE);
+    }
+
+    @Override
+    public GoldImage obtain(ImageRef ref, FetchProgress progress) {
         ImageRef image = ref.validated();
-        return obtainOnce(image.cacheKey(), () -> fetch(image));
+        return obtainOnce(image.cacheKey(), () -> fetch(image, progress));
     }
 
     /** The gold under key if it is published, else made by make, once however many callers ask at a time. */
@@ -337,13 +342,14 @@ public final class GoldImageStore implements ImageCatalog {
         }
     }
 
-    private GoldImage fetch(ImageRef ref) {
+    private GoldImage fetch(ImageRef ref, FetchProgress progress) {
         String key = ref.cacheKey();
         long started = System.nanoTime();
         Path work = UnpackDir.local(() -> Files.createTempDirectory(imagesDir, TEMP_PREFIX));
         try {
             UnpackDir tree = new UnpackDir(work.resolve("unpack"), new ByteBudget(maxImageBytes));
-            long bytes = download(ref, tree);
+            long bytes = download(ref, tree, progress);
+            progress.converting();
             VmLocator.LocatedVm vm = new VmLocator(tree, work).locate();
             Path gold = UnpackDir.local(() -> Files.createDirectory(work.resolve("gold")));
             build(key, ref.url(), vm, gold);
@@ -365,8 +371,9 @@ public final class GoldImageStore implements ImageCatalog {
      * what follows the archive, then verify. Damaged data is reported only after the checksum: a body
      * that fails to decompress is most often one that does not match.
      */
-    private long download(ImageRef ref, UnpackDir tree) {
+    private long download(ImageRef ref, UnpackDir tree, FetchProgress progress) {
         try (DownloadStream body = Download.open(http, ref.url(), ref.checksumType(), maxImageBytes, stallTimeout)) {
+            body.onRead(progress);
             IOException damaged = null;
             boolean recognised = false;
             try {

@@ -160,6 +160,29 @@ class GoldImageStoreTest {
     }
 
     @Test
+    void aFetchTellsItsBytesAgainstTheContentLengthThenItsConversion() throws Exception {
+        byte[] body = vmwareBundle(VMX);
+        ImageRef ref = ref(server.serve("/box.tar.gz", body), body);
+        List<String> told = new java.util.ArrayList<>();
+        store.obtain(ref, new dev.hangar.core.ports.ImageCatalog.FetchProgress() {
+            @Override
+            public void downloaded(long bytes, long total) {
+                told.add(bytes + "/" + total);
+            }
+
+            @Override
+            public void converting() {
+                told.add("converting");
+            }
+        });
+        assertEquals(body.length + "/" + body.length, told.get(told.size() - 2), "every byte, of the declared length");
+        assertEquals("converting", told.getLast());
+        told.clear();
+        store.obtain(ref, (bytes, total) -> told.add("again"));
+        assertEquals(List.of(), told, "a cached gold downloads nothing");
+    }
+
+    @Test
     void theCacheListsEachGoldWithItsSizeAndLastUseAndRemovesOneWhole() throws Exception {
         byte[] body = vmwareBundle(VMX);
         ImageRef ref = ref(server.serve("/box.tar.gz", body), body);

@@ -111,6 +111,7 @@ public final class VmJson {
         if (vm.callbackUrl() != null) o.put("callback_url", vm.callbackUrl());
         if (vm.vnc() != null) o.put("vnc", vm.vnc());
         if (vm.error() != null) o.set("error", Json.MAPPER.valueToTree(ApiServer.error(vm.error().code(), vm.error().message())));
+        if (vm.createdAt() != null) o.put("created_at", vm.createdAt().toString()); // the CLI's age column
         return o;
     }
 

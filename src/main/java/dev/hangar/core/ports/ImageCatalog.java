@@ -14,6 +14,24 @@ public interface ImageCatalog {
     GoldImage obtain(ImageRef ref);
 
     /**
+     * As {@link #obtain(ImageRef)}, telling {@code progress} how the download goes when this call makes
+     * the gold (a cached gold, or one another call is making, reports nothing).
+     */
+    default GoldImage obtain(ImageRef ref, FetchProgress progress) {
+        return obtain(ref);
+    }
+
+    /** How a fetch goes: bytes downloaded of the total (-1 when the server did not say), then the conversion. */
+    interface FetchProgress {
+        FetchProgress NONE = (bytes, total) -> { };
+
+        /** Called on the fetching thread after each read; cheap callers only. */
+        void downloaded(long bytes, long total);
+
+        default void converting() { }
+    }
+
+    /**
      * Blocking: the gold image made from the library's VM folder {@code NAME.vmwarevm}, imported the first
      * time it is used and again whenever the folder changes. 404 library-vm-not-found when there is none.
      */
