@@ -573,14 +573,13 @@ public final class ServeCommand implements Callable<Integer> {
     /**
      * The JDK server's own limits, which it reads once, from system properties, when its first listener
      * is made: a slow client (one byte a minute) cannot hold a connection past --request-timeout, idle
-     * connections close after --idle-timeout, and headers are bounded. Responses have no time limit:
+     * connections close after --idle-timeout; headers keep the JDK's own bounds (200 lines, 380 KiB).
+     * Responses have no time limit:
      * published images may take long to download.
      */
     private void listenerTimeouts() {
         System.setProperty("sun.net.httpserver.maxReqTime", String.valueOf(requestTimeout));
         System.setProperty("sun.net.httpserver.idleInterval", String.valueOf(idleTimeout));
-        System.setProperty("sun.net.httpserver.maxReqHeaders", "100");
-        System.setProperty("sun.net.httpserver.maxReqHeaderSize", String.valueOf(64 * 1024));
     }
 
     private static String where(List<InetSocketAddress> listeners) {
