@@ -502,5 +502,12 @@ public final class ImageFactory implements AutoCloseable {
     @Override
     public void close() {
         jobs.shutdownNow();
+        try {
+            // Cut-off work stops at its next check; waiting for it means nothing writes under the builds
+            // directory once close returns (the next start fails what was cut off, by its record).
+            jobs.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
