@@ -345,7 +345,9 @@ public final class GoldImageStore implements ImageCatalog {
     private GoldImage fetch(ImageRef ref, FetchProgress progress) {
         String key = ref.cacheKey();
         long started = System.nanoTime();
-        Path work = UnpackDir.local(() -> Files.createTempDirectory(imagesDir, TEMP_PREFIX));
+        // Searchable (not listable) by others: qemu-img converts as the unprivileged user from here.
+        Path work = UnpackDir.local(() -> Files.createTempDirectory(imagesDir, TEMP_PREFIX,
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"))));
         try {
             UnpackDir tree = new UnpackDir(work.resolve("unpack"), new ByteBudget(maxImageBytes));
             long bytes = download(ref, tree, progress);

@@ -26,7 +26,8 @@ import java.util.Set;
  * {@code image-inspect-limit} or {@code image-convert-limit}, never a hang), and {@code info}, which
  * only reads, runs as the unprivileged {@link QemuUser} (no files of its own, no capability), from the
  * disk's directory, so it can open what that directory holds for anyone and nothing of the service's.
- * {@code convert} writes the gold image into the service's directory, so it runs as the service.
+ * {@code convert} runs as that user too, into a target the service made and takes back afterwards
+ * ({@link #convertAsUser}); only a source the user cannot reach (a library folder) is converted by the service.
  */
 public final class QemuImg {
     /** Limits of one run: bytes of address space, seconds of CPU, and the code of an image that hit them. */
@@ -69,8 +70,76 @@ public final class QemuImg {
     static void convertToQcow2(Path source, String sourceFormat, Path target) {
         requireFile(source);
         if (Files.exists(target)) throw new IllegalArgumentException("conversion target already exists: " + target);
+        Optional<String> user = QemuUser.name();
+        Path common = commonDirectory(source, target);
+        if (user.isPresent() && common != null && reachableByOthers(common, source)) {
+            convertAsUser(source, sourceFormat, target, common, user.get());
+            return;
+        }
+        // No unprivileged user, or a source the user cannot reach (a library folder read in place, the
+        // operator's own files): the service converts, within the same limits.
         run(confined(List.of("qemu-img", "convert", "-f", sourceFormat, "-O", "qcow2", abs(source), abs(target)), CONVERT, Optional.empty()),
                 null, CONVERT, CONVERT_TIMEOUT);
+    }
+
+    /**
+     * The parse of a hostile disk runs as the unprivileged user: the service makes the empty qcow2 target
+     * (its size is a number qemu-img info read, under its own limits) and lends it to the user, who
+     * converts into it ({@code -n}: no target creation, {@code --target-is-zero}: the gold stays sparse)
+     * from the directory that holds both, so it needs no way through the service's private directories.
+     * The target is the service's again afterwards, read-only to others: a QEMU, which runs as the same
+     * user, must never be able to write a gold image.
+     */
+    private static void convertAsUser(Path source, String sourceFormat, Path target, Path common, String user) {
+        long virtualSize = info(source, sourceFormat).path("virtual-size").asLong(-1);
+        if (virtualSize < 0) throw new HangarException(Kind.INTERNAL, "qemu-img-failed", "qemu-img info gave no virtual size for " + source);
+        run(List.of("qemu-img", "create", "-q", "-f", "qcow2", abs(target), String.valueOf(virtualSize)), null, CONVERT, INSPECT_TIMEOUT);
+        try {
+            lend(target, user);
+            run(confined(List.of("qemu-img", "convert", "-n", "--target-is-zero", "-f", sourceFormat, "-O", "qcow2",
+                    "./" + common.relativize(source.toAbsolutePath()), "./" + common.relativize(target.toAbsolutePath())),
+                    CONVERT, Optional.of(user)), common, CONVERT, CONVERT_TIMEOUT);
+        } finally {
+            UnpackDir.local(() -> {
+                var root = target.getFileSystem().getUserPrincipalLookupService();
+                Files.setOwner(target, root.lookupPrincipalByName("root"));
+                Files.getFileAttributeView(target, java.nio.file.attribute.PosixFileAttributeView.class)
+                        .setGroup(root.lookupPrincipalByGroupName("root"));
+                Files.setPosixFilePermissions(target, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                return null;
+            });
+        }
+    }
+
+    /** Gives the file to the user for the conversion (the service keeps the directory). */
+    private static void lend(Path target, String user) {
+        UnpackDir.local(() -> {
+            Files.setOwner(target, target.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(user));
+            return null;
+        });
+    }
+
+    /** The deepest directory holding both files, or null when it is the root (nothing to start from). */
+    static Path commonDirectory(Path a, Path b) {
+        Path dir = a.toAbsolutePath().normalize().getParent();
+        Path other = b.toAbsolutePath().normalize();
+        while (dir != null && !other.startsWith(dir)) dir = dir.getParent();
+        return dir == null || dir.getParent() == null ? null : dir;
+    }
+
+    /**
+     * Whether a user other than the owner can walk from {@code from} to the file and read it: every
+     * directory on the way searchable by others, the file readable by others (as what Hangar unpacks is).
+     */
+    private static boolean reachableByOthers(Path from, Path file) {
+        return UnpackDir.local(() -> {
+            Path f = file.toAbsolutePath().normalize();
+            if (!Files.getPosixFilePermissions(f).contains(PosixFilePermission.OTHERS_READ)) return false;
+            for (Path d = f.getParent(); d != null && d.startsWith(from); d = d.getParent()) {
+                if (!Files.getPosixFilePermissions(d).contains(PosixFilePermission.OTHERS_EXECUTE)) return false;
+            }
+            return true;
+        });
     }
 
     /**

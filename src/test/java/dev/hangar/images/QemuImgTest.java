@@ -96,6 +96,30 @@ class QemuImgTest {
     }
 
     @Test
+    void aDownloadedDiskIsConvertedAsTheUnprivilegedUserIntoAGoldTheServiceOwns() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.hangar.process.QemuUser.name().isPresent(), "needs the hangar-qemu user (install-deps)");
+        Path images = readableByOthers(dir.resolve("images"));
+        Path raw = rawDisk(images, "src.raw", 1 << 20);
+        Path vmdk = convert(raw, "vmdk", images.resolve("src.vmdk"));
+        Path gold = images.resolve("gold.qcow2");
+        QemuImg.convertToQcow2(vmdk, "vmdk", gold);
+        assertTrue(TestDisks.sameContent(raw, gold));
+        assertEquals("root", Files.getOwner(gold).getName(), "the gold is the service's once converted");
+        assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(gold)));
+
+        // Proof that qemu-img ran as the user: a split vmdk whose extent only root may read cannot be converted,
+        // though the descriptor can (root would have read both).
+        Path split = images.resolve("split.vmdk");
+        TestDisks.qemuImg(List.of("qemu-img", "convert", "-q", "-f", "raw", "-O", "vmdk", "-o", "subformat=twoGbMaxExtentSparse",
+                raw.toString(), split.toString()));
+        Path extent = images.resolve("split-s001.vmdk");
+        assertTrue(Files.exists(extent), "qemu-img wrote its extent beside the descriptor");
+        Files.setPosixFilePermissions(split, PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(extent, PosixFilePermissions.fromString("rw-------"));
+        assertThrows(HangarException.class, () -> QemuImg.convertToQcow2(split, "vmdk", images.resolve("split.qcow2")));
+    }
+
+    @Test
     void qemuImgInfoRunsConfinedAsTheUnprivilegedUserAndConvertWithinItsLimits() {
         List<String> info = QemuImg.confined(List.of("qemu-img", "info", "./d.vmdk"), QemuImg.INSPECT, Optional.of("hangar-qemu"));
         assertEquals(List.of("prlimit", "--as=1073741824", "--cpu=30", "setpriv", "--reuid=hangar-qemu", "--regid=hangar-qemu",
