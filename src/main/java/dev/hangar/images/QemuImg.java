@@ -72,7 +72,7 @@ public final class QemuImg {
         if (Files.exists(target)) throw new IllegalArgumentException("conversion target already exists: " + target);
         Optional<String> user = QemuUser.name();
         Path common = commonDirectory(source, target);
-        if (user.isPresent() && common != null && reachableByOthers(common, source)) {
+        if (user.isPresent() && common != null && reachableByOthers(common, source) && searchableByOthers(common, target.toAbsolutePath().normalize().getParent())) {
             convertAsUser(source, sourceFormat, target, common, user.get());
             return;
         }
@@ -134,8 +134,14 @@ public final class QemuImg {
     private static boolean reachableByOthers(Path from, Path file) {
         return UnpackDir.local(() -> {
             Path f = file.toAbsolutePath().normalize();
-            if (!Files.getPosixFilePermissions(f).contains(PosixFilePermission.OTHERS_READ)) return false;
-            for (Path d = f.getParent(); d != null && d.startsWith(from); d = d.getParent()) {
+            return Files.getPosixFilePermissions(f).contains(PosixFilePermission.OTHERS_READ) && searchableByOthers(from, f.getParent());
+        });
+    }
+
+    /** Whether every directory from {@code from} down to {@code dir} (both included) is searchable by others. */
+    private static boolean searchableByOthers(Path from, Path dir) {
+        return UnpackDir.local(() -> {
+            for (Path d = dir; d != null && d.startsWith(from); d = d.getParent()) {
                 if (!Files.getPosixFilePermissions(d).contains(PosixFilePermission.OTHERS_EXECUTE)) return false;
             }
             return true;

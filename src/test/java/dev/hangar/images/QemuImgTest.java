@@ -117,6 +117,12 @@ class QemuImgTest {
         Files.setPosixFilePermissions(split, PosixFilePermissions.fromString("rw-r--r--"));
         Files.setPosixFilePermissions(extent, PosixFilePermissions.fromString("rw-------"));
         assertThrows(HangarException.class, () -> QemuImg.convertToQcow2(split, "vmdk", images.resolve("split.qcow2")));
+
+        // A target in a directory only the service may enter (a library import's): the service converts it.
+        Path privateDir = Files.createDirectories(images.resolve("private"));
+        Files.setPosixFilePermissions(privateDir, PosixFilePermissions.fromString("rwx------"));
+        QemuImg.convertToQcow2(vmdk, "vmdk", privateDir.resolve("gold.qcow2"));
+        assertTrue(TestDisks.sameContent(raw, privateDir.resolve("gold.qcow2")));
     }
 
     @Test
