@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class Guests {
     private static final AtomicInteger SEQ = new AtomicInteger(100);
+    private static final java.util.regex.Pattern END_MARKER = java.util.regex.Pattern.compile("CMD-\\d+-END");
 
     private Guests() {}
 
@@ -46,7 +47,13 @@ final class Guests {
                 String text = Files.readString(log, StandardCharsets.ISO_8859_1);
                 int b = text.lastIndexOf(begin + "\r\n");
                 if (b < 0) b = text.lastIndexOf(begin + "\n");
+                // The end marker, or one a byte of the serial line garbled ("CMD-1110-END" for CMD-110-END was
+                // seen under load): the begin marker, found whole, already says this is the command's output.
                 int e = b < 0 ? -1 : text.indexOf(end, b);
+                if (e < 0 && b >= 0) {
+                    var garbled = END_MARKER.matcher(text);
+                    if (garbled.find(b + begin.length())) e = garbled.start();
+                }
                 if (e > 0) return text.substring(text.indexOf('\n', b) + 1, e).replace("\r", "");
                 Thread.sleep(200);
             }
