@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hangar.api.ApiServer;
 import dev.hangar.api.Exchange;
 import dev.hangar.api.Json;
+import dev.hangar.api.operations.OperationsFace;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.Operation;
 import dev.hangar.core.Vm;
@@ -13,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -66,15 +66,8 @@ public final class EventsFace {
 
     /** An operation was saved. Only queues. */
     public void operationChanged(Operation op) {
-        ObjectNode o = Json.MAPPER.createObjectNode();
-        o.put("type", "operation");
-        o.put("id", op.id().toString());
-        o.put("kind", op.kind());
-        o.put("target", op.target());
-        o.put("status", op.status().name().toLowerCase(Locale.ROOT));
-        o.put("progress", op.progress());
-        o.put("phase", op.phase());
-        if (op.error() != null) o.set("error", Json.MAPPER.valueToTree(ApiServer.error(op.error().code(), op.error().message())));
+        ObjectNode o = Json.MAPPER.createObjectNode().put("type", "operation");
+        o.setAll(OperationsFace.render(op)); // the same fields GET /operations/ID shows
         o.put("time", op.updatedAt().toString());
         publish(new Event("operation", o.toString()));
     }

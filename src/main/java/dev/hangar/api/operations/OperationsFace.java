@@ -44,7 +44,8 @@ public final class OperationsFace {
         ex.json(200, render(operations.get(id)));
     }
 
-    static ObjectNode render(Operation op) {
+    /** An operation as this face and /events show it. */
+    public static ObjectNode render(Operation op) {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("id", op.id().toString());
         o.put("kind", op.kind());
