@@ -10,6 +10,7 @@ import dev.hangar.api.operations.OperationsFace;
 import dev.hangar.api.ops.HealthFace;
 import dev.hangar.api.ops.MetricsFace;
 import dev.hangar.api.ops.OpenApiFace;
+import dev.hangar.api.ui.UiFace;
 import dev.hangar.api.vms.VmsFace;
 
 /**
@@ -17,9 +18,10 @@ import dev.hangar.api.vms.VmsFace;
  * document's check (OpenApiTest) sees exactly the routes {@code serve} registers.
  */
 public record Faces(VmsFace vms, GroupsFace groups, HostsFace hosts, OperationsFace operations, ImagesFace images,
-                    MetricsFace metrics, EventsFace events, HealthFace health, ImageFactoryFace imageFactory) {
+                    MetricsFace metrics, EventsFace events, HealthFace health, ImageFactoryFace imageFactory,
+                    UiFace ui) {
 
-    /** The main listener: every face, and the OpenAPI document of them all. */
+    /** The main listener: every face, the web console, and the OpenAPI document of them all. */
     public void registerMain(ApiServer api) {
         vms.register(api);
         groups.register(api);
@@ -30,6 +32,7 @@ public record Faces(VmsFace vms, GroupsFace groups, HostsFace hosts, OperationsF
         events.register(api);
         health.register(api);
         imageFactory.register(api);
+        ui.register(api);
         new OpenApiFace().register(api);
     }
 

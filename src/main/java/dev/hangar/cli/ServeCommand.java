@@ -24,6 +24,7 @@ import dev.hangar.store.FactoryImageRepository;
 import dev.hangar.api.infrakit.InfrakitFace;
 import dev.hangar.api.infrakit.UnixSocketServer;
 import dev.hangar.api.operations.OperationsFace;
+import dev.hangar.api.ui.UiFace;
 import dev.hangar.api.vms.VmCallbacks;
 import dev.hangar.api.vms.VmsFace;
 import dev.hangar.callbacks.CallbackDispatcher;
@@ -53,6 +54,7 @@ import dev.hangar.outbound.OutboundTls;
 import dev.hangar.security.AuditLog;
 import dev.hangar.security.OAuth1Verifier;
 import dev.hangar.security.OAuthGuard;
+import dev.hangar.security.UiSessions;
 import dev.hangar.security.TlsCertificate;
 import dev.hangar.store.CallbackOutbox;
 import dev.hangar.store.Database;
@@ -395,9 +397,11 @@ public final class ServeCommand implements Callable<Integer> {
         GroupService groups = new GroupService(new TemplateRepository(db), new GroupRepository(db), vms, Clock.systemUTC(),
                 Duration.ofSeconds(groupResync));
         // One guard and one audit log for every listener: one nonce cache, one file.
+        // The web console's logins stand for the same clients; with OAuth off it needs none.
+        UiSessions uiSessions = oauth ? new UiSessions(clients, Clock.systemUTC(), UiSessions.DEFAULT_LIFETIME, UiSessions.DEFAULT_CAPACITY) : null;
         ApiServer.Guard guard = oauth
                 ? new OAuthGuard(new OAuth1Verifier(clients, Clock.systemUTC(), Duration.ofSeconds(oauthWindow)),
-                        segments -> !imagefactoryOpenReads && ImageFactoryFace.isApiPath(segments))
+                        segments -> !imagefactoryOpenReads && ImageFactoryFace.isApiPath(segments), uiSessions)
                 : exchange -> ApiServer.Admission.open();
         AuditLog audit = new AuditLog(data.resolve("audit.log"), Clock.systemUTC());
         HangarMetrics metrics = new HangarMetrics(() -> vmStore.all().stream()
@@ -426,7 +430,8 @@ public final class ServeCommand implements Callable<Integer> {
                 new HttpTemplateFetcher(http), new BuildCallbacks(callbackHttp, baseUrl), outbound),
                 new ImageFactory.Settings(data.resolve("builds"), maxBuilds, buildMinFreeBytes), operations, Clock.systemUTC());
         Faces faces = new Faces(new VmsFace(vms), new GroupsFace(groups), new HostsFace(vms, networks), new OperationsFace(operations),
-                new ImagesFace(imageCache), new MetricsFace(metrics::scrape), events, health, new ImageFactoryFace(factory, published::find));
+                new ImagesFace(imageCache), new MetricsFace(metrics::scrape), events, health, new ImageFactoryFace(factory, published::find),
+                new UiFace(uiSessions));
         ApiServer api = new ApiServer().guard(guard).recorder(audit).recorder(new RequestMetrics(metrics.registry(), "main"));
         faces.registerMain(api);
         ApiServer hostsApi = new ApiServer().guard(guard).recorder(audit).recorder(new RequestMetrics(metrics.registry(), "hosts"));

@@ -11,17 +11,41 @@ import java.util.function.Predicate;
  * must be too when {@code readIsProtected} says so for its path (Image Factory v2 protects its reads),
  * else reads stay open, as the seed's Image Factory left them for a browser's quick look.
  * A refusal is the JSON error with a stable code, and 401s carry {@code WWW-Authenticate}.
+ *
+ * <p>The web console's browser signs nothing: it logs in once (POST /ui/session, open to all, where
+ * UiFace checks a client's key and secret) and its session cookie stands for that client. A write by
+ * cookie must also carry {@code X-Hangar-Session} (a cross-site form cannot set a header, so it cannot
+ * ride on the cookie), and a WebSocket upgrade by cookie must come from a page of this origin
+ * ({@code Origin} is the scheme and Host the request came to): a WebSocket is not bound by the
+ * same-origin policy. A WebSocket (a console one types into) counts as a write.
  */
 public final class OAuthGuard implements ApiServer.Guard {
     static final String CHALLENGE = "OAuth realm=\"hangar\"";
+    /** The header a web console's write carries besides its session cookie. */
+    public static final String SESSION_HEADER = "X-Hangar-Session";
+    /** Where the web console logs in and out: open, since it is how a browser gets its credentials. */
+    static final List<String> SESSION_PATH = List.of("ui", "session");
 
     private final OAuth1Verifier verifier;
     private final Predicate<List<String>> readIsProtected;
+    private final UiSessions sessions;
 
     /** {@code readIsProtected} gets the path's decoded segments (null for a path that routes nowhere). */
     public OAuthGuard(OAuth1Verifier verifier, Predicate<List<String>> readIsProtected) {
+        this(verifier, readIsProtected, null);
+    }
+
+    /** As above, and a valid cookie of these web console sessions also admits (null: none does). */
+    public OAuthGuard(OAuth1Verifier verifier, Predicate<List<String>> readIsProtected, UiSessions sessions) {
         this.verifier = verifier;
         this.readIsProtected = readIsProtected;
+        this.sessions = sessions;
+    }
+
+    /** A request to switch to the WebSocket protocol (RFC 6455 §4.1). */
+    public static boolean isWebSocketUpgrade(Exchange exchange) {
+        String upgrade = exchange.header("Upgrade");
+        return upgrade != null && upgrade.trim().equalsIgnoreCase("websocket");
     }
 
     /** Safe methods (RFC 9110 §9.2.1) read; anything else, known or not, counts as a write. */
@@ -31,9 +55,18 @@ public final class OAuthGuard implements ApiServer.Guard {
 
     @Override
     public ApiServer.Admission admit(Exchange exchange) {
-        boolean write = isWrite(exchange.method());
+        boolean upgrade = isWebSocketUpgrade(exchange);
+        boolean write = isWrite(exchange.method()) || upgrade;
         if (!write && (exchange.pathSegments() == null || !readIsProtected.test(exchange.pathSegments()))) {
             return ApiServer.Admission.open();
+        }
+        if (sessions != null && SESSION_PATH.equals(exchange.pathSegments()) && !upgrade) {
+            return ApiServer.Admission.open(); // logging in or out: UiFace checks what it is sent
+        }
+        String token = sessions == null ? null : UiSessions.tokenFrom(exchange.header("Cookie"));
+        String authorization = exchange.header("Authorization");
+        if (token != null && (authorization == null || authorization.isBlank())) {
+            return bySession(exchange, token, write, upgrade);
         }
         if (exchange.bodyTooLarge()) {
             // Its form parameters and body hash cannot be checked; the face would refuse it anyway.
@@ -47,5 +80,28 @@ public final class OAuthGuard implements ApiServer.Guard {
             return ApiServer.Admission.refused(f.status(), f.code(), f.getMessage(),
                     f.status() == 401 ? Map.of("WWW-Authenticate", CHALLENGE) : Map.of());
         }
+    }
+
+    /** A request that has only the session cookie to show. */
+    private ApiServer.Admission bySession(Exchange exchange, String token, boolean write, boolean upgrade) {
+        var session = sessions.session(token);
+        if (session.isEmpty()) {
+            return ApiServer.Admission.refused(401, "session-expired", "the web console's session has ended or is unknown: log in again",
+                    Map.of("WWW-Authenticate", CHALLENGE));
+        }
+        String origin = exchange.header("Origin");
+        boolean sameOrigin = origin != null && origin.equalsIgnoreCase(exchange.scheme() + "://" + exchange.host());
+        if (upgrade && !sameOrigin) {
+            return ApiServer.Admission.refused(403, "origin-mismatch",
+                    "a WebSocket with the session cookie must be opened by a page of " + exchange.scheme() + "://" + exchange.host(), Map.of());
+        }
+        if (write && !upgrade && !"1".equals(exchange.header(SESSION_HEADER))) {
+            return ApiServer.Admission.refused(403, "session-header-missing",
+                    "a write with the session cookie must carry the header " + SESSION_HEADER + ": 1", Map.of());
+        }
+        if (write && origin != null && !sameOrigin) {
+            return ApiServer.Admission.refused(403, "origin-mismatch", "this write comes from a page of another origin: " + origin, Map.of());
+        }
+        return ApiServer.Admission.as(session.get().client());
     }
 }

@@ -16,6 +16,7 @@ import dev.hangar.api.hosts.HostsFace;
 import dev.hangar.api.imagefactory.ImageFactoryFace;
 import dev.hangar.api.images.ImagesFace;
 import dev.hangar.api.operations.OperationsFace;
+import dev.hangar.api.ui.UiFace;
 import dev.hangar.api.vms.VmsFace;
 import dev.hangar.cli.Faces;
 import java.net.InetAddress;
@@ -46,7 +47,7 @@ class OpenApiTest {
     /** Every face, as `serve` builds them; their handlers are never called here, so they need no services. */
     private static final Faces FACES = new Faces(new VmsFace(null), new GroupsFace(null), new HostsFace(null, null),
             new OperationsFace(null), new ImagesFace(null), new MetricsFace(() -> ""), new EventsFace(Clock.systemUTC()),
-            new HealthFace(List.of()), new ImageFactoryFace(null, (id, name) -> Optional.empty()));
+            new HealthFace(List.of()), new ImageFactoryFace(null, (id, name) -> Optional.empty()), new UiFace(null));
 
     private final JsonNode document = parse(OpenApiFace.read());
 
