@@ -41,6 +41,7 @@ try {
   const row = page.locator('tbody tr', { has: page.locator(`a[href="#/vms/${vm}"]`) });
   await row.waitFor({ timeout: 60_000 });
   await row.getByText('powered-on').waitFor({ timeout: 240_000 });
+  await row.getByText(/^\d+\.\d+\.\d+\.\d+$/).waitFor({ timeout: 120_000 });
   if (!await page.evaluate(() => window.hangarNotReloaded === true)) throw new Error('the page reloaded');
   step('vm-listed');
   await shot('ui-vms.png');
@@ -61,19 +62,6 @@ try {
   await page.getByText(`Logged in as ${client}`).waitFor();
   step('logged-in');
 
-  // Its page: the serial console's text in the DOM, the guest's boot lines and then what we type.
-  await page.goto(`${base}/ui/#/vms/${vm}`);
-  await mirror.filter({ hasText: 'HANGAR-GUEST-READY' }).waitFor({ timeout: 120_000 });
-  step('console-boot-lines');
-  await page.getByText('Connected: typing goes to the VM.').waitFor({ timeout: 30_000 });
-  await page.locator('.terminal .xterm').click();
-  await page.keyboard.type('echo UI-TYPED-$((6*7))\n', { delay: 20 });
-  await mirror.filter({ hasText: 'UI-TYPED-42' }).waitFor({ timeout: 60_000 });
-  step('console-typed');
-  await page.evaluate(() => document.querySelector('pre.console-text').scrollIntoView());
-  await shot('ui-vm.png');
-  console.log(`CONSOLE-TEXT-BEGIN\n${await mirror.textContent()}\nCONSOLE-TEXT-END`);
-
   for (const [hash, heading, name] of [['#/hosts', 'Hosts', 'ui-hosts.png'], ['#/networks', 'Networks', 'ui-networks.png'],
     ['#/groups', 'Groups', 'ui-groups.png'], [`#/groups/${group}`, `Group ${group}`, 'ui-group.png'],
     ['#/builds', 'Builds', 'ui-builds.png'], [`#/builds/${build}`, null, 'ui-build.png']]) {
@@ -83,6 +71,21 @@ try {
     await shot(name);
   }
   await page.getByText('COMPLETE').first().waitFor();
+
+  // Its page: the serial console's text in the DOM, the guest's boot lines and then what we type.
+  await page.goto(`${base}/ui/#/vms/${vm}`);
+  await mirror.filter({ hasText: 'HANGAR-GUEST-READY' }).waitFor({ timeout: 120_000 });
+  step('console-boot-lines');
+  await shot('ui-vm.png');
+  await page.getByText('Connected: typing goes to the VM.').waitFor({ timeout: 30_000 });
+  await page.locator('.terminal .xterm').click();
+  await page.keyboard.type('echo UI-TYPED-$((6*7))\n', { delay: 20 });
+  await mirror.filter({ hasText: 'UI-TYPED-42' }).waitFor({ timeout: 60_000 });
+  step('console-typed');
+  await page.evaluate(() => document.querySelector('pre.console-text').scrollIntoView());
+  await shot('ui-vm.png');
+  console.log(`CONSOLE-TEXT-BEGIN\n${await mirror.textContent()}\nCONSOLE-TEXT-END`);
+
 
   // Delete from its page; the list then loses it, again without a reload.
   await page.goto(`${base}/ui/#/vms/${vm}`);

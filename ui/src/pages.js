@@ -1,8 +1,6 @@
 // The pages. Each takes the <main> element and its route's parameters, draws itself, and returns a
 // function that stops whatever it keeps running (event subscriptions, sockets, timers).
 import { api, h, table, subscribe, errorText } from './api.js';
-import { serialConsole } from './console.js';
-import { graphicalScreen } from './screen.js';
 
 const enc = encodeURIComponent;
 
@@ -136,7 +134,7 @@ export function vmsPage(main) {
 
 function details(pairs) {
   return h('dl', { class: 'details' }, pairs.filter(([, v]) => v !== undefined && v !== null && v !== '')
-    .map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+    .flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
 
 export function vmPage(main, { id }) {
@@ -151,6 +149,7 @@ export function vmPage(main, { id }) {
   });
   const parts = [];
   let started = false;
+  let stopped = false;
   const stopInfo = live(info, {
     load: () => api('GET', `/vms/${enc(id)}`),
     types: ['vm'],
@@ -159,17 +158,24 @@ export function vmPage(main, { id }) {
       heading.textContent = `VM ${vm.name || vm.id}`;
       if (!started) {
         // The console and screen are drawn once, below the details: redrawing would drop the session.
+        // Their libraries load only here, so the lists load without them.
         started = true;
-        const c = serialConsole(vm.id);
-        parts.push(c);
-        main.append(c.element);
-        c.start();
-        if (vm.launch_gui) {
-          const s = graphicalScreen(vm.id);
-          parts.push(s);
-          main.append(s.element);
-          s.start();
-        }
+        (async () => {
+          const { serialConsole } = await import('./console.js');
+          if (stopped) return;
+          const c = serialConsole(vm.id);
+          parts.push(c);
+          main.append(c.element);
+          c.start();
+          if (vm.launch_gui) {
+            const { graphicalScreen } = await import('./screen.js');
+            if (stopped) return;
+            const sc = graphicalScreen(vm.id);
+            parts.push(sc);
+            main.append(sc.element);
+            sc.start();
+          }
+        })().catch((e) => out.replaceChildren(message('error', errorText(e))));
       }
       return h('div', {},
         details([['ID', vm.id], ['Name', vm.name], ['Status', statusBadge(vm.status)], ['IP address', vm.ip_address],
@@ -180,6 +186,7 @@ export function vmPage(main, { id }) {
     },
   });
   return () => {
+    stopped = true;
     stopInfo();
     for (const p of parts) p.stop();
   };
@@ -193,9 +200,9 @@ export function hostsPage(main) {
     types: ['vm'],
     pollMs: 10000,
     draw: (hosts) => table('Hosts', [
-      ['Name', (x) => x.name], ['State', (x) => statusBadge(x.state)], ['IP address', (x) => x.ip_address || ''],
-      ['CPUs', (x) => x.cpus ?? ''], ['Memory', (x) => x.memory ? `${Math.round(x.memory / 1024)} MiB` : ''],
-      ['ID', (x) => link(`#/vms/${enc(x.id)}`, x.id)],
+      ['Name', (x) => link(`#/vms/${enc(x.uuid)}`, x.name)], ['State', (x) => statusBadge(x.state)], ['IP address', (x) => x.ip_address || ''],
+      ['CPUs', (x) => x.cpus ?? ''], ['Memory', (x) => x.memory ? `${x.memory} MiB` : ''],
+      ['Domain ID', (x) => x.id],
     ], hosts, 'No hosts.'),
   });
 }

@@ -90,6 +90,8 @@ class UiEndToEndTest {
                 template.putObject("image").put("url", imageUrl).put("checksum", TestImages.sha256(image)).put("checksum_type", "sha256");
                 assertEquals(201, call("POST", "/templates", template.toString()).status());
                 assertEquals(201, call("POST", "/groups", "{\"name\": \"web\", \"template\": \"web\", \"size\": 0}").status());
+                Reply network = call("POST", "/networks/lab", "{\"bridge\": \"hguibr0\", \"subnet\": \"10.77.0.0/24\"}");
+                assertEquals(201, network.status(), network.body());
                 ObjectNode build = Json.MAPPER.createObjectNode();
                 build.putObject("base_image").put("template", ImageFactoryEndToEndTest.MOCK_TDL);
                 Reply built = call("POST", "/imagefactory/base_images", build.toString());
@@ -126,6 +128,7 @@ class UiEndToEndTest {
                 assertTrue(consoleText.contains("UI-TYPED-42"), consoleText);
                 Reply gone = call("GET", "/vms/" + id, null);
                 assertTrue(gone.status() == 404 || gone.json().get("status").textValue().equals("deleting"), gone.body());
+                assertEquals(204, call("DELETE", "/networks/lab", null).status());
                 for (String shot : List.of("ui-vms.png", "ui-vm.png", "ui-hosts.png", "ui-networks.png", "ui-groups.png", "ui-group.png",
                         "ui-builds.png", "ui-build.png", "ui-login.png")) {
                     assertTrue(Files.size(SHOTS.resolve(shot)) > 5000, shot);

@@ -96,12 +96,14 @@ public final class UiFace {
 
     /**
      * This origin only. connect-src names the WebSocket origin too: 'self' covers ws: and wss: of the
-     * same host only in browsers of CSP level 3. {@code baseUrl} is the scheme and a Host header the
-     * server checked for characters that cannot break the header.
+     * same host only in browsers of CSP level 3. Styles may be inline: xterm.js's renderer sizes and
+     * colours the terminal with style elements and attributes it writes at run time (it has no nonce
+     * option); scripts may not. {@code baseUrl} is the scheme and a Host header the server checked for
+     * characters that could break the header.
      */
     static String contentSecurityPolicy(String baseUrl) {
         String ws = baseUrl.replaceFirst("^http", "ws");
-        return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self' " + ws
+        return "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self'; font-src 'self'; connect-src 'self' " + ws
                 + "; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     }
 
