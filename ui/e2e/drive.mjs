@@ -68,6 +68,7 @@ try {
     await page.goto(`${base}/ui/${hash}`);
     if (heading) await page.getByRole('heading', { name: heading, exact: true }).waitFor();
     await page.locator('main table, main dl, main p.empty').first().waitFor();
+    if (name === 'ui-group.png') await page.locator('main table tbody tr').first().waitFor();
     await shot(name);
   }
   await page.getByText('COMPLETE').first().waitFor();

@@ -41,6 +41,7 @@ export function serialConsole(vmId) {
         else lines.push(line.translateToString(true));
       }
       while (lines.length && lines[lines.length - 1] === '') lines.pop();
+      while (lines.length && lines[0] === '') lines.shift();
       mirror.textContent = lines.join('\n');
     });
   }

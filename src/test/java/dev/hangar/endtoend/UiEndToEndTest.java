@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The web console in a real browser: Debian's headless Chromium, driven by playwright-core from npm
  * (ui/e2e/drive.mjs, run as a process), against the real service with OAuth on and one real guest.
  * The page loads; a VM created through the API appears in the list and turns powered-on without a
- * reload; a delete without login is refused (oauth-missing) and a wrong secret does not log in; after
+ * reload (a group of one boots a second guest for the group pages); a delete without login is refused (oauth-missing) and a wrong secret does not log in; after
  * the login the VM's page shows the guest's boot lines as DOM text, what is typed reaches the guest's
  * shell, and deleting it from its page removes it from the list. Screenshots of every page land in
  * target/ui-screenshots (docs/screenshots keeps good ones).
@@ -85,11 +85,11 @@ class UiEndToEndTest {
             Process browser = null;
             List<String> out = new ArrayList<>();
             try {
-                // What the group and build pages show: a group kept at size 0 (no guest) and a mock image build.
+                // What the other pages show: a group of one (the second guest), a network and a mock image build.
                 ObjectNode template = Json.MAPPER.createObjectNode().put("name", "web").put("memory", "256mib");
                 template.putObject("image").put("url", imageUrl).put("checksum", TestImages.sha256(image)).put("checksum_type", "sha256");
                 assertEquals(201, call("POST", "/templates", template.toString()).status());
-                assertEquals(201, call("POST", "/groups", "{\"name\": \"web\", \"template\": \"web\", \"size\": 0}").status());
+                assertEquals(201, call("POST", "/groups", "{\"name\": \"web\", \"template\": \"web\", \"size\": 1}").status());
                 Reply network = call("POST", "/networks/lab", "{\"bridge\": \"hguibr0\", \"subnet\": \"10.77.0.0/24\"}");
                 assertEquals(201, network.status(), network.body());
                 ObjectNode build = Json.MAPPER.createObjectNode();
@@ -128,6 +128,7 @@ class UiEndToEndTest {
                 assertTrue(consoleText.contains("UI-TYPED-42"), consoleText);
                 Reply gone = call("GET", "/vms/" + id, null);
                 assertTrue(gone.status() == 404 || gone.json().get("status").textValue().equals("deleting"), gone.body());
+                assertEquals(202, call("DELETE", "/groups/web", null).status());
                 assertEquals(204, call("DELETE", "/networks/lab", null).status());
                 for (String shot : List.of("ui-vms.png", "ui-vm.png", "ui-hosts.png", "ui-networks.png", "ui-groups.png", "ui-group.png",
                         "ui-builds.png", "ui-build.png", "ui-login.png")) {
