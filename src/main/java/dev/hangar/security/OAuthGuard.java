@@ -31,7 +31,8 @@ public final class OAuthGuard implements ApiServer.Guard {
 
     @Override
     public ApiServer.Admission admit(Exchange exchange) {
-        boolean write = isWrite(exchange.method());
+        // A WebSocket is two-way: what its client sends reaches a VM (keys typed into a console), so it is a write.
+        boolean write = isWrite(exchange.method()) || "websocket".equalsIgnoreCase(exchange.header("Upgrade"));
         if (!write && (exchange.pathSegments() == null || !readIsProtected.test(exchange.pathSegments()))) {
             return ApiServer.Admission.open();
         }
