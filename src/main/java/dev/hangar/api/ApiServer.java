@@ -1,28 +1,36 @@
 package dev.hangar.api;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import com.sun.net.httpserver.HttpsConfigurator;
-import com.sun.net.httpserver.HttpsParameters;
-import com.sun.net.httpserver.HttpsServer;
 import dev.hangar.core.HangarException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
+import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.VirtualThreadPool;
+import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP server all faces hang their routes on (the JDK's own server, one virtual thread a request).
- * Every error leaves as {@code {"code": ..., "message": ...}}: HangarException kinds map to statuses
- * here, once; anything unexpected is a 500 internal-error whose details go to the log, not the client.
+ * The HTTP server all faces hang their routes on (Jetty's core server, one virtual thread a request;
+ * Jetty rather than the JDK's own server because the web console needs WebSockets). Faces see only
+ * {@link Exchange}. Every error leaves as {@code {"code": ..., "message": ...}}: HangarException kinds
+ * map to statuses here, once, and so do the requests Jetty refuses before any route sees them;
+ * anything unexpected is a 500 internal-error whose details go to the log, not the client.
  */
 public final class ApiServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
@@ -73,10 +81,20 @@ public final class ApiServer implements AutoCloseable {
     /** The protocols a TLS listener offers: nothing older than 1.2. */
     static final String[] TLS_PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
 
+    /** Headers of a request may take this much; OAuth's Authorization header is the largest we expect. */
+    static final int MAX_HEADER_BYTES = 16 * 1024;
+    /** A WebSocket (a console left open in a browser tab) that carries nothing for this long is closed. */
+    static final Duration WEBSOCKET_IDLE = Duration.ofHours(1);
+
     private final List<Route> routes = new ArrayList<>();
     private Guard guard = exchange -> Admission.open();
     private final List<Recorder> recorders = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private HttpServer server;
+    private Duration requestTimeout = Duration.ofSeconds(60);
+    private Duration idleTimeout = Duration.ofSeconds(30);
+    private Server server;
+    private ServerConnector connector;
+    private ServerWebSocketContainer webSockets;
+    private RequestDeadlines deadlines;
 
     /** Sets the guard every request passes before dispatch (default: every request is admitted). */
     public ApiServer guard(Guard guard) {
@@ -87,6 +105,17 @@ public final class ApiServer implements AutoCloseable {
     /** Adds one more who is told of every answered request (the audit log, the request metrics). */
     public ApiServer recorder(Recorder recorder) {
         recorders.add(recorder);
+        return this;
+    }
+
+    /**
+     * A client has requestTimeout to send a whole request, headers and body (a slow client, one byte a
+     * minute, cannot hold a connection); a kept-alive connection idle for idleTimeout is closed.
+     * Answers have no time limit: published images may take long to download. Set before start.
+     */
+    public ApiServer timeouts(Duration requestTimeout, Duration idleTimeout) {
+        this.requestTimeout = requestTimeout;
+        this.idleTimeout = idleTimeout;
         return this;
     }
 
@@ -108,38 +137,63 @@ public final class ApiServer implements AutoCloseable {
 
     /** Starts on this address: HTTPS with this context (TLS 1.3 and 1.2 only), or plain HTTP when it is null. */
     public void start(InetSocketAddress address, SSLContext tls) throws IOException {
+        server = new Server(new VirtualThreadPool());
+        HttpConfiguration config = new HttpConfiguration();
+        config.setSendServerVersion(false);
+        config.setRequestHeaderSize(MAX_HEADER_BYTES);
+        // Routes split the raw path before decoding, so an encoded slash stays inside its segment: the
+        // ambiguities Jetty refuses by default (%2F, %2E) are safe here, and clients do send names with them.
+        config.setUriCompliance(UriCompliance.LEGACY);
+        deadlines = new RequestDeadlines(config, requestTimeout);
         if (tls == null) {
-            server = HttpServer.create(address, 128);
+            connector = new ServerConnector(server, deadlines);
         } else {
-            HttpsServer https = HttpsServer.create(address, 128);
-            https.setHttpsConfigurator(new HttpsConfigurator(tls) {
-                @Override
-                public void configure(HttpsParameters params) {
-                    SSLParameters p = tls.getDefaultSSLParameters();
-                    p.setProtocols(TLS_PROTOCOLS);
-                    params.setSSLParameters(p);
-                }
-            });
-            server = https;
+            SslContextFactory.Server ssl = new SslContextFactory.Server();
+            ssl.setSslContext(tls);
+            ssl.setIncludeProtocols(TLS_PROTOCOLS);
+            SecureRequestCustomizer secure = new SecureRequestCustomizer();
+            // Clients reach a self-signed listener by address as often as by name; the certificate is theirs to check.
+            secure.setSniHostCheck(false);
+            config.addCustomizer(secure);
+            connector = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"), deadlines);
         }
-        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        server.createContext("/", this::dispatch);
-        server.start();
+        connector.setHost(address.getHostString());
+        connector.setPort(address.getPort());
+        connector.setAcceptQueueSize(128);
+        connector.setIdleTimeout(idleTimeout.toMillis());
+        server.addConnector(connector);
+        webSockets = ServerWebSocketContainer.ensure(server);
+        webSockets.setIdleTimeout(WEBSOCKET_IDLE);
+        server.setHandler(new org.eclipse.jetty.server.Handler.Abstract(org.eclipse.jetty.util.thread.Invocable.InvocationType.BLOCKING) {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) {
+                dispatch(request, response, callback);
+                return true;
+            }
+        });
+        server.setErrorHandler(new Refusals());
+        try {
+            server.start();
+        } catch (Exception e) {
+            close();
+            throw new IOException("cannot listen on " + address.getHostString() + ":" + address.getPort() + ": " + e.getMessage(), e);
+        }
     }
 
     /** Whether this listener speaks TLS. */
     public boolean secure() {
-        return server instanceof HttpsServer;
+        return connector != null && connector.getDefaultProtocol().startsWith("SSL");
     }
 
     public InetSocketAddress address() {
-        return server.getAddress();
+        return new InetSocketAddress(connector.getHost(), connector.getLocalPort());
     }
 
-    private void dispatch(HttpExchange http) {
-        try (http) {
+    private void dispatch(Request request, Response response, Callback callback) {
+        Exchange exchange = null;
+        try {
             // Split before decoding, so an encoded slash (%2F) stays inside its segment.
-            String[] path = decodeSegments(split(http.getRequestURI().getRawPath()));
+            String[] path = decodeSegments(split(request.getHttpURI().getPath()));
             Map<String, String> params = new HashMap<>();
             Route match = null;
             List<String> allowed = new ArrayList<>();
@@ -147,7 +201,7 @@ public final class ApiServer implements AutoCloseable {
                 params.clear();
                 if (!matches(r.segments, path, params)) continue;
                 allowed.add(r.method);
-                if (r.method.equals(http.getRequestMethod())) {
+                if (r.method.equals(request.getMethod())) {
                     match = r;
                     break;
                 }
@@ -155,20 +209,21 @@ public final class ApiServer implements AutoCloseable {
             List<String> segments = path == null ? null : List.of(path);
             byte[] body;
             try {
-                body = Exchange.readBody(http);
-            } catch (IOException e) {
+                body = Exchange.readBody(request);
+            } catch (IOException | RuntimeException e) {
                 // Broken chunks (HTTP wants a 400), or a client that stopped sending mid-body (it may still listen).
                 // The connection cannot carry another request. A write is recorded either way.
-                Exchange unread = new Exchange(http, segments, params, new byte[0]);
+                exchange = new Exchange(request, response, callback, webSockets, segments, params, new byte[0]);
                 try {
-                    unread.setHeader("Connection", "close");
-                    unread.json(400, error("invalid-body", "the request body cannot be read: " + e.getMessage()));
+                    exchange.setHeader("Connection", "close");
+                    exchange.json(400, error("invalid-body", "the request body cannot be read: " + e.getMessage()));
                 } finally {
-                    record(unread, null);
+                    record(exchange, null);
                 }
                 return;
             }
-            Exchange exchange = new Exchange(http, segments, params, body);
+            deadlines.bodyRead(request);
+            exchange = new Exchange(request, response, callback, webSockets, segments, params, body);
             String principal = null;
             try {
                 // Too large a body is refused before any guard or face: it was not read to its end, so nobody can judge it.
@@ -184,22 +239,29 @@ public final class ApiServer implements AutoCloseable {
                     match.handler.handle(exchange);
                 } else if (!allowed.isEmpty()) {
                     exchange.setHeader("Allow", String.join(", ", allowed));
-                    exchange.json(405, error("method-not-allowed", http.getRequestMethod() + " is not allowed here; use " + String.join(", ", allowed)));
+                    exchange.json(405, error("method-not-allowed", request.getMethod() + " is not allowed here; use " + String.join(", ", allowed)));
                 } else {
-                    exchange.json(404, error("route-not-found", "no such route: " + http.getRequestURI().getPath()));
+                    exchange.json(404, error("route-not-found", "no such route: " + request.getHttpURI().getDecodedPath()));
                 }
             } catch (HangarException e) {
-                if (e.kind() == HangarException.Kind.INTERNAL) log.error("{} {} failed", http.getRequestMethod(), http.getRequestURI(), e);
+                if (e.kind() == HangarException.Kind.INTERNAL) log.error("{} {} failed", request.getMethod(), request.getHttpURI(), e);
                 if (e.kind() == HangarException.Kind.TOO_MANY) exchange.setHeader("Retry-After", RETRY_AFTER_SECONDS);
-                exchange.json(status(e.kind()), error(e.code(), e.getMessage()));
+                exchange.failed(status(e.kind()), error(e.code(), e.getMessage()));
             } catch (RuntimeException e) {
-                log.error("{} {} failed", http.getRequestMethod(), http.getRequestURI(), e);
-                exchange.json(500, error("internal-error", "internal error; the service log has the details"));
+                log.error("{} {} failed", request.getMethod(), request.getHttpURI(), e);
+                exchange.failed(500, error("internal-error", "internal error; the service log has the details"));
             } finally {
                 record(exchange, principal);
             }
         } catch (IOException e) {
             log.debug("client went away: {}", e.getMessage());
+        } finally {
+            if (exchange == null) {
+                callback.failed(new IOException("the request could not be read"));
+            } else {
+                if (!exchange.upgraded()) deadlines.answered(request);
+                exchange.complete();
+            }
         }
     }
 
@@ -285,6 +347,50 @@ public final class ApiServer implements AutoCloseable {
 
     @Override
     public void close() {
-        if (server != null) server.stop(0);
+        if (server == null) return;
+        try {
+            server.stop();
+        } catch (Exception e) {
+            log.debug("stopping the listener: {}", e.getMessage());
+        }
+    }
+
+    /** Requests Jetty refuses before any route sees them (a bad request line, headers too large, ...), in our error shape. */
+    private static final class Refusals extends org.eclipse.jetty.server.handler.ErrorHandler {
+        @Override
+        protected void generateResponse(Request request, Response response, int status, String message, Throwable cause,
+                                        Callback callback) {
+            response.getHeaders().put(org.eclipse.jetty.http.HttpHeader.CONTENT_TYPE, "application/json");
+            response.write(true, java.nio.ByteBuffer.wrap(body(status, message)), callback);
+        }
+
+        @Override
+        public java.nio.ByteBuffer badMessageError(int status, String message, org.eclipse.jetty.http.HttpFields.Mutable fields) {
+            fields.put(org.eclipse.jetty.http.HttpHeader.CONTENT_TYPE, "application/json");
+            return java.nio.ByteBuffer.wrap(body(status, message));
+        }
+
+        private static byte[] body(int status, String message) {
+            String reason = message == null || message.isBlank() ? org.eclipse.jetty.http.HttpStatus.getMessage(status) : message;
+            try {
+                return Json.MAPPER.writeValueAsBytes(error(refusalCode(status), reason));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** The stable code of a request refused by the HTTP layer itself. */
+    static String refusalCode(int status) {
+        return switch (status) {
+            case 400 -> "invalid-request";
+            case 408 -> "request-timeout";
+            case 413 -> "body-too-large";
+            case 414 -> "uri-too-long";
+            case 431 -> "headers-too-large";
+            case 501 -> "not-implemented";
+            case 505 -> "http-version-not-supported";
+            default -> status >= 500 ? "internal-error" : "invalid-request";
+        };
     }
 }

@@ -2,13 +2,17 @@ package dev.hangar.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.sun.net.httpserver.HttpExchange;
 import dev.hangar.core.HangarException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.Locale;
 import java.util.Map;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
 
 /**
  * One request and its answer, as a face handler (and the server's guard) sees it: path parameters,
@@ -19,16 +23,28 @@ public final class Exchange {
     /** A request body larger than this is refused: no API body of ours comes near it. */
     public static final int MAX_BODY = 1 << 20;
 
-    private final HttpExchange http;
+    private final Request request;
+    private final Response response;
+    private final Callback callback;
+    private final ServerWebSocketContainer webSockets;
     private final java.util.List<String> segments;
     private final Map<String, String> pathParams;
     /** At most MAX_BODY + 1 bytes: one more than allowed says the body was too large. */
     private final byte[] body;
     private int status;
     private String route;
+    /** The body being written, once one was started; closing it ends the answer. */
+    private OutputStream out;
+    /** Set when the connection became a WebSocket: Jetty, not this exchange, ends the request then. */
+    private boolean upgraded;
+    private boolean broken;
 
-    Exchange(HttpExchange http, java.util.List<String> segments, Map<String, String> pathParams, byte[] body) {
-        this.http = http;
+    Exchange(Request request, Response response, Callback callback, ServerWebSocketContainer webSockets,
+             java.util.List<String> segments, Map<String, String> pathParams, byte[] body) {
+        this.request = request;
+        this.response = response;
+        this.callback = callback;
+        this.webSockets = webSockets;
         this.segments = segments;
         this.pathParams = pathParams;
         this.body = body;
@@ -38,11 +54,9 @@ public final class Exchange {
      * Reads the body the way every reader sees it: at most MAX_BODY + 1 bytes. A body that fails to read
      * is left unclosed: closing drains the rest, and the rest of a broken chunked body may never come.
      */
-    static byte[] readBody(HttpExchange http) throws IOException {
-        InputStream in = http.getRequestBody();
-        byte[] body = in.readNBytes(MAX_BODY + 1);
-        in.close();
-        return body;
+    static byte[] readBody(Request request) throws IOException {
+        InputStream in = Content.Source.asInputStream(request);
+        return in.readNBytes(MAX_BODY + 1);
     }
 
     public String pathParam(String name) {
@@ -51,7 +65,7 @@ public final class Exchange {
 
     /** Every value of a query parameter, percent-decoded, in order ({@code ?tag=a=1&tag=b=2}). */
     public java.util.List<String> queryParams(String name) {
-        String raw = http.getRequestURI().getRawQuery();
+        String raw = request.getHttpURI().getQuery();
         java.util.List<String> out = new java.util.ArrayList<>();
         if (raw == null) return out;
         for (String pair : raw.split("&")) {
@@ -71,7 +85,7 @@ public final class Exchange {
     }
 
     public String header(String name) {
-        return http.getRequestHeaders().getFirst(name);
+        return request.getHeaders().get(name);
     }
 
     /**
@@ -117,7 +131,7 @@ public final class Exchange {
 
     /** The query as sent (not decoded), or null. */
     public String rawQuery() {
-        return http.getRequestURI().getRawQuery();
+        return request.getHttpURI().getQuery();
     }
 
     /** The path's segments, percent-decoded, as routes match them; null when the path has a malformed escape. */
@@ -127,23 +141,19 @@ public final class Exchange {
 
     /** https on a TLS listener, else http. */
     public String scheme() {
-        return http instanceof com.sun.net.httpserver.HttpsExchange ? "https" : "http";
+        return request.isSecure() ? "https" : "http";
     }
 
     /** The Host header as the client sent it, else this listener's address (HTTP/1.0 clients may send none). */
     public String host() {
         String host = header("Host");
-        if (host == null || host.isBlank()) {
-            var local = http.getLocalAddress();
-            host = local.getHostString() + ":" + local.getPort();
-        }
+        if (host == null || host.isBlank()) host = localAuthority();
         return host;
     }
 
     /** The client's address, for the audit log. */
     public String remoteAddress() {
-        var remote = http.getRemoteAddress();
-        return remote.getAddress() != null ? remote.getAddress().getHostAddress() : remote.getHostString();
+        return Request.getRemoteAddr(request);
     }
 
     /** The status this exchange answered with; 0 while (or if) none was sent. */
@@ -163,30 +173,32 @@ public final class Exchange {
     /** The scheme and authority the client used, for links in answers ({@code http://host:port}). */
     public String baseUrl() {
         String host = header("Host");
-        if (host == null || host.isBlank() || !host.matches("[A-Za-z0-9.\\[\\]:_-]+")) {
-            var local = http.getLocalAddress();
-            host = local.getHostString() + ":" + local.getPort();
-        }
+        if (host == null || host.isBlank() || !host.matches("[A-Za-z0-9.\\[\\]:_-]+")) host = localAuthority();
         return scheme() + "://" + host;
+    }
+
+    /** This listener's own address and port, as a Host header would name it. */
+    private String localAuthority() {
+        String address = Request.getLocalAddr(request);
+        return (address.contains(":") ? "[" + address + "]" : address) + ":" + Request.getLocalPort(request);
     }
 
     /** A file as the body, streamed. */
     public void file(int status, java.nio.file.Path file, String contentType) throws IOException {
-        http.getResponseHeaders().set("Content-Type", contentType);
-        http.getResponseHeaders().set("Content-Disposition", "attachment; filename=\"" + file.getFileName() + "\"");
-        send(status, java.nio.file.Files.size(file));
-        try (OutputStream out = http.getResponseBody()) {
-            java.nio.file.Files.copy(file, out);
+        setHeader("Content-Type", contentType);
+        setHeader("Content-Disposition", "attachment; filename=\"" + file.getFileName() + "\"");
+        try (OutputStream body = send(status, java.nio.file.Files.size(file))) {
+            java.nio.file.Files.copy(file, body);
         }
     }
 
     /** The request's path, as sent (not decoded). */
     public String path() {
-        return http.getRequestURI().getRawPath();
+        return request.getHttpURI().getPath();
     }
 
     public String method() {
-        return http.getRequestMethod();
+        return request.getMethod();
     }
 
     private JsonNode parseObject(HangarException.Kind kind, String code) throws IOException {
@@ -207,20 +219,17 @@ public final class Exchange {
 
     /** Text of this type, e.g. Prometheus's exposition format. */
     public void text(int status, String body, String contentType) throws IOException {
-        byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        http.getResponseHeaders().set("Content-Type", contentType);
-        send(status, bytes.length == 0 ? -1 : bytes.length);
-        try (OutputStream out = http.getResponseBody()) {
-            out.write(bytes);
-        }
+        bytes(status, body.getBytes(java.nio.charset.StandardCharsets.UTF_8), contentType);
     }
 
     public void json(int status, Object body) throws IOException {
-        byte[] bytes = Json.MAPPER.writeValueAsBytes(body);
-        http.getResponseHeaders().set("Content-Type", "application/json");
-        send(status, bytes.length);
-        try (OutputStream out = http.getResponseBody()) {
-            out.write(bytes);
+        bytes(status, Json.MAPPER.writeValueAsBytes(body), "application/json");
+    }
+
+    private void bytes(int status, byte[] bytes, String contentType) throws IOException {
+        setHeader("Content-Type", contentType);
+        try (OutputStream body = send(status, bytes.length)) {
+            body.write(bytes);
         }
     }
 
@@ -229,25 +238,109 @@ public final class Exchange {
      * it goes, e.g. Server-Sent Events; closing it ends the response.
      */
     public OutputStream stream(int status, String contentType) throws IOException {
-        http.getResponseHeaders().set("Content-Type", contentType);
-        http.getResponseHeaders().set("Cache-Control", "no-store");
-        send(status, 0);
-        return http.getResponseBody();
+        setHeader("Content-Type", contentType);
+        setHeader("Cache-Control", "no-store");
+        return send(status, -1);
     }
 
     public void empty(int status) throws IOException {
-        send(status, -1);
-        http.close();
+        send(status, 0).close();
     }
 
-    /** Sends the status line and headers, and remembers the status for whoever records the request. */
-    private void send(int status, long length) throws IOException {
+    /**
+     * Turns this request into a WebSocket that the endpoint serves (it accepts the subprotocol
+     * "binary" when the client offers it, as noVNC does). A request that is not a WebSocket upgrade is
+     * answered 426 websocket-required, and the endpoint is told it closed without ever opening.
+     */
+    public void webSocket(WebSocketEndpoint endpoint) throws IOException {
+        boolean done;
+        try {
+            done = webSockets.upgrade((upgradeRequest, upgradeResponse, cb) -> {
+                if (upgradeRequest.hasSubProtocol("binary")) upgradeResponse.setAcceptedSubProtocol("binary");
+                return new JettyWebSocket(endpoint);
+            }, request, response, callback);
+        } catch (RuntimeException e) {
+            endpoint.closed();
+            throw e;
+        }
+        if (done) {
+            upgraded = true;
+            status = 101;
+            return;
+        }
+        endpoint.closed();
+        setHeader("Upgrade", "websocket");
+        json(426, ApiServer.error("websocket-required", "this route speaks WebSocket only: send an upgrade request"));
+    }
+
+    /**
+     * Answers an error raised while handling; when the answer had already begun, the only honest thing
+     * left is to cut it short (the client sees a broken answer, not a success).
+     */
+    void failed(int status, Object body) throws IOException {
+        if (upgraded) return;
+        if (response.isCommitted()) {
+            broken = true;
+            return;
+        }
+        response.getHeaders().remove("Content-Length");
+        json(status, body);
+    }
+
+    /** Whether the connection became a WebSocket. */
+    boolean upgraded() {
+        return upgraded;
+    }
+
+    /** Ends the exchange: the answer is finished (or cut short), unless the connection is a WebSocket now. */
+    void complete() {
+        if (upgraded) return;
+        try {
+            if (broken) {
+                callback.failed(new IOException("the answer was cut short"));
+                return;
+            }
+            if (out == null) send(status == 0 ? 200 : status, 0);
+            out.close();
+            callback.succeeded();
+        } catch (IOException | RuntimeException e) {
+            callback.failed(e);
+        }
+    }
+
+    /** Sends the status and headers (a length of -1: unknown, chunked), and returns the body to write. */
+    private OutputStream send(int status, long length) throws IOException {
+        if (out != null) throw new IOException("the answer was already started");
         this.status = status;
-        http.sendResponseHeaders(status, length);
+        response.setStatus(status);
+        if (length >= 0 && status != 204 && status != 304) response.getHeaders().put("Content-Length", length);
+        out = new KeptOpen(Content.Sink.asOutputStream(response));
+        return out;
     }
 
     public void setHeader(String name, String value) {
-        http.getResponseHeaders().set(name, value);
+        response.getHeaders().put(name, value);
+    }
+
+    /** The response body: closing it ends the answer, once, however many times it is closed (a face, then complete()). */
+    private static final class KeptOpen extends java.io.FilterOutputStream {
+        private boolean closed;
+
+        KeptOpen(OutputStream body) {
+            super(body);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (closed) return;
+            closed = true;
+            out.close();
+        }
     }
 
     private static HangarException unsupported(String message) {

@@ -432,16 +432,18 @@ public final class ServeCommand implements Callable<Integer> {
         Faces faces = new Faces(new VmsFace(vms), new GroupsFace(groups), new HostsFace(vms, networks), new OperationsFace(operations),
                 new ImagesFace(imageCache), new MetricsFace(metrics::scrape), events, health, new ImageFactoryFace(factory, published::find),
                 new UiFace(uiSessions));
-        ApiServer api = new ApiServer().guard(guard).recorder(audit).recorder(new RequestMetrics(metrics.registry(), "main"));
+        ApiServer api = new ApiServer().guard(guard).recorder(audit).recorder(new RequestMetrics(metrics.registry(), "main"))
+                .timeouts(Duration.ofSeconds(requestTimeout), Duration.ofSeconds(idleTimeout));
         faces.registerMain(api);
-        ApiServer hostsApi = new ApiServer().guard(guard).recorder(audit).recorder(new RequestMetrics(metrics.registry(), "hosts"));
+        ApiServer hostsApi = new ApiServer().guard(guard).recorder(audit).recorder(new RequestMetrics(metrics.registry(), "hosts"))
+                .timeouts(Duration.ofSeconds(requestTimeout), Duration.ofSeconds(idleTimeout));
         faces.registerHosts(hostsApi);
-        ApiServer factoryApi = new ApiServer().guard(guard).recorder(audit).recorder(new RequestMetrics(metrics.registry(), "imagefactory"));
+        ApiServer factoryApi = new ApiServer().guard(guard).recorder(audit).recorder(new RequestMetrics(metrics.registry(), "imagefactory"))
+                .timeouts(Duration.ofSeconds(requestTimeout), Duration.ofSeconds(idleTimeout));
         faces.registerImageFactory(factoryApi);
         PluginInstances instances = new PluginInstances(vms, infrakitKeepFailed);
         InfrakitFace infrakit = new InfrakitFace(instances);
 
-        listenerTimeouts();
         vms.start();
         groups.start();
         factory.start();
@@ -573,18 +575,6 @@ public final class ServeCommand implements Callable<Integer> {
         log.info("TLS with the self-signed certificate {} (SHA-256 {}); clients may trust {}", tlsDir.resolve(TlsCertificate.KEY_FILE),
                 self.fingerprint(), tlsDir.resolve(TlsCertificate.CERT_FILE));
         return self;
-    }
-
-    /**
-     * The JDK server's own limits, which it reads once, from system properties, when its first listener
-     * is made: a slow client (one byte a minute) cannot hold a connection past --request-timeout, idle
-     * connections close after --idle-timeout; headers keep the JDK's own bounds (200 lines, 380 KiB).
-     * Responses have no time limit:
-     * published images may take long to download.
-     */
-    private void listenerTimeouts() {
-        System.setProperty("sun.net.httpserver.maxReqTime", String.valueOf(requestTimeout));
-        System.setProperty("sun.net.httpserver.idleInterval", String.valueOf(idleTimeout));
     }
 
     private static String where(List<InetSocketAddress> listeners) {

@@ -4,6 +4,7 @@ import dev.hangar.core.ports.CallbackSink;
 import dev.hangar.core.ports.ImageCatalog;
 import dev.hangar.core.ports.InstallerSource;
 import dev.hangar.core.ports.MachineDriver;
+import dev.hangar.core.ports.MachineStream;
 import dev.hangar.core.ports.NetworkFabric;
 import dev.hangar.core.ports.UrlPolicy;
 import dev.hangar.core.ports.VmStore;
@@ -251,6 +252,47 @@ public final class VmService implements AutoCloseable {
     public String console(UUID id) {
         vms.find(id).orElseThrow(() -> notFound(id.toString()));
         return driver.console(launcher.dir(id));
+    }
+
+    /**
+     * A live connection to the running VM's serial console (its output, and keys typed into it).
+     * 409 vm-not-running when the VM is not powered on or its machine does not answer.
+     */
+    public MachineStream openConsole(UUID id) {
+        Vm vm = vms.find(id).orElseThrow(() -> notFound(id.toString()));
+        requireRunning(vm);
+        try {
+            return driver.openConsole(launcher.dir(id));
+        } catch (IOException e) {
+            throw notRunning(vm, e);
+        }
+    }
+
+    /** A live connection to the VNC server of a running VM started with a display; 409 vm-no-display otherwise. */
+    public MachineStream openScreen(UUID id) {
+        Vm vm = vms.find(id).orElseThrow(() -> notFound(id.toString()));
+        if (vm.vnc() == null) {
+            throw new HangarException(HangarException.Kind.CONFLICT, "vm-no-display",
+                    "VM " + id + " has no graphical screen: create it with launch_gui (or headless false) to get one");
+        }
+        requireRunning(vm);
+        try {
+            return driver.openScreen(launcher.dir(id));
+        } catch (IOException e) {
+            throw notRunning(vm, e);
+        }
+    }
+
+    private static void requireRunning(Vm vm) {
+        if (vm.status() != VmStatus.POWERED_ON) {
+            throw new HangarException(HangarException.Kind.CONFLICT, "vm-not-running",
+                    "VM " + vm.id() + " is " + vm.status().wireName() + ", not powered-on");
+        }
+    }
+
+    private static HangarException notRunning(Vm vm, IOException e) {
+        return new HangarException(HangarException.Kind.CONFLICT, "vm-not-running",
+                "VM " + vm.id() + " does not answer on its console: " + e.getMessage());
     }
 
     private void deleteQuietly(UUID id) {

@@ -55,6 +55,7 @@ public final class OAuthGuard implements ApiServer.Guard {
 
     @Override
     public ApiServer.Admission admit(Exchange exchange) {
+        // A WebSocket is two-way: what its client sends reaches a VM (keys typed into a console), so it is a write.
         boolean upgrade = isWebSocketUpgrade(exchange);
         boolean write = isWrite(exchange.method()) || upgrade;
         if (!write && (exchange.pathSegments() == null || !readIsProtected.test(exchange.pathSegments()))) {

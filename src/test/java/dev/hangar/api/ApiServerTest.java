@@ -35,6 +35,15 @@ class ApiServerTest {
         });
         server.route("POST", "/things", ex -> ex.json(202, ex.jsonBody()));
         server.route("POST", "/plain", ex -> ex.json(201, ex.jsonObject("invalid-json")));
+        server.route("GET", "/echo/ws", ex -> ex.webSocket(new Echo()));
+        server.route("GET", "/stream", ex -> {
+            try (java.io.OutputStream out = ex.stream(200, "text/event-stream")) {
+                out.write("data: one\n\n".getBytes());
+                out.flush();
+                out.write("data: two\n\n".getBytes());
+            }
+        });
+        server.timeouts(java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(30));
         server.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         base = "http://127.0.0.1:" + server.address().getPort();
     }
@@ -85,7 +94,123 @@ class ApiServerTest {
     @Test
     void listsItsRoutesInTheOrderTheyMatch() {
         assertEquals(java.util.List.of(new ApiServer.RouteName("GET", "/things/:id"), new ApiServer.RouteName("POST", "/things"),
-                new ApiServer.RouteName("POST", "/plain")), server.routes());
+                new ApiServer.RouteName("POST", "/plain"), new ApiServer.RouteName("GET", "/echo/ws"),
+                new ApiServer.RouteName("GET", "/stream")), server.routes());
+    }
+
+    /** Sends every message back, upper-cased, as a binary message. */
+    private static final class Echo implements WebSocketEndpoint {
+        private volatile WebSocketPeer peer;
+        @Override public void opened(WebSocketPeer peer) { this.peer = peer; }
+        @Override public void received(byte[] message) {
+            try {
+                peer.send(new String(message, java.nio.charset.StandardCharsets.UTF_8).toUpperCase().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        @Override public void closed() { }
+    }
+
+    @Test
+    void aRouteMayTurnItsRequestIntoAWebSocket() throws Exception {
+        java.util.concurrent.BlockingQueue<String> got = new java.util.concurrent.LinkedBlockingQueue<>();
+        java.net.http.WebSocket ws = http.newWebSocketBuilder().subprotocols("binary")
+                .buildAsync(URI.create("ws://127.0.0.1:" + server.address().getPort() + "/echo/ws"), new java.net.http.WebSocket.Listener() {
+                    @Override
+                    public java.util.concurrent.CompletionStage<?> onBinary(java.net.http.WebSocket w, java.nio.ByteBuffer data, boolean last) {
+                        byte[] b = new byte[data.remaining()];
+                        data.get(b);
+                        got.add(new String(b, java.nio.charset.StandardCharsets.UTF_8));
+                        w.request(1);
+                        return null;
+                    }
+                }).get(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals("binary", ws.getSubprotocol(), "noVNC offers the subprotocol binary; it is accepted");
+        ws.sendText("hello", true).get(5, java.util.concurrent.TimeUnit.SECONDS);
+        ws.sendBinary(java.nio.ByteBuffer.wrap("bytes".getBytes()), true).get(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals("HELLO", got.poll(5, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals("BYTES", got.poll(5, java.util.concurrent.TimeUnit.SECONDS));
+        ws.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "").get(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aWebSocketRouteAskedWithoutAnUpgradeIs426() throws Exception {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/echo/ws")));
+        assertEquals(426, r.statusCode());
+        assertEquals("websocket-required", json(r).get("code").textValue());
+    }
+
+    @Test
+    void aStreamedBodyArrivesChunkedAndWhole() throws Exception {
+        String answer = raw("GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        assertEquals(true, answer.toLowerCase().contains("transfer-encoding: chunked"), answer);
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/stream")));
+        assertEquals("data: one\n\ndata: two\n\n", r.body());
+    }
+
+    @Test
+    void requestsTheHttpLayerRefusesAnswerInTheOneErrorShape() throws Exception {
+        String answer = raw("GET /things/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nX: " + "a".repeat(ApiServer.MAX_HEADER_BYTES) + "\r\n\r\n");
+        assertEquals(true, answer.startsWith("HTTP/1.1 431"), answer);
+        assertEquals(true, answer.contains("\"code\":\"headers-too-large\""), answer);
+        answer = raw("GET /things/1 HTTP/7.0\r\nHost: 127.0.0.1\r\n\r\n");
+        assertEquals(true, answer.contains("\"code\":"), answer);
+        assertEquals(-1, answer.indexOf("Jetty"), "the server does not name itself: " + answer);
+    }
+
+    @Test
+    void aClientThatNeverFinishesItsRequestIsCutOffAtTheRequestTimeout() throws Exception {
+        try (java.net.Socket slow = new java.net.Socket("127.0.0.1", server.address().getPort())) {
+            slow.setSoTimeout(10_000);
+            long start = System.nanoTime();
+            // One byte a half second keeps the connection from ever idling; the request never ends.
+            slow.getOutputStream().write("POST /things HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{".getBytes());
+            java.io.InputStream in = slow.getInputStream();
+            int read = 0;
+            try {
+                for (int i = 0; i < 20; i++) {
+                    slow.getOutputStream().write(' ');
+                    Thread.sleep(500);
+                }
+            } catch (java.io.IOException closed) {
+                // the server closed the connection while we were still writing
+            }
+            try {
+                read = in.read();
+            } catch (java.io.IOException reset) {
+                read = -1;
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertEquals(-1, read, "the connection was closed, unanswered");
+            assertEquals(true, seconds >= 1.5 && seconds < 8, "cut off after " + seconds + " s, not about 2");
+        }
+    }
+
+    @Test
+    void aKeptAliveConnectionThatWaitsQuietlyIsNotCutByTheRequestTimeout() throws Exception {
+        // Closing it would race the client's next request, which a client may not retry (a POST).
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.address().getPort())) {
+            socket.setSoTimeout(5000);
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII));
+            for (int i = 0; i < 2; i++) {
+                socket.getOutputStream().write("GET /things/1 HTTP/1.1\r\nHost: x\r\n\r\n".getBytes());
+                assertEquals("HTTP/1.1 200 OK", in.readLine());
+                int length = 0;
+                for (String line = in.readLine(); !line.isEmpty(); line = in.readLine()) {
+                    if (line.toLowerCase().startsWith("content-length:")) length = Integer.parseInt(line.substring(15).trim());
+                }
+                in.skip(length);
+                Thread.sleep(3500); // past the 2 s request timeout, within the 30 s idle timeout
+            }
+        }
+    }
+
+    @Test
+    void anEncodedSlashStaysInsideItsSegment() throws Exception {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/things/a%2Fb")));
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("a/b", json(r).get("id").textValue());
     }
 
     @Test

@@ -346,6 +346,16 @@ public class VmServiceTest {
         public String console(Path dir) { return ""; }
 
         @Override
+        public dev.hangar.core.ports.MachineStream openConsole(Path dir) throws java.io.IOException {
+            throw new java.io.IOException("no console in this fake");
+        }
+
+        @Override
+        public dev.hangar.core.ports.MachineStream openScreen(Path dir) throws java.io.IOException {
+            throw new java.io.IOException("no screen in this fake");
+        }
+
+        @Override
         public void housekeep(Path dir) { }
     }
 

@@ -93,12 +93,45 @@ class OperatorEndpointsEndToEndTest {
                 assertTrue(metrics.contains("hangar_operation_duration_seconds_count{kind=\"vm.create\",outcome=\"succeeded\"} 1"), metrics);
                 assertEquals("text/plain; version=0.0.4; charset=utf-8", get(base, "/metrics").headers().firstValue("Content-Type").orElse(""));
 
+                consoleOverAWebSocket(base, id);
+                HttpResponse<String> noScreen = get(base, "/vms/" + id + "/vnc/ws");
+                assertEquals(409, noScreen.statusCode(), noScreen.body());
+                assertEquals("vm-no-display", JSON.readTree(noScreen.body()).get("code").asText(), "a headless VM has no screen");
+
                 http.send(HttpRequest.newBuilder(URI.create(base + "/vms/" + id)).DELETE().build(), HttpResponse.BodyHandlers.discarding());
             } finally {
                 System.out.println("---- service log ----\n" + hangar.log());
                 Processes.endDaemons(hangar.dataDir());
             }
         }
+    }
+
+    /** The web console's view of a guest: its boot lines first, then a command typed into its shell, and the answer. */
+    private void consoleOverAWebSocket(String base, String id) throws Exception {
+        StringBuffer text = new StringBuffer();
+        java.net.http.WebSocket ws = http.newWebSocketBuilder().buildAsync(URI.create(base.replaceFirst("^http", "ws") + "/vms/" + id + "/console/ws"),
+                new java.net.http.WebSocket.Listener() {
+                    @Override
+                    public java.util.concurrent.CompletionStage<?> onBinary(java.net.http.WebSocket w, java.nio.ByteBuffer data, boolean last) {
+                        text.append(java.nio.charset.StandardCharsets.ISO_8859_1.decode(data));
+                        w.request(1);
+                        return null;
+                    }
+                }).get(30, TimeUnit.SECONDS);
+        try {
+            awaitText(text, "HANGAR-GUEST-READY", "the console's past (the boot) comes first");
+            // The marker is arithmetic the guest's shell works out, so the echo of the typed line never matches it.
+            ws.sendText("echo WS-$((40+2))-TYPED\n", true).get(10, TimeUnit.SECONDS);
+            awaitText(text, "WS-42-TYPED", "what is typed reaches the guest's shell, and its answer comes back live");
+        } finally {
+            ws.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "").get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static void awaitText(StringBuffer text, String wanted, String why) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (text.indexOf(wanted) < 0 && System.nanoTime() < until) Thread.sleep(200);
+        assertTrue(text.indexOf(wanted) >= 0, why + "; got:\n" + text);
     }
 
     private HttpResponse<String> get(String base, String path) throws Exception {

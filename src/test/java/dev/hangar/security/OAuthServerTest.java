@@ -128,6 +128,18 @@ class OAuthServerTest {
     }
 
     @Test
+    void aWebSocketUpgradeIsAWriteThoughItIsAGet() throws Exception {
+        // What a WebSocket's client sends reaches a VM (keys typed into its console): no anonymous upgrade.
+        try (java.net.Socket socket = new java.net.Socket(InetAddress.getLoopbackAddress(), server.address().getPort())) {
+            socket.setSoTimeout(5000);
+            socket.getOutputStream().write(("GET /things/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            String status = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+            assertEquals("HTTP/1.1 401 Unauthorized", status);
+        }
+    }
+
+    @Test
     void everyWriteIsAnAuditLineWithItsClientAndStatus() throws Exception {
         List<JsonNode> signed = sign(List.of(spec("POST", "/things", "HMAC-SHA256").put("body", "password=hunter2").put("content_type", FORM),
                 spec("DELETE", "/things/9", "HMAC-SHA1")));

@@ -5,13 +5,19 @@ import dev.hangar.api.ApiServer;
 import dev.hangar.api.Exchange;
 import dev.hangar.api.Fields;
 import dev.hangar.api.Json;
+import dev.hangar.api.StreamBridge;
 import dev.hangar.core.Vm;
 import dev.hangar.core.VmService;
+import dev.hangar.core.ports.MachineStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.UUID;
 
 /** The OS X Builder API: {@code /vms}. Translates its JSON to the core model and back; nothing more. */
 public final class VmsFace {
+    /** How much of the console's past a new console socket gets first: a boot's worth of lines. */
+    static final int CONSOLE_PAST = 256 * 1024;
     private final VmService service;
 
     public VmsFace(VmService service) {
@@ -24,6 +30,8 @@ public final class VmsFace {
                 .route("GET", "/vms/:id", this::get)
                 .route("DELETE", "/vms/:id", this::delete)
                 .route("GET", "/vms/:id/console", this::console)
+                .route("GET", "/vms/:id/console/ws", this::consoleSocket)
+                .route("GET", "/vms/:id/vnc/ws", this::screenSocket)
                 .route("PUT", "/vms/:id/tags", this::retag);
     }
 
@@ -56,6 +64,19 @@ public final class VmsFace {
 
     private void console(Exchange ex) throws IOException {
         ex.text(200, service.console(id(ex)));
+    }
+
+    /** The serial console over a WebSocket: its recent past first, then live output; what the client sends is typed. */
+    private void consoleSocket(Exchange ex) throws IOException {
+        UUID id = id(ex);
+        MachineStream console = service.openConsole(id);
+        byte[] past = service.console(id).getBytes(StandardCharsets.UTF_8);
+        ex.webSocket(new StreamBridge(console, Arrays.copyOfRange(past, Math.max(0, past.length - CONSOLE_PAST), past.length)));
+    }
+
+    /** The graphical screen over a WebSocket: QEMU's VNC server's RFB bytes both ways, as noVNC speaks them. */
+    private void screenSocket(Exchange ex) throws IOException {
+        ex.webSocket(new StreamBridge(service.openScreen(id(ex)), new byte[0]));
     }
 
     /** An id that is no UUID names no VM: 404, as for any unknown id. */

@@ -38,6 +38,15 @@ public interface MachineDriver {
     /** The end of the machine's serial console log (a few MiB at most), "" when it printed nothing. */
     String console(Path dir);
 
+    /**
+     * Connects to the running machine's serial console: what the guest prints, live, and what is typed
+     * into it. One client at a time (the others wait); an IOException when the machine does not run.
+     */
+    MachineStream openConsole(Path dir) throws IOException;
+
+    /** Connects to the VNC server of a running machine started with a display; an IOException otherwise. */
+    MachineStream openScreen(Path dir) throws IOException;
+
     /** Keeps the machine's files bounded (the console log); called now and then, cheap when there is nothing to do. */
     void housekeep(Path dir);
 

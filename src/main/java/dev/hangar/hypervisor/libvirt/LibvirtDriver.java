@@ -7,9 +7,11 @@ import dev.hangar.core.ports.GuestInfo;
 import dev.hangar.core.ports.MachineDriver;
 import dev.hangar.core.ports.MachineSpec;
 import dev.hangar.core.ports.MachineState;
+import dev.hangar.core.ports.MachineStream;
 import dev.hangar.hypervisor.ConsoleLog;
 import dev.hangar.hypervisor.GuestAgentReplies;
 import dev.hangar.hypervisor.MachineFiles;
+import dev.hangar.hypervisor.SocketStream;
 import dev.hangar.hypervisor.qemu.Accelerator;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -243,6 +245,18 @@ public final class LibvirtDriver implements MachineDriver, AutoCloseable {
     @Override
     public String console(Path dir) {
         return ConsoleLog.tail(dir.resolve(MachineFiles.SERIAL_LOG));
+    }
+
+    @Override
+    public MachineStream openConsole(Path dir) throws IOException {
+        return SocketStream.open(dir.resolve(MachineFiles.SERIAL_SOCKET));
+    }
+
+    @Override
+    public MachineStream openScreen(Path dir) throws IOException {
+        Path socket = SocketStream.unixPath(vncAddress(dir).orElse(null));
+        if (socket == null) throw new IOException("the machine has no VNC server on a Unix socket");
+        return SocketStream.open(socket);
     }
 
     /** virtlogd rotates the console log itself. */
