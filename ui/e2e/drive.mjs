@@ -83,6 +83,9 @@ try {
   await page.keyboard.type('echo UI-TYPED-$((6*7))\n', { delay: 20 });
   await mirror.filter({ hasText: 'UI-TYPED-42' }).waitFor({ timeout: 60_000 });
   step('console-typed');
+  await page.locator('.screen-status', { hasText: 'Connected.' }).waitFor({ timeout: 30_000 });
+  await page.locator('.vnc canvas').waitFor();
+  step('screen-connected');
   await page.evaluate(() => document.querySelector('pre.console-text').scrollIntoView());
   await shot('ui-vm.png');
   console.log(`CONSOLE-TEXT-BEGIN\n${await mirror.textContent()}\nCONSOLE-TEXT-END`);

@@ -10,7 +10,8 @@ const MIRROR_LINES = 500;
 export function serialConsole(vmId) {
   const status = h('p', { class: 'console-status', role: 'status' }, 'Connecting…');
   const screen = h('div', { class: 'terminal' });
-  const mirror = h('pre', { class: 'console-text', 'aria-live': 'polite', 'aria-label': 'Serial console text', tabindex: '0' });
+  const mirror = h('pre', { class: 'console-text', 'aria-live': 'polite', 'aria-atomic': 'false', 'aria-relevant': 'additions',
+    'aria-label': 'Serial console text', tabindex: '0' });
   const root = h('section', { class: 'console', 'aria-labelledby': 'console-heading' },
     h('h2', { id: 'console-heading' }, 'Serial console'),
     status, screen,
@@ -42,7 +43,17 @@ export function serialConsole(vmId) {
       }
       while (lines.length && lines[lines.length - 1] === '') lines.pop();
       while (lines.length && lines[0] === '') lines.shift();
-      mirror.textContent = lines.join('\n');
+      // Follows the end, as the terminal does, unless the reader scrolled up.
+      const atEnd = mirror.scrollHeight - mirror.scrollTop - mirror.clientHeight < 24;
+      // New output is appended as its own text node, so a screen reader announces only what is new.
+      const text = lines.join('\n');
+      const old = mirror.textContent;
+      if (text !== old) {
+        if (old && text.startsWith(old)) mirror.append(text.slice(old.length));
+        else mirror.textContent = text;
+        if (mirror.childNodes.length > 200) mirror.textContent = text;
+      }
+      if (atEnd) mirror.scrollTop = mirror.scrollHeight;
     });
   }
   term.onWriteParsed(updateMirror);

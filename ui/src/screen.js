@@ -15,6 +15,7 @@ export function graphicalScreen(vmId) {
       rfb.scaleViewport = true;
       rfb.addEventListener('connect', () => { status.textContent = 'Connected.'; });
       rfb.addEventListener('disconnect', (e) => {
+        rfb = null;
         status.textContent = e.detail && e.detail.clean ? 'Disconnected.' : 'The screen is not reachable.';
       });
       rfb.addEventListener('desktopname', (e) => { target.setAttribute('aria-label', `Graphical screen: ${e.detail.name}`); });

@@ -29,12 +29,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The web console in a real browser: Debian's headless Chromium, driven by playwright-core from npm
- * (ui/e2e/drive.mjs, run as a process), against the real service with OAuth on and one real guest.
- * The page loads; a VM created through the API appears in the list and turns powered-on without a
- * reload (a group of one boots a second guest for the group pages); a delete without login is refused (oauth-missing) and a wrong secret does not log in; after
+ * (ui/e2e/drive.mjs, run as a process), against the real service with OAuth on. The page loads; a VM
+ * created through the API (with a graphical screen) appears in the list and turns powered-on without a
+ * reload; a delete without login is refused (oauth-missing) and a wrong secret does not log in; after
  * the login the VM's page shows the guest's boot lines as DOM text, what is typed reaches the guest's
- * shell, and deleting it from its page removes it from the list. Screenshots of every page land in
- * target/ui-screenshots (docs/screenshots keeps good ones).
+ * shell, its screen connects (noVNC), and deleting it from its page removes it from the list. A group
+ * of one (a second guest), a network and a mock image build fill the other pages. Screenshots of every
+ * page land in target/ui-screenshots (docs/screenshots keeps good ones).
  */
 class UiEndToEndTest {
     private static final String CLIENT = "ui-user";
@@ -108,7 +109,8 @@ class UiEndToEndTest {
                     out.add(line);
                     System.out.printf("[browser %5.1f s] %s%n", (System.nanoTime() - t0) / 1e9, line);
                     if (line.equals("STEP need-vm")) {
-                        ObjectNode vm = Json.MAPPER.createObjectNode().put("name", "ui-guest").put("memory", "256mib");
+                        // With a graphical screen, so its page shows that too (noVNC).
+                        ObjectNode vm = Json.MAPPER.createObjectNode().put("name", "ui-guest").put("memory", "256mib").put("launch_gui", true);
                         vm.set("image", template.get("image"));
                         Reply created = call("POST", "/vms", vm.toString());
                         assertTrue(created.status() == 201 || created.status() == 202, created.body());
@@ -119,7 +121,7 @@ class UiEndToEndTest {
                 }
                 assertTrue(browser.waitFor(60, TimeUnit.SECONDS), "the browser's driver ended");
                 assertEquals(0, browser.exitValue(), "the browser's driver failed (its reason is above); it said:\n" + String.join("\n", out));
-                for (String step : List.of("vm-listed", "write-refused", "logged-in", "console-boot-lines", "console-typed", "vm-deleted", "done")) {
+                for (String step : List.of("vm-listed", "write-refused", "logged-in", "console-boot-lines", "console-typed", "screen-connected", "vm-deleted", "done")) {
                     assertTrue(out.contains("STEP " + step), step + " was not reached");
                 }
                 // The console's DOM text has the line the guest prints once it has its address, as the API's log has it.
