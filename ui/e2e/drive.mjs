@@ -1,5 +1,5 @@
 // Drives the web console in Debian's headless Chromium (playwright-core, no browser download), for
-// UiEndToEndTest: node drive.mjs BASE_URL SCREENSHOT_DIR CLIENT SECRET GROUP BUILD_KIND/BUILD_ID
+// UiEndToEndTest: node drive.mjs BASE_URL SCREENSHOT_DIR CLIENT SECRET GROUP BUILD_KIND/BUILD_ID IMAGE_URL
 // It prints "STEP name" lines; at "STEP need-vm" it reads the id of a VM the test created through
 // the API from standard input. Any failure ends it with status 1 and the reason on standard error.
 import { chromium } from 'playwright-core';
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-const [base, shots, client, secret, group, build] = process.argv.slice(2);
+const [base, shots, client, secret, group, build, imageUrl] = process.argv.slice(2);
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 const step = (name) => console.log(`STEP ${name}`);
 const readLine = async () => (await lines.next()).value.trim();
@@ -61,6 +61,21 @@ try {
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByText(`Logged in as ${client}`).waitFor();
   step('logged-in');
+
+  // Create from the page's form: a wrong checksum, so no guest boots; the VM shows up failed, and its
+  // row's Delete removes it.
+  await page.goto(`${base}/ui/#/vms`);
+  await page.getByLabel('Image URL').fill(imageUrl);
+  await page.getByLabel('Checksum', { exact: true }).fill('00'.repeat(32));
+  await page.getByLabel('Name').fill('ui-form');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.getByRole('status').filter({ hasText: 'Creating ui-form' }).waitFor();
+  const formRow = page.locator('tbody tr', { has: page.getByRole('link', { name: 'ui-form', exact: true }) });
+  await formRow.getByText('error').waitFor({ timeout: 120_000 });
+  step('form-created');
+  await formRow.getByRole('button', { name: 'Delete ui-form' }).click();
+  await formRow.waitFor({ state: 'detached', timeout: 120_000 });
+  step('form-deleted');
 
   for (const [hash, heading, name] of [['#/hosts', 'Hosts', 'ui-hosts.png'], ['#/networks', 'Networks', 'ui-networks.png'],
     ['#/groups', 'Groups', 'ui-groups.png'], [`#/groups/${group}`, `Group ${group}`, 'ui-group.png'],

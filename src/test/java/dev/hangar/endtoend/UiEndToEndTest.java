@@ -32,8 +32,10 @@ import org.junit.jupiter.api.io.TempDir;
  * (ui/e2e/drive.mjs, run as a process), against the real service with OAuth on. The page loads; a VM
  * created through the API (with a graphical screen) appears in the list and turns powered-on without a
  * reload; a delete without login is refused (oauth-missing) and a wrong secret does not log in; after
- * the login the VM's page shows the guest's boot lines as DOM text, what is typed reaches the guest's
- * shell, its screen connects (noVNC), and deleting it from its page removes it from the list. A group
+ * the login a VM made with the page's form (a wrong checksum: it fails without booting) shows up failed
+ * and its row's Delete removes it; the first VM's page shows the guest's boot lines as DOM text, what
+ * is typed reaches the guest's shell, its screen connects (noVNC), and deleting it from its page
+ * removes it from the list. A group
  * of one (a second guest), a network and a mock image build fill the other pages. Screenshots of every
  * page land in target/ui-screenshots (docs/screenshots keeps good ones).
  */
@@ -100,7 +102,7 @@ class UiEndToEndTest {
                 String buildId = built.json().get("base_image").get("id").textValue();
 
                 long t0 = System.nanoTime();
-                browser = new ProcessBuilder("node", "ui/e2e/drive.mjs", base, SHOTS.toString(), CLIENT, SECRET, "web", "base/" + buildId)
+                browser = new ProcessBuilder("node", "ui/e2e/drive.mjs", base, SHOTS.toString(), CLIENT, SECRET, "web", "base/" + buildId, imageUrl)
                         .redirectError(ProcessBuilder.Redirect.INHERIT).start();
                 BufferedReader lines = new BufferedReader(new InputStreamReader(browser.getInputStream(), StandardCharsets.UTF_8));
                 OutputStream stdin = browser.getOutputStream();
@@ -121,7 +123,7 @@ class UiEndToEndTest {
                 }
                 assertTrue(browser.waitFor(60, TimeUnit.SECONDS), "the browser's driver ended");
                 assertEquals(0, browser.exitValue(), "the browser's driver failed (its reason is above); it said:\n" + String.join("\n", out));
-                for (String step : List.of("vm-listed", "write-refused", "logged-in", "console-boot-lines", "console-typed", "screen-connected", "vm-deleted", "done")) {
+                for (String step : List.of("vm-listed", "write-refused", "logged-in", "form-created", "form-deleted", "console-boot-lines", "console-typed", "screen-connected", "vm-deleted", "done")) {
                     assertTrue(out.contains("STEP " + step), step + " was not reached");
                 }
                 // The console's DOM text has the line the guest prints once it has its address, as the API's log has it.
