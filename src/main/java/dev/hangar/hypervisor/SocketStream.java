@@ -52,8 +52,15 @@ public final class SocketStream implements MachineStream {
         }
     }
 
-    /** The socket path of a VNC address as drivers give it ({@code unix:/path/vnc.sock}), or null for another kind. */
-    public static Path unixPath(String vncAddress) {
-        return vncAddress != null && vncAddress.startsWith("unix:") ? Path.of(vncAddress.substring("unix:".length())) : null;
+    /** The serial console of the machine in this directory: both drivers put its socket in the same place. */
+    public static SocketStream serialConsole(Path dir) throws IOException {
+        return open(dir.resolve(MachineFiles.SERIAL_SOCKET));
+    }
+
+    /** The VNC server at an address as drivers give it ({@code unix:/path/vnc.sock}). */
+    public static SocketStream vnc(java.util.Optional<String> address) throws IOException {
+        String a = address.orElse("");
+        if (!a.startsWith("unix:")) throw new IOException("the machine has no VNC server on a Unix socket");
+        return open(Path.of(a.substring("unix:".length())));
     }
 }

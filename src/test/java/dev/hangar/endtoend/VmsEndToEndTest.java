@@ -185,6 +185,7 @@ class VmsEndToEndTest {
         String vnc = vmB.get("vnc").textValue();
         assertTrue(vnc.startsWith("unix:/"), "VNC on a Unix socket, no TCP port: " + vnc);
         assertTrue(vncBanner(vnc).startsWith("RFB "), "a VNC server answers at " + vnc);
+        assertTrue(screenBanner(b).startsWith("RFB 003.008"), "the web console's screen socket carries the VNC server's RFB");
 
         // DNS through the host, as under libvirt: the resolver DHCP gives is the bridge's dnsmasq, which
         // also knows the guests by the names they sent.
@@ -564,6 +565,24 @@ class VmsEndToEndTest {
             long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
             while (banner.hasRemaining() && System.nanoTime() < until) channel.read(banner);
             return new String(banner.array(), 0, banner.position(), StandardCharsets.US_ASCII);
+        }
+    }
+
+    /** The first bytes the VM's screen WebSocket carries, as noVNC would get them. */
+    private String screenBanner(String id) throws Exception {
+        java.util.concurrent.CompletableFuture<String> first = new java.util.concurrent.CompletableFuture<>();
+        java.net.http.WebSocket ws = http.newWebSocketBuilder().subprotocols("binary")
+                .buildAsync(URI.create(hangar.base().replaceFirst("^http", "ws") + "/vms/" + id + "/vnc/ws"), new java.net.http.WebSocket.Listener() {
+                    @Override
+                    public java.util.concurrent.CompletionStage<?> onBinary(java.net.http.WebSocket w, java.nio.ByteBuffer data, boolean last) {
+                        first.complete(StandardCharsets.US_ASCII.decode(data).toString());
+                        return null;
+                    }
+                }).get(30, java.util.concurrent.TimeUnit.SECONDS);
+        try {
+            return first.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            ws.abort();
         }
     }
 

@@ -249,14 +249,12 @@ public final class LibvirtDriver implements MachineDriver, AutoCloseable {
 
     @Override
     public MachineStream openConsole(Path dir) throws IOException {
-        return SocketStream.open(dir.resolve(MachineFiles.SERIAL_SOCKET));
+        return SocketStream.serialConsole(dir);
     }
 
     @Override
     public MachineStream openScreen(Path dir) throws IOException {
-        Path socket = SocketStream.unixPath(vncAddress(dir).orElse(null));
-        if (socket == null) throw new IOException("the machine has no VNC server on a Unix socket");
-        return SocketStream.open(socket);
+        return SocketStream.vnc(vncAddress(dir));
     }
 
     /** virtlogd rotates the console log itself. */
