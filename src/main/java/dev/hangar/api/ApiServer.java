@@ -18,6 +18,7 @@ import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.server.handler.gzip.GzipHandler;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.VirtualThreadPool;
@@ -95,6 +96,7 @@ public final class ApiServer implements AutoCloseable {
     private ServerConnector connector;
     private ServerWebSocketContainer webSockets;
     private RequestDeadlines deadlines;
+    private final List<String> compressedPaths = new ArrayList<>();
 
     /** Sets the guard every request passes before dispatch (default: every request is admitted). */
     public ApiServer guard(Guard guard) {
@@ -116,6 +118,16 @@ public final class ApiServer implements AutoCloseable {
     public ApiServer timeouts(Duration requestTimeout, Duration idleTimeout) {
         this.requestTimeout = requestTimeout;
         this.idleTimeout = idleTimeout;
+        return this;
+    }
+
+    /**
+     * Answers under these path specs ({@code /ui/*}) are gzipped for clients that accept it: bundles of
+     * text served as they are. Not the API: its answers are small, and a stream of events must not wait
+     * in a compressor's buffer. Set before start.
+     */
+    public ApiServer compress(String... pathSpecs) {
+        compressedPaths.addAll(List.of(pathSpecs));
         return this;
     }
 
@@ -164,13 +176,21 @@ public final class ApiServer implements AutoCloseable {
         server.addConnector(connector);
         webSockets = ServerWebSocketContainer.ensure(server);
         webSockets.setIdleTimeout(WEBSOCKET_IDLE);
-        server.setHandler(new org.eclipse.jetty.server.Handler.Abstract(org.eclipse.jetty.util.thread.Invocable.InvocationType.BLOCKING) {
+        org.eclipse.jetty.server.Handler routes = new org.eclipse.jetty.server.Handler.Abstract(
+                org.eclipse.jetty.util.thread.Invocable.InvocationType.BLOCKING) {
             @Override
             public boolean handle(Request request, Response response, Callback callback) {
                 dispatch(request, response, callback);
                 return true;
             }
-        });
+        };
+        if (compressedPaths.isEmpty()) {
+            server.setHandler(routes);
+        } else {
+            GzipHandler gzip = new GzipHandler(routes);
+            gzip.setIncludedPaths(compressedPaths.toArray(String[]::new));
+            server.setHandler(gzip);
+        }
         server.setErrorHandler(new Refusals());
         try {
             server.start();

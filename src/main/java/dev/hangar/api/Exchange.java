@@ -226,7 +226,8 @@ public final class Exchange {
         bytes(status, Json.MAPPER.writeValueAsBytes(body), "application/json");
     }
 
-    private void bytes(int status, byte[] bytes, String contentType) throws IOException {
+    /** These bytes as the body, of this type (a file of the web console's bundle, say). */
+    public void bytes(int status, byte[] bytes, String contentType) throws IOException {
         setHeader("Content-Type", contentType);
         try (OutputStream body = send(status, bytes.length)) {
             body.write(bytes);

@@ -9,10 +9,6 @@ import dev.hangar.security.UiSessions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -32,17 +28,18 @@ public final class UiFace {
     public static final String BUNDLE = "ui";
     static final String LONG_CACHE = "public, max-age=31536000, immutable";
     private static final Pattern ASSET_NAME = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,200}");
-    /** Text only: Exchange sends text, and the bundle is JavaScript, CSS and HTML (see vite.config.js). */
-    private static final Map<String, String> TYPES = Map.of(
-            "html", "text/html; charset=utf-8",
-            "js", "text/javascript; charset=utf-8",
-            "css", "text/css; charset=utf-8",
-            "svg", "image/svg+xml",
-            "map", "application/json",
-            "json", "application/json",
-            "txt", "text/plain; charset=utf-8");
+    private static final Map<String, String> TYPES = Map.ofEntries(
+            Map.entry("html", "text/html; charset=utf-8"),
+            Map.entry("js", "text/javascript; charset=utf-8"),
+            Map.entry("css", "text/css; charset=utf-8"),
+            Map.entry("svg", "image/svg+xml"),
+            Map.entry("png", "image/png"),
+            Map.entry("woff2", "font/woff2"),
+            Map.entry("map", "application/json"),
+            Map.entry("json", "application/json"),
+            Map.entry("txt", "text/plain; charset=utf-8"));
 
-    private record Asset(String text, String type) {}
+    private record Asset(byte[] bytes, String type) {}
 
     private final String bundle;
     private final UiSessions sessions;
@@ -60,6 +57,7 @@ public final class UiFace {
     }
 
     public void register(ApiServer server) {
+        server.compress("/ui", "/ui/*");
         server.route("GET", "/ui", this::index); // also /ui/: the server ignores empty segments
         server.route("GET", "/ui/assets/:file", this::asset);
         server.route("GET", "/ui/session", this::whoAmI);
@@ -72,7 +70,7 @@ public final class UiFace {
                 "this build of Hangar has no web console (it was built with -Dui.skip)"));
         secure(ex);
         ex.setHeader("Cache-Control", "no-cache");
-        ex.text(200, index.text, index.type);
+        ex.bytes(200, index.bytes, index.type);
     }
 
     private void asset(Exchange ex) throws IOException {
@@ -83,7 +81,7 @@ public final class UiFace {
         }
         secure(ex);
         ex.setHeader("Cache-Control", LONG_CACHE);
-        ex.text(200, asset.get().text, asset.get().type);
+        ex.bytes(200, asset.get().bytes, asset.get().type);
     }
 
     /** The headers every answer of the console carries. */
@@ -113,13 +111,7 @@ public final class UiFace {
             String type = TYPES.get(extension);
             if (type == null) return Optional.empty();
             try (InputStream in = UiFace.class.getClassLoader().getResourceAsStream(bundle + "/" + p)) {
-                if (in == null) return Optional.empty();
-                // Strict: a file that is not UTF-8 would not survive being sent as text; the test of the bundle says so first.
-                String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(in.readAllBytes())).toString();
-                return Optional.of(new Asset(text, type));
-            } catch (CharacterCodingException e) {
-                throw new IllegalStateException("the web console's " + p + " is not UTF-8 text", e);
+                return in == null ? Optional.empty() : Optional.of(new Asset(in.readAllBytes(), type));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

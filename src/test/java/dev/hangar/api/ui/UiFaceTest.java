@@ -105,13 +105,19 @@ class UiFaceTest {
         assertGuarded(js);
         HttpResponse<String> css = send("GET", "/ui/assets/app-4f2a.css", null);
         assertEquals("text/css; charset=utf-8", css.headers().firstValue("Content-Type").orElse(""));
+        HttpResponse<byte[]> png = http.send(HttpRequest.newBuilder(URI.create(base + "/ui/assets/logo.png")).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals("image/png", png.headers().firstValue("Content-Type").orElse(""));
+        try (InputStream in = UiFace.class.getClassLoader().getResourceAsStream("ui-test/assets/logo.png")) {
+            assertTrue(java.util.Arrays.equals(in.readAllBytes(), png.body()), "an image is sent byte for byte");
+        }
     }
 
     @Test
     void anyOtherFileIsNotFound() throws Exception {
         start("ui-test", false);
         for (String path : new String[] {"/ui/assets/missing.js", "/ui/assets/..%2Findex.html", "/ui/assets/.hidden.js",
-                "/ui/assets/logo.png", "/ui/assets/app-4f2a.exe"}) {
+                "/ui/assets/missing.png", "/ui/assets/app-4f2a.exe"}) {
             HttpResponse<String> r = send("GET", path, null);
             assertEquals(404, r.statusCode(), path);
             assertEquals("ui-asset-not-found", code(r), path);
@@ -124,6 +130,22 @@ class UiFaceTest {
         HttpResponse<String> r = send("GET", "/ui", null);
         assertEquals(404, r.statusCode());
         assertEquals("ui-not-built", code(r));
+    }
+
+    @Test
+    void theBuiltBundleIsGzippedForBrowsersThatAcceptIt() throws Exception {
+        assumeTrue(UiFace.class.getClassLoader().getResource("ui/index.html") != null, "built with -Dui.skip: no bundle");
+        start(UiFace.BUNDLE, false);
+        Matcher script = Pattern.compile("/ui/assets/[A-Za-z0-9._-]+\\.js").matcher(send("GET", "/ui/", null).body());
+        assertTrue(script.find());
+        HttpResponse<byte[]> zipped = http.send(HttpRequest.newBuilder(URI.create(base + script.group()))
+                .header("Accept-Encoding", "gzip").build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals("gzip", zipped.headers().firstValue("Content-Encoding").orElse(""));
+        byte[] plain = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(zipped.body())).readAllBytes();
+        try (InputStream in = UiFace.class.getClassLoader().getResourceAsStream("ui/" + script.group().substring("/ui/".length()))) {
+            assertTrue(java.util.Arrays.equals(in.readAllBytes(), plain), "unzipped, it is the file");
+        }
+        assertTrue(zipped.body().length < plain.length / 2, zipped.body().length + " bytes gzipped of " + plain.length);
     }
 
     @Test
