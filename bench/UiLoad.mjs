@@ -1,7 +1,8 @@
 // The web console's load in headless Chromium: node UiLoad.mjs BASE_URL RUNS. Each run is a fresh browser
 // context (an empty cache): it opens /ui/, waits until the VM list is on screen, and sums what the
 // network carried (Resource Timing's transferSize: headers and compressed bodies). Then the same page
-// again in that context (a warm cache), and the VM page's console code for a VM that does not exist.
+// again in that context (a warm cache). Last, the gzipped size of the code a VM page loads on demand.
+import http from 'node:http';
 import { createRequire } from 'node:module';
 const require = createRequire(new URL('../ui/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
@@ -29,8 +30,26 @@ async function load(page, url) {
   return [ms, bytes, files];
 }
 
+/** The gzipped size of the files the VM page loads on demand (the console's and the screen's code), named by the main script. */
+async function lazyBytes(kind) {
+  const index = await (await fetch(`${base}/ui/`)).text();
+  const main = index.match(/\/ui\/assets\/index-[A-Za-z0-9_-]+\.js/)[0];
+  const script = await (await fetch(base + main)).text();
+  const names = [...new Set(script.match(new RegExp(`${kind}-[A-Za-z0-9_-]+\\.(js|css)`, 'g')) || [])];
+  let total = 0;
+  for (const name of names) {
+    const r = await new Promise((resolve, reject) => http.get(`${base}/ui/assets/${name}`, { headers: { 'Accept-Encoding': 'gzip' } }, (res) => {
+      let n = 0;
+      res.on('data', (c) => { n += c.length; });
+      res.on('end', () => resolve(n));
+    }).on('error', reject));
+    total += r;
+  }
+  return [total, names.length];
+}
+
 const cold = [], coldBytes = [], warm = [], warmBytes = [];
-let files = 0, consoleBytes = 0;
+let files = 0;
 try {
   for (let i = 0; i < runs + 1; i++) {
     const context = await browser.newContext();
@@ -38,12 +57,6 @@ try {
     const [ms, bytes, n] = await load(page, `${base}/ui/`);
     const [wms, wbytes] = await load(page, `${base}/ui/?again`);
     if (i > 0) { cold.push(ms); coldBytes.push(bytes); warm.push(wms); warmBytes.push(wbytes); files = n; } // run 0 warms the JVM
-    if (i === runs) {
-      await page.goto(`${base}/ui/#/vms/00000000-0000-0000-0000-000000000000`);
-      await page.waitForLoadState('networkidle');
-      consoleBytes = await page.evaluate(() => performance.getEntriesByType('resource')
-        .filter((e) => e.name.includes('/ui/assets/console')).reduce((s, e) => s + e.transferSize, 0));
-    }
     await context.close();
   }
 } finally {
@@ -54,4 +67,6 @@ console.log(`runs: ${runs} (after one warm-up), median`);
 console.log(`first load bytes: ${kib(median(coldBytes))} KiB in ${files} files (the page, its script and style; gzip)`);
 console.log(`first load to list: median ${median(cold)} ms, min ${Math.min(...cold)} ms, max ${Math.max(...cold)} ms`);
 console.log(`warm cache: ${kib(median(warmBytes))} KiB, ${median(warm)} ms to the list`);
-console.log(`a VM page adds the console's code: ${kib(consoleBytes)} KiB`);
+const [consoleBytes, consoleFiles] = await lazyBytes('console');
+const [screenBytes, screenFiles] = await lazyBytes('screen');
+console.log(`a VM page adds the console's code: ${kib(consoleBytes)} KiB in ${consoleFiles} files; a VM with a screen adds noVNC: ${kib(screenBytes)} KiB in ${screenFiles}`);
