@@ -45,6 +45,8 @@ public final class CallbackDispatcher implements AutoCloseable {
     private final Thread thread;
     /** Delivered and abandoned callbacks are forgotten this long after their last attempt. */
     private final Duration retention;
+    /** Told each attempt's outcome (delivered, retry, refused, forbidden, abandoned), for the metrics. */
+    private volatile java.util.function.Consumer<String> attempted = outcome -> {};
     private Instant nextForget = Instant.MIN;
     /** Keeping delivered callbacks a while lets an operator see what was sent; forgetting them keeps the file small. */
     public static final Duration DEFAULT_RETENTION = Duration.ofDays(7);
@@ -107,6 +109,10 @@ public final class CallbackDispatcher implements AutoCloseable {
         if (forgotten > 0) log.info("forgot {} callbacks finished more than {} ago", forgotten, retention);
     }
 
+    public void onAttempt(java.util.function.Consumer<String> attempted) {
+        this.attempted = attempted;
+    }
+
     void deliver(CallbackOutbox.Entry e) {
         int attempts = e.attempts() + 1;
         String failure;
@@ -119,6 +125,7 @@ public final class CallbackDispatcher implements AutoCloseable {
             int status = statusOf(req.build());
             if (status / 100 == 2) {
                 outbox.delivered(e.id(), attempts);
+                attempted.accept("delivered");
                 log.info("callback for VM {} delivered to {} (attempt {})", e.vmId(), e.url(), attempts);
                 return;
             }
@@ -126,12 +133,14 @@ public final class CallbackDispatcher implements AutoCloseable {
             // Only 408, 429 and 5xx may go away by waiting; a redirect or another 4xx will not.
             if (status / 100 != 5 && status != 408 && status != 429) {
                 outbox.abandoned(e.id(), attempts, failure);
+                attempted.accept("refused");
                 log.warn("callback for VM {} refused by {}: {}", e.vmId(), e.url(), failure);
                 return;
             }
         } catch (OutboundRefusedException ex) {
             // The policy will not change its mind by waiting: the callback is not sent, now or later.
             outbox.abandoned(e.id(), attempts, UrlPolicy.CALLBACK_URL_FORBIDDEN + ": " + ex.getMessage());
+            attempted.accept("forbidden");
             log.warn("callback for VM {} to {} refused: {}", e.vmId(), e.url(), ex.getMessage());
             return;
         } catch (IOException | IllegalArgumentException ex) {
@@ -143,9 +152,11 @@ public final class CallbackDispatcher implements AutoCloseable {
         Instant next = clock.instant().plus(backoff(attempts));
         if (next.isAfter(e.giveUpAt())) {
             outbox.abandoned(e.id(), attempts, failure);
+            attempted.accept("abandoned");
             log.warn("callback for VM {} to {} abandoned after {} attempts: {}", e.vmId(), e.url(), attempts, failure);
         } else {
             outbox.retryAt(e.id(), attempts, next, failure);
+            attempted.accept("retry");
         }
     }
 

@@ -409,6 +409,11 @@ public final class ServeCommand implements Callable<Integer> {
                 outbox::pendingCount, Clock.systemUTC());
         vms.watch(metrics::vmChanged);
         operations.watch(metrics::operationChanged);
+        images.observe(new GoldImageStore.Observer() {
+            @Override public void cacheHit() { metrics.imageCacheHit(); }
+            @Override public void downloaded(long bytes) { metrics.imageDownloaded(bytes); }
+        });
+        dispatcher.onAttempt(metrics::callbackAttempt);
         EventsFace events = new EventsFace(Clock.systemUTC());
         vms.watch(events::vmChanged);
         operations.watch(events::operationChanged);

@@ -99,6 +99,22 @@ public final class GoldImageStore implements ImageCatalog {
         });
     }
 
+    /** Told what the cache did, for the metrics: a gold found ready, or an image downloaded (its bytes). */
+    public interface Observer {
+        void cacheHit();
+
+        void downloaded(long bytes);
+    }
+
+    private volatile Observer observer = new Observer() {
+        @Override public void cacheHit() {}
+        @Override public void downloaded(long bytes) {}
+    };
+
+    public void observe(Observer observer) {
+        this.observer = observer;
+    }
+
     /**
      * Blocking. Returns the cached gold for ref.cacheKey() with no network access, or downloads, verifies,
      * unpacks, converts and publishes it. Concurrent calls for one key download once and share the result
@@ -122,7 +138,10 @@ public final class GoldImageStore implements ImageCatalog {
 
     private GoldImage obtainOrMake(String key, Supplier<GoldImage> make) {
         Optional<GoldImage> hit = read(key);
-        if (hit.isPresent()) return hit.get();
+        if (hit.isPresent()) {
+            observer.cacheHit();
+            return hit.get();
+        }
 
         CompletableFuture<GoldImage> mine = new CompletableFuture<>();
         CompletableFuture<GoldImage> running = inFlight.putIfAbsent(key, mine);
@@ -351,6 +370,7 @@ public final class GoldImageStore implements ImageCatalog {
         try {
             UnpackDir tree = new UnpackDir(work.resolve("unpack"), new ByteBudget(maxImageBytes));
             long bytes = download(ref, tree, progress);
+            observer.downloaded(bytes);
             progress.converting();
             VmLocator.LocatedVm vm = new VmLocator(tree, work).locate();
             Path gold = UnpackDir.local(() -> Files.createDirectory(work.resolve("gold")));

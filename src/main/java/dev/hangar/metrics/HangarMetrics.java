@@ -100,6 +100,24 @@ public final class HangarMetrics {
         seen.put(vm.id(), new Seen(vm.status(), addressed || (before != null && before.addressed())));
     }
 
+    /** A create found its image's gold in the cache: nothing downloaded. */
+    public void imageCacheHit() {
+        Counter.builder("hangar.image.cache.hits").description("creates whose gold image was already cached").register(registry).increment();
+    }
+
+    /** An image was downloaded into the cache (a miss): its bytes. */
+    public void imageDownloaded(long bytes) {
+        Counter.builder("hangar.image.cache.misses").description("images downloaded because no gold was cached").register(registry).increment();
+        Counter.builder("hangar.image.download.bytes").description("bytes of images downloaded").baseUnit("bytes")
+                .register(registry).increment(bytes);
+    }
+
+    /** A callback was tried: delivered, retry (it will be tried again), refused, forbidden or abandoned. */
+    public void callbackAttempt(String outcome) {
+        Counter.builder("hangar.callback.attempts").description("callback deliveries tried, by outcome").tag("outcome", outcome)
+                .register(registry).increment();
+    }
+
     /** An operation was saved: a finished one is timed by kind (vm.create, image.build, …) and outcome. */
     public void operationChanged(Operation op) {
         if (op.status() == Operation.Status.RUNNING) return;

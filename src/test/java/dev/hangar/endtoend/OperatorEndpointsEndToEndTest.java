@@ -88,6 +88,10 @@ class OperatorEndpointsEndToEndTest {
                 String metrics = get(base, "/metrics").body();
                 assertTrue(metrics.contains("hangar_vms{state=\"powered-on\"} 1.0"), metrics);
                 assertTrue(metrics.contains("hangar_vm_creates_total 1.0"), metrics);
+                assertTrue(metrics.contains("hangar_image_cache_misses_total 1.0"), "the first create downloads its image: " + metrics);
+                java.util.regex.Matcher downloaded = java.util.regex.Pattern.compile("(?m)^hangar_image_download_bytes_total (\\S+)$").matcher(metrics);
+                assertTrue(downloaded.find(), metrics);
+                assertEquals((double) java.nio.file.Files.size(image), Double.parseDouble(downloaded.group(1)), "the bytes downloaded are the image's");
                 assertTrue(metrics.contains("hangar_vm_boot_to_address_seconds_count 1"), metrics);
                 assertTrue(metrics.contains("hangar_http_requests_total{listener=\"main\",method=\"POST\",route=\"/vms\",status=\"202\"} 1.0"), metrics);
                 assertTrue(metrics.contains("hangar_operation_duration_seconds_count{kind=\"vm.create\",outcome=\"succeeded\"} 1"), metrics);

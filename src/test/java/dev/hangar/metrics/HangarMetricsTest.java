@@ -64,4 +64,20 @@ class HangarMetricsTest {
         assertTrue(text.contains("hangar_operation_duration_seconds_count{kind=\"image.build\",outcome=\"succeeded\"} 1"), text);
         assertTrue(text.contains("hangar_operation_duration_seconds_sum{kind=\"image.build\",outcome=\"succeeded\"} 174.0"), text);
     }
+
+    @Test
+    void theImageCacheCountsHitsMissesAndBytesAndCallbacksCountTheirAttempts() {
+        metrics.imageCacheHit();
+        metrics.imageCacheHit();
+        metrics.imageDownloaded(1_500_000);
+        metrics.callbackAttempt("retry");
+        metrics.callbackAttempt("retry");
+        metrics.callbackAttempt("delivered");
+        String text = metrics.scrape();
+        assertTrue(text.contains("hangar_image_cache_hits_total 2.0"), text);
+        assertTrue(text.contains("hangar_image_cache_misses_total 1.0"), text);
+        assertTrue(text.contains("hangar_image_download_bytes_total 1500000.0"), text);
+        assertTrue(text.contains("hangar_callback_attempts_total{outcome=\"retry\"} 2.0"), text);
+        assertTrue(text.contains("hangar_callback_attempts_total{outcome=\"delivered\"} 1.0"), text);
+    }
 }
