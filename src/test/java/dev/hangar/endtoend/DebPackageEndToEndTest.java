@@ -14,7 +14,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -50,6 +53,15 @@ class DebPackageEndToEndTest {
     @Test
     void installsStartsWithTheDefaultsAndPurgesClean() throws Exception {
         assumeTrue(System.getenv("HANGAR_TEST_NETNS") != null, "end-to-end tests make bridges: run them through ./test");
+        // The package is installed on the machine, not in a namespace: two runs of this test at once (two
+        // worktrees' ./test) take turns.
+        try (FileChannel lock = FileChannel.open(Path.of("/tmp/hangar-deb-e2e.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock held = lock.lock()) {
+            installStartAndPurge();
+        }
+    }
+
+    private void installStartAndPurge() throws Exception {
         // The package's purge removes /var/lib/hangar: never on a machine where an operator's Hangar lives.
         assumeFalse(installed(), "the hangar package is installed on this machine; the test would remove it");
         assumeFalse(Files.exists(DATA) || Files.exists(CONFIG_DIR), DATA + " or " + CONFIG_DIR + " exists; the test's purge would remove them");
@@ -128,7 +140,7 @@ class DebPackageEndToEndTest {
 
     /** apt-get as an operator runs it, with no questions; everything it needs is installed, so nothing is downloaded. */
     private static Command.Result apt(String... args) throws IOException {
-        List<String> argv = new ArrayList<>(List.of("apt-get", "-q"));
+        List<String> argv = new ArrayList<>(List.of("apt-get", "-q", "-o", "DPkg::Lock::Timeout=120"));
         argv.addAll(Arrays.asList(args));
         return Command.run(argv, Map.of("DEBIAN_FRONTEND", "noninteractive"), Duration.ofMinutes(3));
     }
