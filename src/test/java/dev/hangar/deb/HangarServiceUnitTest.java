@@ -39,6 +39,8 @@ class HangarServiceUnitTest {
         SystemdUnit unit = SystemdUnit.parse(Files.readString(UNIT));
         assertEquals("/usr/bin/hangar serve --config /etc/hangar/hangar.json", unit.get("Service", "ExecStart"));
         assertEquals("on-failure", unit.get("Service", "Restart"));
+        // The JVM's exit on SIGTERM (128 + 15): without it every systemctl stop would leave the unit failed.
+        assertEquals("143", unit.get("Service", "SuccessExitStatus"));
         // QEMU, dnsmasq and Open vSwitch are detached children the next service adopts: systemd must not end them.
         assertEquals("process", unit.get("Service", "KillMode"));
         assertEquals("multi-user.target", unit.get("Install", "WantedBy"));
