@@ -2,6 +2,7 @@ package dev.hangar.security;
 
 import dev.hangar.api.ApiServer;
 import dev.hangar.api.Exchange;
+import dev.hangar.api.ui.Logins;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -22,7 +23,7 @@ import java.util.function.Predicate;
 public final class OAuthGuard implements ApiServer.Guard {
     static final String CHALLENGE = "OAuth realm=\"hangar\"";
     /** The header a web console's write carries besides its session cookie. */
-    public static final String SESSION_HEADER = "X-Hangar-Session";
+    public static final String SESSION_HEADER = Logins.SESSION_HEADER;
     /** Where the web console logs in and out: open, since it is how a browser gets its credentials. */
     static final List<String> SESSION_PATH = List.of("ui", "session");
 
@@ -64,7 +65,7 @@ public final class OAuthGuard implements ApiServer.Guard {
         if (sessions != null && SESSION_PATH.equals(exchange.pathSegments()) && !upgrade) {
             return ApiServer.Admission.open(); // logging in or out: UiFace checks what it is sent
         }
-        String token = sessions == null ? null : UiSessions.tokenFrom(exchange.header("Cookie"));
+        String token = sessions == null ? null : Logins.tokenFrom(exchange.header("Cookie"));
         String authorization = exchange.header("Authorization");
         if (token != null && (authorization == null || authorization.isBlank())) {
             return bySession(exchange, token, write, upgrade);

@@ -1,5 +1,6 @@
 package dev.hangar.security;
 
+import dev.hangar.api.ui.Logins;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -21,17 +22,10 @@ import java.util.Optional;
  * kept, in memory: a restart logs everyone out. At most {@code capacity} sessions live at once; a
  * login past that ends the oldest.
  */
-public final class UiSessions {
-    public static final String COOKIE = "hangar_session";
+public final class UiSessions implements Logins {
     public static final Duration DEFAULT_LIFETIME = Duration.ofHours(12);
     public static final int DEFAULT_CAPACITY = 1000;
     private static final int TOKEN_BYTES = 32; // 256 bits
-
-    /** A logged-in session: who, and until when. */
-    public record Session(String client, Instant expires) {}
-
-    /** A new session's token (for the cookie) and the session. */
-    public record Login(String token, Session session) {}
 
     /** Consumer key → SHA-256 of its secret. */
     private final Map<String, byte[]> secrets = new HashMap<>();
@@ -55,11 +49,13 @@ public final class UiSessions {
         random.nextBytes(decoy);
     }
 
+    @Override
     public Duration lifetime() {
         return lifetime;
     }
 
     /** A new session for this client when the secret is its secret (compared in constant time); else empty. */
+    @Override
     public Optional<Login> login(String client, String secret) {
         if (client == null || secret == null) return Optional.empty();
         byte[] expected = secrets.get(client);
@@ -83,6 +79,7 @@ public final class UiSessions {
     }
 
     /** The live session this token stands for, if any. */
+    @Override
     public Optional<Session> session(String token) {
         if (token == null || token.isEmpty()) return Optional.empty();
         String key = hash(token);
@@ -98,6 +95,7 @@ public final class UiSessions {
     }
 
     /** Ends this token's session; nothing happens for a token that has none. */
+    @Override
     public void logout(String token) {
         if (token == null || token.isEmpty()) return;
         synchronized (sessions) {
@@ -116,16 +114,6 @@ public final class UiSessions {
     private void dropExpired() {
         Instant now = clock.instant();
         sessions.values().removeIf(s -> !now.isBefore(s.expires()));
-    }
-
-    /** The session cookie's value in a Cookie header ({@code a=1; hangar_session=TOKEN}), or null. */
-    public static String tokenFrom(String cookieHeader) {
-        if (cookieHeader == null) return null;
-        for (String pair : cookieHeader.split(";")) {
-            int eq = pair.indexOf('=');
-            if (eq > 0 && pair.substring(0, eq).trim().equals(COOKIE)) return pair.substring(eq + 1).trim();
-        }
-        return null;
     }
 
     private static String hash(String token) {

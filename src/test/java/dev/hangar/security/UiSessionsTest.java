@@ -41,7 +41,7 @@ class UiSessionsTest {
 
     @Test
     void aConfiguredClientsKeyAndSecretLogInAsThatClient() {
-        UiSessions.Login login = sessions.login("ops", "s3cret-ops").orElseThrow();
+        dev.hangar.api.ui.Logins.Login login = sessions.login("ops", "s3cret-ops").orElseThrow();
         assertEquals("ops", login.session().client());
         assertEquals(Instant.parse("2026-11-30T22:00:00Z"), login.session().expires());
         assertEquals("ops", sessions.session(login.token()).orElseThrow().client());
@@ -98,9 +98,9 @@ class UiSessionsTest {
 
     @Test
     void theCookieIsFoundAmongOthers() {
-        assertEquals("abc", UiSessions.tokenFrom("hangar_session=abc"));
-        assertEquals("abc", UiSessions.tokenFrom("theme=dark; hangar_session=abc; lang=en"));
-        assertNull(UiSessions.tokenFrom("theme=dark; not_hangar_session=abc"));
-        assertNull(UiSessions.tokenFrom(null));
+        assertEquals("abc", dev.hangar.api.ui.Logins.tokenFrom("hangar_session=abc"));
+        assertEquals("abc", dev.hangar.api.ui.Logins.tokenFrom("theme=dark; hangar_session=abc; lang=en"));
+        assertNull(dev.hangar.api.ui.Logins.tokenFrom("theme=dark; not_hangar_session=abc"));
+        assertNull(dev.hangar.api.ui.Logins.tokenFrom(null));
     }
 }

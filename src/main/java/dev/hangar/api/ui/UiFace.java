@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hangar.api.ApiServer;
 import dev.hangar.api.Exchange;
 import dev.hangar.core.HangarException;
-import dev.hangar.security.OAuthGuard;
-import dev.hangar.security.UiSessions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -42,16 +40,16 @@ public final class UiFace {
     private record Asset(byte[] bytes, String type) {}
 
     private final String bundle;
-    private final UiSessions sessions;
+    private final Logins sessions;
     private final Map<String, Optional<Asset>> assets = new ConcurrentHashMap<>();
 
     /** {@code sessions}: the logins when OAuth is on; null when it is off (the page needs none). */
-    public UiFace(UiSessions sessions) {
+    public UiFace(Logins sessions) {
         this(BUNDLE, sessions);
     }
 
     /** Serves the bundle found at this class-path folder (tests give one of their own). */
-    UiFace(String bundle, UiSessions sessions) {
+    UiFace(String bundle, Logins sessions) {
         this.bundle = bundle;
         this.sessions = sessions;
     }
@@ -121,10 +119,10 @@ public final class UiFace {
     /** GET /ui/session: whether OAuth is on, and who this browser is logged in as (null: nobody). */
     private void whoAmI(Exchange ex) throws IOException {
         ex.setHeader("Cache-Control", "no-store");
-        ex.json(200, state(sessions == null ? null : sessions.session(UiSessions.tokenFrom(ex.header("Cookie"))).orElse(null)));
+        ex.json(200, state(sessions == null ? null : sessions.session(Logins.tokenFrom(ex.header("Cookie"))).orElse(null)));
     }
 
-    private Map<String, Object> state(UiSessions.Session session) {
+    private Map<String, Object> state(Logins.Session session) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("oauth", sessions != null);
         out.put("client", session == null ? null : session.client());
@@ -137,9 +135,9 @@ public final class UiFace {
         if (sessions == null) {
             throw new HangarException(HangarException.Kind.CONFLICT, "oauth-off", "OAuth is off here: the web console needs no login");
         }
-        if (!"1".equals(ex.header(OAuthGuard.SESSION_HEADER))) {
+        if (!"1".equals(ex.header(Logins.SESSION_HEADER))) {
             // As for every write by cookie: a cross-site form cannot set it, so it cannot log a browser in as someone.
-            ex.json(403, ApiServer.error("session-header-missing", "a login must carry the header " + OAuthGuard.SESSION_HEADER + ": 1"));
+            ex.json(403, ApiServer.error("session-header-missing", "a login must carry the header " + Logins.SESSION_HEADER + ": 1"));
             return;
         }
         JsonNode body = ex.jsonObject("invalid-login");
@@ -148,7 +146,7 @@ public final class UiFace {
         if (client == null || !client.isTextual() || secret == null || !secret.isTextual()) {
             throw HangarException.invalid("invalid-login", "give \"client\" (an OAuth consumer key) and \"secret\" (its secret), both strings");
         }
-        Optional<UiSessions.Login> login = sessions.login(client.asText(), secret.asText());
+        Optional<Logins.Login> login = sessions.login(client.asText(), secret.asText());
         if (login.isEmpty()) {
             ex.setHeader("WWW-Authenticate", "OAuth realm=\"hangar\"");
             ex.json(401, ApiServer.error("login-failed", "no configured OAuth client has this key and secret"));
@@ -161,14 +159,14 @@ public final class UiFace {
 
     /** DELETE /ui/session: ends this browser's session, if it has one, and forgets its cookie. */
     private void logout(Exchange ex) throws IOException {
-        if (sessions != null) sessions.logout(UiSessions.tokenFrom(ex.header("Cookie")));
+        if (sessions != null) sessions.logout(Logins.tokenFrom(ex.header("Cookie")));
         ex.setHeader("Set-Cookie", cookie(ex, "", 0));
         ex.empty(204);
     }
 
     /** The session cookie: only for HTTP (no script reads it), only same-site requests send it, only over TLS when TLS is on. */
     static String cookie(Exchange ex, String token, long maxAgeSeconds) {
-        return UiSessions.COOKIE + "=" + token + "; Path=/; Max-Age=" + maxAgeSeconds + "; HttpOnly; SameSite=Strict"
+        return Logins.COOKIE + "=" + token + "; Path=/; Max-Age=" + maxAgeSeconds + "; HttpOnly; SameSite=Strict"
                 + (ex.scheme().equals("https") ? "; Secure" : "");
     }
 }
