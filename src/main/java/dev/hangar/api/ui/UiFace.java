@@ -56,11 +56,18 @@ public final class UiFace {
 
     public void register(ApiServer server) {
         server.compress("/ui", "/ui/*");
+        server.route("GET", "/", this::home);
         server.route("GET", "/ui", this::index); // also /ui/: the server ignores empty segments
         server.route("GET", "/ui/assets/:file", this::asset);
         server.route("GET", "/ui/session", this::whoAmI);
         server.route("POST", "/ui/session", this::login);
         server.route("DELETE", "/ui/session", this::logout);
+    }
+
+    /** The service's root, as a browser opens it: the console. */
+    private void home(Exchange ex) throws IOException {
+        ex.setHeader("Location", "/ui/");
+        ex.empty(302);
     }
 
     private void index(Exchange ex) throws IOException {

@@ -123,7 +123,7 @@ class OpenApiTest {
             assertFalse(op.path("description").asText().isBlank(), name + " has no description");
             assertTrue(ids.add(op.path("operationId").asText()), name + ": operationId missing or not unique: " + op.path("operationId"));
             assertTrue(op.path("tags").size() == 1 && tagged(op.path("tags").get(0).asText()), name + " names no tag of the document");
-            assertTrue(op.path("responses").properties().stream().anyMatch(r -> r.getKey().startsWith("2") || r.getKey().equals("101")), name + " has no success response (2xx, or 101 for a WebSocket)");
+            assertTrue(op.path("responses").properties().stream().anyMatch(r -> r.getKey().startsWith("2") || r.getKey().equals("101") || r.getKey().equals("302")), name + " has no success response (2xx; 101 for a WebSocket, 302 for a redirect)");
         }));
     }
 

@@ -125,6 +125,14 @@ class UiFaceTest {
     }
 
     @Test
+    void theRootSendsABrowserToTheConsole() throws Exception {
+        start("ui-test", false);
+        HttpResponse<String> r = send("GET", "/", null);
+        assertEquals(302, r.statusCode());
+        assertEquals("/ui/", r.headers().firstValue("Location").orElse(""));
+    }
+
+    @Test
     void aJarBuiltWithoutTheConsoleSaysSo() throws Exception {
         start("no-such-bundle", false);
         HttpResponse<String> r = send("GET", "/ui", null);
