@@ -23,11 +23,13 @@ async function load(page, url) {
   await page.getByRole('heading', { name: 'VMs', exact: true }).waitFor();
   await page.locator('table, .empty').first().waitFor();
   const ms = Date.now() - start;
+  // The same moment by the page's own clock, from the start of its navigation: what the browser spent, not the test driver.
+  const inPage = await page.evaluate(() => performance.now());
   const bytes = await page.evaluate(() => [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
     .filter((e) => !e.name.includes('/events') && !e.name.endsWith('/vms') && !e.name.includes('/ui/session'))
     .reduce((sum, e) => sum + e.transferSize, 0));
   const files = await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.includes('/ui/')).length + 1);
-  return [ms, bytes, files];
+  return [ms, bytes, files, inPage];
 }
 
 /** The gzipped size of the files the VM page loads on demand (the console's and the screen's code), named by the main script. */
@@ -48,15 +50,15 @@ async function lazyBytes(kind) {
   return [total, names.length];
 }
 
-const cold = [], coldBytes = [], warm = [], warmBytes = [];
+const cold = [], coldBytes = [], warm = [], warmBytes = [], coldInPage = [];
 let files = 0;
 try {
   for (let i = 0; i < runs + 1; i++) {
     const context = await browser.newContext();
     const page = await context.newPage();
-    const [ms, bytes, n] = await load(page, `${base}/ui/`);
+    const [ms, bytes, n, inPage] = await load(page, `${base}/ui/`);
     const [wms, wbytes] = await load(page, `${base}/ui/?again`);
-    if (i > 0) { cold.push(ms); coldBytes.push(bytes); warm.push(wms); warmBytes.push(wbytes); files = n; } // run 0 warms the JVM
+    if (i > 0) { cold.push(ms); coldBytes.push(bytes); warm.push(wms); warmBytes.push(wbytes); coldInPage.push(inPage); files = n; } // run 0 warms the JVM
     await context.close();
   }
 } finally {
@@ -66,6 +68,7 @@ const kib = (b) => (b / 1024).toFixed(1);
 console.log(`runs: ${runs} (after one warm-up), median`);
 console.log(`first load bytes: ${kib(median(coldBytes))} KiB in ${files} files (the page, its script and style; gzip)`);
 console.log(`first load to list: median ${median(cold)} ms, min ${Math.min(...cold)} ms, max ${Math.max(...cold)} ms`);
+console.log(`first load by the page's clock (navigation start to the list): median ${median(coldInPage).toFixed(0)} ms`);
 console.log(`warm cache: ${kib(median(warmBytes))} KiB, ${median(warm)} ms to the list`);
 const [consoleBytes, consoleFiles] = await lazyBytes('console');
 const [screenBytes, screenFiles] = await lazyBytes('screen');
