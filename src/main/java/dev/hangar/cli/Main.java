@@ -4,7 +4,10 @@ import dev.hangar.cli.client.BuildCommand;
 import dev.hangar.cli.client.CompletionCommand;
 import dev.hangar.cli.client.GroupCommand;
 import dev.hangar.cli.client.HangarClient;
+import dev.hangar.cli.client.HostCommand;
 import dev.hangar.cli.client.ImageCommand;
+import dev.hangar.cli.client.NetworkCommand;
+import dev.hangar.cli.client.TemplateCommand;
 import dev.hangar.cli.client.VmCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -12,8 +15,8 @@ import picocli.CommandLine.Command;
 /** The {@code hangar} command. */
 @Command(name = "hangar", mixinStandardHelpOptions = true, version = "hangar 0.1.0",
         description = "Builds and runs virtual machines on demand from cached gold images.",
-        subcommands = {ServeCommand.class, VmCommand.class, ImageCommand.class, GroupCommand.class, BuildCommand.class,
-                CompletionCommand.class},
+        subcommands = {ServeCommand.class, VmCommand.class, HostCommand.class, NetworkCommand.class, TemplateCommand.class, GroupCommand.class,
+                BuildCommand.class, ImageCommand.class, CompletionCommand.class},
         footer = {"", "Examples:", "  hangar serve", "  hangar vm create --image URL --checksum HEX --wait", "  hangar vm list",
                 "", "Exit status: 0 done, 1 failed (the error's code and message), 2 usage."})
 public final class Main implements Runnable {
