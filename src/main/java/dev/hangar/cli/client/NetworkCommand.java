@@ -84,7 +84,7 @@ public final class NetworkCommand implements Runnable {
         @Parameters(paramLabel = "NAME", description = "the network's name (the staging agent's are vlan:N)")
         String name;
 
-        @Option(names = "--bridge", required = true, paramLabel = "BRIDGE", description = "the Open vSwitch bridge (made when missing)")
+        @Option(names = "--bridge", required = true, paramLabel = "BRIDGE", description = "the Open vSwitch bridge (made when the first VM joins the network)")
         String bridge;
 
         @Option(names = "--vlan", paramLabel = "TAG", description = "the VLAN tag of the VMs' ports (1-4094)")
