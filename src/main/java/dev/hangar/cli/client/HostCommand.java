@@ -19,7 +19,7 @@ import picocli.CommandLine.Parameters;
                 HostCommand.Delete.class},
         footer = {"", "Examples:", "  hangar host list",
                 "  hangar host create db1 --memory 2048 --disk 20 --network vlan:292 \\",
-                "      --location http://deb.example/debian/dists/bookworm/main/installer-amd64/ --cmdline 'auto=true'"})
+                "      --location http://deb.example/debian/ --cmdline 'auto=true'"})
 public final class HostCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -128,9 +128,9 @@ public final class HostCommand implements Runnable {
                     + "(it boots and waits for PXE).", "An installing host reads running until its installer powers it off "
                     + "(state \"shut off\"); `hangar host start` boots it from its disk."},
             footer = {"", "Examples:",
-                    "  hangar host create db1 --memory 2048 --disk 20 --disk 100 --network vlan:292 \\",
-                    "      --location http://deb.example/debian/dists/bookworm/main/installer-amd64/ \\",
-                    "      --cmdline 'auto=true priority=critical url=http://deb.example/preseed.cfg'",
+                    "  hangar host create db1 --memory 2048 --disk 20 --disk 100 \\",
+                    "      --network vlan:292 --location http://deb.example/debian/ \\",
+                    "      --cmdline 'auto=true url=http://deb.example/preseed.cfg'",
                     "  hangar host create pxe1 --memory 512 --disk 10 --network nat",
                     "", "Exit status: 0 created, 1 failed (host-exists, invalid-..., with the message), 2 usage."})
     static final class Create extends ClientCommand {

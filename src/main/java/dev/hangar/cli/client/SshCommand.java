@@ -27,7 +27,8 @@ import picocli.CommandLine.Parameters;
                         + "($XDG_CONFIG_HOME/hangar, else ~/.config/hangar)."},
         footer = {"", "Examples:", "  hangar vm ssh web1", "  hangar vm ssh web1 --user debian -i ~/.ssh/hangar_ed25519",
                 "  hangar vm ssh web1 -- uname -a",
-                "  hangar vm create --image URL --checksum HEX --tag ssh_user=debian --user-data keys.yaml --wait",
+                "  hangar vm create --image URL --checksum HEX --tag ssh_user=debian \\",
+                "      --user-data keys.yaml --wait",
                 "", "Exit status: ssh's own (the remote command's, or 255 when ssh fails); 1 when the VM has no address or "
                         + "is not running (the error's code and message), 2 usage."})
 final class SshCommand extends ClientCommand {

@@ -20,8 +20,8 @@ import picocli.CommandLine.Parameters;
         subcommands = {TemplateCommand.ListTemplates.class, TemplateCommand.Show.class, TemplateCommand.Create.class,
                 TemplateCommand.Delete.class},
         footer = {"", "Examples:", "  hangar template list",
-                "  hangar template create web --image https://images.example/debian-12.tar.gz --checksum 9f86d0... \\",
-                "      --memory 1GiB --tag role=web --tag ssh_user=debian"})
+                "  hangar template create web --image https://images.example/debian-12.tar.gz \\",
+                "      --checksum 9f86d0... --memory 1GiB --tag role=web --tag ssh_user=debian"})
 public final class TemplateCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -113,7 +113,7 @@ public final class TemplateCommand implements Runnable {
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a template: the settings of the VMs a group keeps. Nothing boots.",
             footer = {"", "Examples:",
                     "  hangar template create web --image https://images.example/debian-12.tar.gz \\",
-                    "      --checksum 9f86d0... --cpus 2 --memory 1GiB --tag role=web --tag ssh_user=debian",
+                    "      --checksum 9f86d0... --cpus 2 --memory 1GiB --tag ssh_user=debian",
                     "  hangar template create ci --library debian-12 --disk 20 --network nat",
                     "  hangar group list",
                     "", "Exit status: 0 created, 1 failed (template-exists, invalid-..., with the message), 2 usage."})

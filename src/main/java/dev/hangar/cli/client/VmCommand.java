@@ -25,8 +25,8 @@ import picocli.CommandLine.ParameterException;
 @Command(name = "vm", mixinStandardHelpOptions = true, description = "Create, list, show, delete VMs, read their consoles and ssh into them.",
         subcommands = {VmCommand.Create.class, VmCommand.ListVms.class, VmCommand.Show.class, VmCommand.Delete.class,
                 VmCommand.Console.class, SshCommand.class},
-        footer = {"", "Examples:", "  hangar vm create --image https://example.org/debian.tar.gz --checksum 3f5a... \\",
-                "      --wait", "  hangar vm list --tag role=web", "  hangar vm ssh web1 -- uptime"})
+        footer = {"", "Examples:", "  hangar vm create --image https://example.org/debian.tar.gz \\",
+                "      --checksum 3f5a... --wait", "  hangar vm list --tag role=web", "  hangar vm ssh web1 -- uptime"})
 public final class VmCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
