@@ -148,8 +148,9 @@ public final class HangarClient {
         if (contentType != null) c.setRequestProperty("Content-Type", contentType);
         if (signer != null) c.setRequestProperty("Authorization", signer.authorization(method, uri, contentType, body));
         if (body.length > 0) {
+            // Buffered, not streamed (setFixedLengthStreamingMode): a streamed POST answered 401 loses its
+            // answer's body, the service's code and message.
             c.setDoOutput(true);
-            c.setFixedLengthStreamingMode(body.length);
             try (OutputStream out = c.getOutputStream()) {
                 out.write(body);
             }

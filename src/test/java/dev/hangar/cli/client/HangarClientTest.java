@@ -27,6 +27,7 @@ class HangarClientTest {
             seen.add(new Seen(ex.getRequestMethod(), ex.getRequestURI().getRawPath(), ex.getRequestHeaders().getFirst("Content-Type"),
                     ex.getRequestHeaders().getFirst("Authorization"), new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)));
             byte[] b = body.getBytes(StandardCharsets.UTF_8);
+            if (status == 401) ex.getResponseHeaders().add("WWW-Authenticate", "OAuth realm=\"hangar\"");
             ex.sendResponseHeaders(status, b.length == 0 ? -1 : b.length);
             try (OutputStream out = ex.getResponseBody()) {
                 out.write(b);
@@ -70,6 +71,20 @@ class HangarClientTest {
             assertEquals(409, f.status());
             assertEquals("network-exists", f.code());
             assertEquals("a network named n exists", f.getMessage());
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void anUnsignedWriteRefused401StillSaysTheServicesCode() throws Exception {
+        com.sun.net.httpserver.HttpServer server = stub(Collections.synchronizedList(new ArrayList<>()), 401,
+                "{\"code\": \"oauth-missing\", \"message\": \"sign the request\"}");
+        try {
+            HangarClient client = new HangarClient(URI.create("http://127.0.0.1:" + server.getAddress().getPort()), null, null);
+            HangarClient.Failure f = assertThrows(HangarClient.Failure.class, () -> client.post("/vms", JSON_BODY));
+            assertEquals("oauth-missing", f.code());
+            assertEquals("sign the request", f.getMessage());
         } finally {
             server.stop(0);
         }
