@@ -25,8 +25,11 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The hangar CLI as a person uses it: the real launcher jar in a real terminal (tmux, 160x40) against
  * the real service and one real guest, read off the screen. `vm create --wait` shows its progress and
- * ends with the VM's address, `vm list` shows it in the table, `vm delete --wait` removes it; a failed
- * creation exits 1 with the error's code, bad usage 2; without a terminal the output is one line.
+ * ends with the VM's address, `vm list` shows it in the table, `host list` shows it as a host, `vm ssh`
+ * runs the real ssh at its address, `vm delete --wait` removes it; networks and templates are created,
+ * listed, shown and deleted (nothing boots for them), and a blank host is created and deleted once the
+ * guest is gone (never two guests at once); a failed creation exits 1 with the error's code, bad usage
+ * 2; without a terminal the output is one line.
  */
 class CliEndToEndTest {
     private static final Pattern DONE = Pattern.compile("VM ([0-9a-f-]{36}) is powered-on after \\d+(m\\d+)?s at (10\\.213\\.0\\.\\d+)");
@@ -109,6 +112,43 @@ class CliEndToEndTest {
                 tmux("send-keys", "-t", "cli:console", "C-c");
                 assertEquals(130, console.await(Duration.ofSeconds(30), s -> { }).status); // 128 + SIGINT
 
+                // Every named VM is a host of the staging agent's face: the one guest, running, with its address.
+                Screen hosts = run("hosts", "host", "list", signed, "--url", url).await(Duration.ofSeconds(60), s -> { });
+                assertEquals(0, hosts.status, hosts.text());
+                assertTrue(hosts.nonEmptyLines().getFirst().matches("NAME +STATE +ID +MEMORY +DISKS +NETWORKS +IP"), hosts.text());
+                assertTrue(hosts.nonEmptyLines().get(1).matches("cli-guest +running +1 +256 MiB +- +\\S+ +" + Pattern.quote(ip)), hosts.text());
+                System.out.println("---- host list ----\n" + hosts.text());
+
+                // vm ssh runs the system's ssh at the VM's address. The test guest has no sshd, only httpd on port 80:
+                // ssh reaches it there, finds no SSH banner, and its status (255) is the command's.
+                Screen ssh = run("ssh", "vm", "ssh", signed, "cli-guest", "--url", url, "--port", "80", "--", "true")
+                        .await(Duration.ofSeconds(60), s -> { });
+                assertEquals(255, ssh.status, ssh.text());
+                assertTrue(ssh.text().contains(ip) && ssh.text().contains("port 80"), ssh.text());
+                System.out.println("---- vm ssh (to httpd) ----\n" + ssh.text());
+
+                // Networks and templates: defined, listed, shown, deleted; none of them boots anything.
+                assertEquals(List.of("created network vlan:77"), screen("net-create", "network", "create", signed, "vlan:77", "--bridge", "hgcli0",
+                        "--vlan", "77", "--url", url).nonEmptyLines());
+                Screen networks = screen("net-list", "network", "list", signed, "--url", url);
+                assertEquals(List.of("NAME     BRIDGE  VLAN  SUBNET  STATE", "vlan:77  hgcli0  77    -       active"), networks.nonEmptyLines());
+                assertTrue(screen("net-show", "network", "show", signed, "vlan:77", "-o", "json", "--url", url).text()
+                        .contains("\"bridge\" : \"hgcli0\""));
+                assertEquals(List.of("deleted network vlan:77"), screen("net-delete", "network", "delete", signed, "vlan:77", "--url", url).nonEmptyLines());
+                Screen noNetwork = screen("net-gone", "network", "show", signed, "vlan:77", "--url", url);
+                assertEquals(1, noNetwork.status);
+                assertTrue(noNetwork.text().startsWith("hangar: network-not-found: "), noNetwork.text());
+
+                assertEquals(List.of("created template cli-web"), screen("tpl-create", "template", "create", signed, "cli-web", "--image", imageUrl,
+                        "--checksum", TestImages.sha256(image), "--memory", "256", "--tag", "ssh_user=tc", "--url", url).nonEmptyLines());
+                Screen templates = screen("tpl-list", "template", "list", signed, "--url", url);
+                assertEquals(2, templates.nonEmptyLines().size(), templates.text());
+                assertTrue(templates.nonEmptyLines().get(1).matches("cli-web +direct-boot\\.tar\\.gz +- +256mib +- +\\S+ +ssh_user=tc +\\d+s"),
+                        templates.text());
+                System.out.println("---- template list ----\n" + templates.text());
+                assertTrue(screen("tpl-show", "template", "show", signed, "cli-web", "--url", url).text().contains(imageUrl));
+                assertEquals(List.of("deleted template cli-web"), screen("tpl-delete", "template", "delete", signed, "cli-web", "--url", url).nonEmptyLines());
+
                 Screen delete = run("delete", "vm", "delete", signed, "cli-guest", "--wait", "--url", url).await(Duration.ofMinutes(2), s -> { });
                 assertEquals(0, delete.status, delete.text());
                 assertEquals(List.of("deleted " + id), delete.nonEmptyLines());
@@ -116,6 +156,20 @@ class CliEndToEndTest {
                 Screen gone = run("gone", "vm", "show", signed, "cli-guest", "--url", url).await(Duration.ofSeconds(60), s -> { });
                 assertEquals(1, gone.status, gone.text());
                 assertTrue(gone.text().startsWith("hangar: vm-not-found: "), gone.text());
+
+                // A blank host (no install, no image) boots and waits for PXE: created, listed, deleted, once the guest above is gone.
+                assertEquals(List.of("created host pxe1"), screen("host-create", "host", "create", signed, "pxe1", "--memory", "64", "--disk", "1",
+                        "--network", "nat", "--url", url).nonEmptyLines());
+                Screen pxe = screen("host-list", "host", "list", signed, "--url", url);
+                assertTrue(pxe.nonEmptyLines().get(1).matches("pxe1 +running +1 +64 MiB +1G +nat +\\S+"), pxe.text());
+                assertEquals(List.of("deleting host pxe1"), screen("host-delete", "host", "delete", signed, "pxe1", "--url", url).nonEmptyLines());
+                long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                Result hostGone;
+                do {
+                    hostGone = plain("host", "show", signed, "pxe1", "--url", url);
+                } while (hostGone.status == 0 && System.nanoTime() < until);
+                assertEquals(1, hostGone.status, hostGone.output);
+                assertTrue(hostGone.output.startsWith("hangar: host-not-found: "), hostGone.output);
 
                 Screen usage = run("usage", "vm", "create", "--url", url, "--checksum", "ab").await(Duration.ofSeconds(60), s -> { });
                 assertEquals(2, usage.status, usage.text());
@@ -130,6 +184,11 @@ class CliEndToEndTest {
                 Processes.endDaemons(hangar.dataDir());
             }
         }
+    }
+
+    /** A command in its own window, to its end (a minute at most). */
+    private Screen screen(String name, String... args) throws Exception {
+        return run(name, args).await(Duration.ofSeconds(60), s -> { });
     }
 
     private record Result(int status, String output) {}
@@ -198,7 +257,7 @@ class CliEndToEndTest {
     private Window run(String name, String... args) throws Exception {
         Window window = new Window(name);
         // A handler (not an ignore, which the JVM would inherit) keeps the shell alive through a Ctrl-C to say the status.
-        StringBuilder command = new StringBuilder("trap : INT; '" + java + "' -jar '" + jar + "'");
+        StringBuilder command = new StringBuilder("export XDG_CONFIG_HOME='" + dir.resolve("config") + "'; trap : INT; '" + java + "' -jar '" + jar + "'");
         for (String a : args) command.append(" '").append(a).append("'");
         // The shell stays after the command, keeping the screen: with remain-on-exit alone, tmux 3.3 here
         // sometimes marked the pane dead before reading the command's last output, and lost it.

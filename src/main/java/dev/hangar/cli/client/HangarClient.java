@@ -7,17 +7,17 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.net.ConnectException;
+import java.net.HttpURLConnection;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.BiConsumer;
+import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLContext;
 
 /**
@@ -25,10 +25,24 @@ import javax.net.ssl.SSLContext;
  * with the service's error code and message; a service that does not answer becomes one too
  * ({@code unreachable}). When a signer is given, every request is signed (writes must be; Image
  * Factory's reads may have to be, and signing a read costs nothing).
+ *
+ * <p>Over {@link HttpURLConnection}, not java.net.http.HttpClient: a command lives a second, and the
+ * HttpClient's start (its selector thread, HTTP/2 machinery and the default TLS context with every CA
+ * certificate, even for http://) cost each command about half a second of CPU more, measured, which a
+ * guest booting on the same cores waited for (bench/cli-overhead).
  */
 public final class HangarClient {
     static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration TIMEOUT = Duration.ofSeconds(120);
+    /** Silence on /events longer than this means the stream is dead: the service writes a keepalive every 15 s. */
+    private static final Duration EVENTS_SILENCE = Duration.ofSeconds(60);
+
+    static {
+        // HttpURLConnection would otherwise send a POST again, once, when a kept-alive connection turns out
+        // closed: a second VM. A failed POST is reported instead.
+        System.setProperty("sun.net.http.retryPost", "false");
+    }
 
     /** What the service refused, or why it could not be asked. */
     public static final class Failure extends RuntimeException {
@@ -47,15 +61,13 @@ public final class HangarClient {
     }
 
     private final URI base;
-    private final HttpClient http;
+    private final SSLContext tls;
     private final OAuth1Signer signer;
 
     public HangarClient(URI base, SSLContext tls, OAuth1Signer signer) {
         String b = base.toString();
         this.base = URI.create(b.endsWith("/") ? b.substring(0, b.length() - 1) : b);
-        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
-        if (tls != null) builder.sslContext(tls);
-        this.http = builder.build();
+        this.tls = tls;
         this.signer = signer;
     }
 
@@ -90,58 +102,71 @@ public final class HangarClient {
 
     private String send(String method, String path, JsonNode body) {
         byte[] bytes = body == null ? new byte[0] : body.toString().getBytes(StandardCharsets.UTF_8);
-        HttpRequest.Builder request = request(method, path, body == null ? null : "application/json", bytes).timeout(TIMEOUT);
         try {
-            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() >= 400) throw failure(response.statusCode(), response.body());
-            return response.body();
+            HttpURLConnection c = open(method, path, body == null ? null : "application/json", bytes, TIMEOUT);
+            int status = c.getResponseCode();
+            String answer = read(status >= 400 ? c.getErrorStream() : c.getInputStream());
+            if (status >= 400) throw failure(status, answer);
+            return answer;
         } catch (IOException e) {
             throw unreachable(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new Failure(0, "interrupted", "interrupted");
         }
     }
 
     /**
      * Reads {@code GET /events?type=...} on the calling thread, handing each event's type and JSON to
-     * {@code onEvent}, until the stream ends or the thread is interrupted. Returns once the stream is
-     * open, through {@code onOpen}, so a caller can act knowing no later event is missed.
+     * {@code onEvent}, until the stream ends (or is silent past its keepalives). Calls {@code onOpen}
+     * once the stream is open, so a caller can act knowing no later event is missed.
      */
     public void events(List<String> types, Runnable onOpen, BiConsumer<String, JsonNode> onEvent) {
         StringBuilder query = new StringBuilder();
         for (String t : types) query.append(query.isEmpty() ? "?" : "&").append("type=").append(escape(t));
-        HttpRequest r = request("GET", "/events" + query, null, new byte[0]).header("Accept", "text/event-stream").build();
         try {
-            HttpResponse<InputStream> response = http.send(r, HttpResponse.BodyHandlers.ofInputStream());
-            if (response.statusCode() >= 400) {
-                try (InputStream in = response.body()) {
-                    throw failure(response.statusCode(), new String(in.readAllBytes(), StandardCharsets.UTF_8));
-                }
-            }
-            try (BufferedReader lines = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+            HttpURLConnection c = open("GET", "/events" + query, null, new byte[0], EVENTS_SILENCE);
+            c.setRequestProperty("Accept", "text/event-stream");
+            int status = c.getResponseCode();
+            if (status >= 400) throw failure(status, read(c.getErrorStream()));
+            try (BufferedReader lines = new BufferedReader(new InputStreamReader(c.getInputStream(), StandardCharsets.UTF_8))) {
                 onOpen.run();
                 ServerSentEvents.read(lines, onEvent);
             }
         } catch (IOException e) {
             throw unreachable(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 
-    private HttpRequest.Builder request(String method, String path, String contentType, byte[] body) {
+    /** A connection with the request sent: headers, signature and body. */
+    private HttpURLConnection open(String method, String path, String contentType, byte[] body, Duration readTimeout) throws IOException {
         URI uri = URI.create(base + path);
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri)
-                .method(method, body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body))
-                .header("Accept", "application/json");
-        if (contentType != null) b.header("Content-Type", contentType);
-        if (signer != null) b.header("Authorization", signer.authorization(method, uri, contentType, body));
-        return b;
+        HttpURLConnection c = (HttpURLConnection) uri.toURL().openConnection();
+        if (tls != null && c instanceof HttpsURLConnection https) https.setSSLSocketFactory(tls.getSocketFactory());
+        c.setRequestMethod(method);
+        c.setConnectTimeout((int) CONNECT_TIMEOUT.toMillis());
+        c.setReadTimeout((int) readTimeout.toMillis());
+        c.setUseCaches(false);
+        c.setRequestProperty("Accept", "application/json");
+        if (contentType != null) c.setRequestProperty("Content-Type", contentType);
+        if (signer != null) c.setRequestProperty("Authorization", signer.authorization(method, uri, contentType, body));
+        if (body.length > 0) {
+            // Buffered, not streamed (setFixedLengthStreamingMode): a streamed POST answered 401 loses its
+            // answer's body, the service's code and message.
+            c.setDoOutput(true);
+            try (OutputStream out = c.getOutputStream()) {
+                out.write(body);
+            }
+        }
+        return c;
+    }
+
+    private static String read(InputStream in) throws IOException {
+        if (in == null) return "";
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
     }
 
     private Failure unreachable(IOException e) {
-        String why = e instanceof HttpTimeoutException ? "timed out"
+        String why = e instanceof SocketTimeoutException ? "timed out"
                 : e instanceof ConnectException ? "connection refused" : String.valueOf(e.getMessage());
         return new Failure(0, "unreachable", "cannot reach Hangar at " + base + ": " + why
                 + (e instanceof ConnectException ? " (is `hangar serve` running? --url or HANGAR_URL says where)" : ""));

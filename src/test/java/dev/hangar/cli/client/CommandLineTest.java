@@ -139,6 +139,16 @@ class CommandLineTest {
     }
 
     @Test
+    void aCommandBuildsOnlyItsOwnBranchAndAnythingElseTheWholeTree() {
+        assertEquals(List.of("vm"), List.copyOf(Main.commandLine("vm").getSubcommands().keySet()));
+        List<String> all = List.of("serve", "vm", "host", "network", "template", "group", "build", "image", "completion");
+        assertEquals(all, List.copyOf(Main.commandLine("completion").getSubcommands().keySet()));
+        assertEquals(all, List.copyOf(Main.commandLine("--help").getSubcommands().keySet()));
+        assertEquals(all, List.copyOf(Main.commandLine("vn").getSubcommands().keySet()));    // a typo: picocli suggests from all
+        assertEquals(all, List.copyOf(Main.commandLine().getSubcommands().keySet()));
+    }
+
+    @Test
     void completionIsABashScriptThatKnowsTheCommands() {
         Run r = run("completion");
         assertEquals(0, r.status());
