@@ -112,6 +112,18 @@ class CliEndToEndTest {
                 tmux("send-keys", "-t", "cli:console", "C-c");
                 assertEquals(130, console.await(Duration.ofSeconds(30), s -> { }).status); // 128 + SIGINT
 
+                // Attached: keys typed in the terminal reach the guest's shell and its answer comes back live; Ctrl-] detaches.
+                Window attached = run("attach", "vm", "console", signed, "cli-guest", "--attach", "--url", url);
+                attached.awaitText("Ctrl-] detaches", Duration.ofSeconds(60));
+                tmux("send-keys", "-t", "cli:attach", "-l", "echo ATTACHED-$((40+2))");
+                tmux("send-keys", "-t", "cli:attach", "Enter");
+                attached.awaitText("ATTACHED-42", Duration.ofSeconds(60));
+                tmux("send-keys", "-t", "cli:attach", "C-]");
+                Screen detached = attached.await(Duration.ofSeconds(30), s -> { });
+                assertEquals(0, detached.status, detached.text());
+                assertTrue(detached.text().contains("Detached from the console of VM " + id), detached.text());
+                System.out.println("---- vm console --attach ----\n" + detached.text());
+
                 // Every named VM is a host of the staging agent's face: the one guest, running, with its address.
                 Screen hosts = run("hosts", "host", "list", signed, "--url", url).await(Duration.ofSeconds(60), s -> { });
                 assertEquals(0, hosts.status, hosts.text());

@@ -135,6 +135,34 @@ public final class HangarClient {
         }
     }
 
+    /**
+     * Opens a WebSocket to {@code path} (ws:// or wss:// of the service), its upgrade signed like any
+     * request (with OAuth on, an upgrade counts as a write). A refused upgrade is the service's answer:
+     * its status, and the code the service sent when it can be read.
+     */
+    public java.net.http.WebSocket webSocket(String path, java.net.http.WebSocket.Listener listener) {
+        URI http = URI.create(base + path);
+        URI ws = URI.create(http.toString().replaceFirst("^http", "ws"));
+        java.net.http.HttpClient.Builder client = java.net.http.HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT);
+        if (tls != null) client.sslContext(tls);
+        java.net.http.WebSocket.Builder upgrade = client.build().newWebSocketBuilder();
+        if (signer != null) upgrade.header("Authorization", signer.authorization("GET", http, null, new byte[0]));
+        try {
+            return upgrade.buildAsync(ws, listener).get(CONNECT_TIMEOUT.toSeconds() * 2, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof java.net.http.WebSocketHandshakeException refused) {
+                Object body = refused.getResponse().body();
+                throw failure(refused.getResponse().statusCode(), body == null ? "" : body.toString());
+            }
+            throw unreachable(e.getCause() instanceof IOException io ? io : new IOException(e.getCause()));
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw unreachable(new SocketTimeoutException("the WebSocket did not open"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unreachable(new IOException("interrupted"));
+        }
+    }
+
     /** A connection with the request sent: headers, signature and body. */
     private HttpURLConnection open(String method, String path, String contentType, byte[] body, Duration readTimeout) throws IOException {
         URI uri = URI.create(base + path);

@@ -291,8 +291,11 @@ public final class VmCommand implements Runnable {
         }
     }
 
-    @Command(name = "console", mixinStandardHelpOptions = true, description = "Print a VM's serial console; --follow keeps printing what it writes until interrupted.",
-            footer = {"", "Examples:", "  hangar vm console web1", "  hangar vm console web1 --follow"})
+    @Command(name = "console", mixinStandardHelpOptions = true,
+            description = "Print a VM's serial console; --follow keeps printing what it writes until interrupted; --attach types into it too.",
+            footer = {"", "Examples:", "  hangar vm console web1", "  hangar vm console web1 --follow",
+                    "  hangar vm console web1 --attach          # Ctrl-] detaches",
+                    "  echo 'uname -a' | hangar vm console web1 --attach"})
     static final class Console extends ClientCommand {
         @Parameters(paramLabel = "ID|NAME", description = "the VM's id or name")
         String vm;
@@ -300,9 +303,25 @@ public final class VmCommand implements Runnable {
         @Option(names = {"-f", "--follow"}, description = "keep reading new output (Ctrl-C ends it)")
         boolean follow;
 
+        @Option(names = {"-a", "--attach"}, description = "attach to the console over its WebSocket: the recent output, then live; "
+                + "what you type goes to the VM (Ctrl-] detaches; piped input is typed, and it ends once the VM is quiet)")
+        boolean attach;
+
         @Override
         Integer execute() throws InterruptedException {
-            String id = find(client(), vm).path("id").asText();
+            JsonNode found = find(client(), vm);
+            String id = found.path("id").asText();
+            if (attach) {
+                if (!"powered-on".equals(found.path("status").asText())) {
+                    throw new HangarClient.Failure(409, "vm-not-running", "VM " + vm + " is " + found.path("status").asText() + ", not powered-on");
+                }
+                try {
+                    out().flush();
+                    return new ConsoleAttach(client(), System.out, System.err).run(id, System.in, interactive());
+                } catch (java.io.IOException e) {
+                    throw new HangarClient.Failure(0, "console-failed", e.getMessage());
+                }
+            }
             String last = client().getText("/vms/" + id + "/console");
             out().print(last);
             out().flush();
