@@ -36,13 +36,15 @@ final class ConsoleAttach {
 
     /** Attaches until Ctrl-], the end of input (then quiet), or the VM's end; returns the exit status. */
     int run(String vmId, InputStream in, boolean terminal) throws IOException, InterruptedException {
-        WebSocket ws = client.webSocket("/vms/" + vmId + "/console/ws", new Printer());
+        // Raw before the first byte arrives: the console's past may ask the terminal a question (where is the
+        // cursor?), and the terminal's answer is for the guest, not for a cooked line echoed on the screen.
         String saved = terminal ? stty("-g").strip() : null;
         try {
             if (terminal) {
                 stty("raw", "-echo");
                 err.print("Connected to the console of VM " + vmId + "; Ctrl-] detaches.\r\n");
             }
+            WebSocket ws = client.webSocket("/vms/" + vmId + "/console/ws", new Printer());
             Thread typing = Thread.ofVirtual().start(() -> type(ws, in));
             while (!ended.isDone()) {
                 if (!typing.isAlive() && !terminal && System.nanoTime() - lastOutput > TimeUnit.MILLISECONDS.toNanos(QUIET_MILLIS)) break;
