@@ -42,7 +42,7 @@ final class ConsoleAttach {
         try {
             if (terminal) {
                 stty("raw", "-echo");
-                err.print("Connected to the console of VM " + vmId + "; Ctrl-] detaches.\r\n");
+                err.print("Attaching to the console of VM " + vmId + "; Ctrl-] detaches.\r\n");
             }
             WebSocket ws = client.webSocket("/vms/" + vmId + "/console/ws", new Printer());
             Thread typing = Thread.ofVirtual().start(() -> type(ws, in));
