@@ -247,7 +247,7 @@ public final class ApiServer implements AutoCloseable {
             String principal = null;
             try {
                 // Too large a body is refused before any guard or face: it was not read to its end, so nobody can judge it.
-                Admission admission = exchange.bodyTooLarge() ? null : admitted(exchange);
+                Admission admission = exchange.bodyTooLarge() ? null : crossOrigin(exchange) ? CROSS_ORIGIN : admitted(exchange);
                 principal = admission == null ? null : admission.principal();
                 if (admission == null) {
                     exchange.json(413, error("body-too-large", "the request body is larger than " + Exchange.MAX_BODY + " bytes"));
@@ -270,11 +270,17 @@ public final class ApiServer implements AutoCloseable {
             } catch (RuntimeException e) {
                 log.error("{} {} failed", request.getMethod(), request.getHttpURI(), e);
                 exchange.failed(500, error("internal-error", "internal error; the service log has the details"));
+            } catch (IOException e) {
+                // A face's own I/O failed (a file it serves is gone), or the client went away mid-answer: a 500
+                // when nothing was sent yet, else the answer is cut short. Never an empty success.
+                log.warn("{} {} failed: {}", request.getMethod(), request.getHttpURI(), e.toString());
+                exchange.failed(500, error("internal-error", "internal error; the service log has the details"));
             } finally {
                 record(exchange, principal);
             }
         } catch (IOException e) {
             log.debug("client went away: {}", e.getMessage());
+            if (exchange != null) exchange.abort();
         } finally {
             if (exchange == null) {
                 callback.failed(new IOException("the request could not be read"));
@@ -283,6 +289,22 @@ public final class ApiServer implements AutoCloseable {
                 exchange.complete();
             }
         }
+    }
+
+    private static final Admission CROSS_ORIGIN = Admission.refused(403, "origin-mismatch",
+            "a page of another origin may not write here or open a WebSocket", Map.of());
+
+    /**
+     * A browser's write, or WebSocket, sent by a page of another origin: refused before any guard, also
+     * with OAuth off (a page the operator visits must not drive a VM's console on loopback). Browsers
+     * name the page's origin in {@code Origin}; the seeds' clients and the CLI send none.
+     */
+    static boolean crossOrigin(Exchange exchange) {
+        String origin = exchange.header("Origin");
+        if (origin == null) return false;
+        boolean write = !(exchange.method().equals("GET") || exchange.method().equals("HEAD") || exchange.method().equals("OPTIONS"));
+        boolean upgrade = "websocket".equalsIgnoreCase(String.valueOf(exchange.header("Upgrade")).trim());
+        return (write || upgrade) && !origin.equalsIgnoreCase(exchange.scheme() + "://" + exchange.host());
     }
 
     /** The guard's answer; a guard that fails refuses the request (a 500 without details), never admits it. */
@@ -391,7 +413,9 @@ public final class ApiServer implements AutoCloseable {
         }
 
         private static byte[] body(int status, String message) {
-            String reason = message == null || message.isBlank() ? org.eclipse.jetty.http.HttpStatus.getMessage(status) : message;
+            // A 5xx of Jetty's own may carry an exception's text: that is for the log, not the client.
+            String reason = status >= 500 && status != 501 && status != 505 ? "internal error; the service log has the details"
+                    : message == null || message.isBlank() ? org.eclipse.jetty.http.HttpStatus.getMessage(status) : message;
             try {
                 return Json.MAPPER.writeValueAsBytes(error(refusalCode(status), reason));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

@@ -280,12 +280,18 @@ public final class Exchange {
      */
     void failed(int status, Object body) throws IOException {
         if (upgraded) return;
-        if (response.isCommitted()) {
+        if (out != null || response.isCommitted()) {
             broken = true;
             return;
         }
         response.getHeaders().remove("Content-Length");
+        response.getHeaders().remove("Content-Disposition");
         json(status, body);
+    }
+
+    /** The answer cannot be finished (the client went away mid-answer): it ends cut short, never as a success. */
+    void abort() {
+        broken = true;
     }
 
     /** Whether the connection became a WebSocket. */

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
@@ -11,6 +13,11 @@ import org.eclipse.jetty.websocket.api.Session;
 /** Jetty's WebSocket session, reduced to a {@link WebSocketEndpoint} and its peer. */
 /* public: Jetty reaches its listeners through method handles. */
 public final class JettyWebSocket implements Session.Listener.AutoDemanding {
+    /**
+     * A client that takes no message for this long is let go: while a send waits, nobody reads the
+     * machine's side, and a guest whose console nobody reads slows down (QEMU holds back its UART).
+     */
+    static final long SEND_TIMEOUT_SECONDS = 10;
     private final WebSocketEndpoint endpoint;
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -24,7 +31,9 @@ public final class JettyWebSocket implements Session.Listener.AutoDemanding {
             @Override
             public void send(byte[] message) throws IOException {
                 try {
-                    Callback.Completable.with(sent -> session.sendBinary(ByteBuffer.wrap(message), sent)).get();
+                    Callback.Completable.with(sent -> session.sendBinary(ByteBuffer.wrap(message), sent)).get(SEND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                } catch (TimeoutException e) {
+                    throw new IOException("the client took more than " + SEND_TIMEOUT_SECONDS + " s to take a message");
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new IOException("interrupted while sending");

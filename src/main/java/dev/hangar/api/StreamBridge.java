@@ -10,26 +10,43 @@ import org.slf4j.LoggerFactory;
 /**
  * Joins a WebSocket to a machine's stream, byte for byte: a preface first (the console's recent
  * past), then what the machine sends, as binary messages; what the client sends is written to the
- * machine. When either side ends, both end, and the stream is closed once.
+ * machine. The stream is opened only once the WebSocket is open (QEMU serves a console to one client
+ * at a time: nothing holds it for a request that never became a WebSocket). When either side ends,
+ * both end, and the stream is closed once.
  */
 public final class StreamBridge implements WebSocketEndpoint {
     private static final Logger log = LoggerFactory.getLogger(StreamBridge.class);
     static final int CHUNK = 16 * 1024;
 
-    private final MachineStream stream;
+    /** Opens the machine's stream; it may fail (the machine stopped meanwhile), and the WebSocket then closes. */
+    @FunctionalInterface
+    public interface Opener {
+        MachineStream open();
+    }
+
+    private final Opener opener;
     private final byte[] preface;
     private final AtomicBoolean ended = new AtomicBoolean();
+    private volatile MachineStream stream;
     private volatile WebSocketPeer peer;
 
-    public StreamBridge(MachineStream stream, byte[] preface) {
-        this.stream = stream;
+    public StreamBridge(Opener opener, byte[] preface) {
+        this.opener = opener;
         this.preface = preface.clone();
     }
 
     @Override
     public void opened(WebSocketPeer peer) {
         this.peer = peer;
-        Thread.ofVirtual().name("stream-bridge").start(this::pump);
+        try {
+            stream = opener.open();
+        } catch (RuntimeException e) {
+            log.info("a WebSocket found its machine gone: {}", e.getMessage());
+            end();
+            return;
+        }
+        if (ended.get()) stream.close(); // the client left while the stream was opening
+        else Thread.ofVirtual().name("stream-bridge").start(this::pump);
     }
 
     /** Machine to client, until one of them ends. */
@@ -49,8 +66,10 @@ public final class StreamBridge implements WebSocketEndpoint {
 
     @Override
     public void received(byte[] message) {
+        MachineStream s = stream;
+        if (s == null) return;
         try {
-            stream.write(message);
+            s.write(message);
         } catch (IOException e) {
             log.debug("the machine's stream refused a write: {}", e.getMessage());
             end();
@@ -64,7 +83,8 @@ public final class StreamBridge implements WebSocketEndpoint {
 
     private void end() {
         if (!ended.compareAndSet(false, true)) return;
-        stream.close();
+        MachineStream s = stream;
+        if (s != null) s.close();
         WebSocketPeer p = peer;
         if (p != null) p.close();
     }

@@ -254,32 +254,41 @@ public final class VmService implements AutoCloseable {
         return driver.console(launcher.dir(id));
     }
 
+    /** Checks that the VM's serial console can be joined now: 404 vm-not-found, 409 vm-not-running. */
+    public void requireConsole(UUID id) {
+        requireRunning(vms.find(id).orElseThrow(() -> notFound(id.toString())));
+    }
+
     /**
      * A live connection to the running VM's serial console (its output, and keys typed into it).
      * 409 vm-not-running when the VM is not powered on or its machine does not answer.
      */
     public MachineStream openConsole(UUID id) {
-        Vm vm = vms.find(id).orElseThrow(() -> notFound(id.toString()));
-        requireRunning(vm);
+        requireConsole(id);
         try {
             return driver.openConsole(launcher.dir(id));
         } catch (IOException e) {
-            throw notRunning(vm, e);
+            throw notAnswering(id, "console", e);
         }
     }
 
-    /** A live connection to the VNC server of a running VM started with a display; 409 vm-no-display otherwise. */
-    public MachineStream openScreen(UUID id) {
+    /** Checks that the VM's screen can be joined now: 404 vm-not-found, 409 vm-no-display or vm-not-running. */
+    public void requireScreen(UUID id) {
         Vm vm = vms.find(id).orElseThrow(() -> notFound(id.toString()));
         if (vm.vnc() == null) {
             throw new HangarException(HangarException.Kind.CONFLICT, "vm-no-display",
                     "VM " + id + " has no graphical screen: create it with launch_gui (or headless false) to get one");
         }
         requireRunning(vm);
+    }
+
+    /** A live connection to the VNC server of a running VM started with a display; 409 vm-no-display otherwise. */
+    public MachineStream openScreen(UUID id) {
+        requireScreen(id);
         try {
             return driver.openScreen(launcher.dir(id));
         } catch (IOException e) {
-            throw notRunning(vm, e);
+            throw notAnswering(id, "screen", e);
         }
     }
 
@@ -290,9 +299,9 @@ public final class VmService implements AutoCloseable {
         }
     }
 
-    private static HangarException notRunning(Vm vm, IOException e) {
+    private static HangarException notAnswering(UUID id, String device, IOException e) {
         return new HangarException(HangarException.Kind.CONFLICT, "vm-not-running",
-                "VM " + vm.id() + " does not answer on its console: " + e.getMessage());
+                "VM " + id + " does not answer on its " + device + ": " + e.getMessage());
     }
 
     private void deleteQuietly(UUID id) {

@@ -27,6 +27,15 @@ public final class UiSessions implements Logins {
     public static final int DEFAULT_CAPACITY = 1000;
     private static final int TOKEN_BYTES = 32; // 256 bits
 
+    /**
+     * Failed logins allowed in a window, all clients together (one shared budget: a guesser cannot
+     * spread over made-up keys). Past it every login waits, the right one too, for under a minute;
+     * signed requests are never affected.
+     */
+    static final int MAX_FAILURES = 20;
+    static final Duration FAILURE_WINDOW = Duration.ofMinutes(1);
+    private final java.util.ArrayDeque<Instant> failures = new java.util.ArrayDeque<>();
+
     /** Consumer key → SHA-256 of its secret. */
     private final Map<String, byte[]> secrets = new HashMap<>();
     private final Clock clock;
@@ -58,10 +67,22 @@ public final class UiSessions implements Logins {
     @Override
     public Optional<Login> login(String client, String secret) {
         if (client == null || secret == null) return Optional.empty();
+        synchronized (failures) {
+            Instant now = clock.instant();
+            while (!failures.isEmpty() && !failures.peekFirst().isAfter(now.minus(FAILURE_WINDOW))) failures.removeFirst();
+            if (failures.size() >= MAX_FAILURES) {
+                throw new Throttled(MAX_FAILURES + " failed logins in the last " + FAILURE_WINDOW.toSeconds() + " s: try again in a minute");
+            }
+        }
         byte[] expected = secrets.get(client);
         // Digests of equal length, compared in constant time: neither the secret nor its length leaks.
         boolean match = MessageDigest.isEqual(expected != null ? expected : decoy, sha256(secret));
-        if (expected == null || !match) return Optional.empty();
+        if (expected == null || !match) {
+            synchronized (failures) {
+                failures.addLast(clock.instant());
+            }
+            return Optional.empty();
+        }
         byte[] raw = new byte[TOKEN_BYTES];
         random.nextBytes(raw);
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);

@@ -50,7 +50,7 @@ class StreamBridgeTest {
     void thePastComesFirstThenLiveOutputAndTypedBytesReachTheMachine() throws Exception {
         FakeMachine machine = new FakeMachine();
         Browser browser = new Browser();
-        StreamBridge bridge = new StreamBridge(machine, "booted\n".getBytes(StandardCharsets.UTF_8));
+        StreamBridge bridge = new StreamBridge(() -> machine, "booted\n".getBytes(StandardCharsets.UTF_8));
         bridge.opened(browser);
 
         assertEquals("booted\n", browser.got.poll(5, TimeUnit.SECONDS));
@@ -68,9 +68,18 @@ class StreamBridgeTest {
     void whenTheMachineEndsTheBrowserIsClosed() throws Exception {
         FakeMachine machine = new FakeMachine();
         Browser browser = new Browser();
-        new StreamBridge(machine, new byte[0]).opened(browser);
+        new StreamBridge(() -> machine, new byte[0]).opened(browser);
         machine.output.close();
         assertTrue(browser.closed.await(5, TimeUnit.SECONDS), "the machine stopped: the WebSocket is closed");
         assertTrue(browser.got.isEmpty(), "an empty past sends nothing");
+    }
+
+    @Test
+    void aMachineGoneByTheTimeTheSocketOpensClosesTheSocket() throws Exception {
+        Browser browser = new Browser();
+        new StreamBridge(() -> { throw new IllegalStateException("VM v1 does not answer on its console"); }, "past".getBytes(StandardCharsets.UTF_8))
+                .opened(browser);
+        assertTrue(browser.closed.await(5, TimeUnit.SECONDS));
+        assertTrue(browser.got.isEmpty(), "nothing is sent for a console that cannot be joined");
     }
 }

@@ -3,6 +3,7 @@ package dev.hangar.security;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Clock;
@@ -102,5 +103,14 @@ class UiSessionsTest {
         assertEquals("abc", dev.hangar.api.ui.Logins.tokenFrom("theme=dark; hangar_session=abc; lang=en"));
         assertNull(dev.hangar.api.ui.Logins.tokenFrom("theme=dark; not_hangar_session=abc"));
         assertNull(dev.hangar.api.ui.Logins.tokenFrom(null));
+    }
+
+    @Test
+    void guessingSecretsIsSlowedToAHandfulAMinute() {
+        for (int i = 0; i < UiSessions.MAX_FAILURES; i++) assertTrue(sessions.login("ops", "guess-" + i).isEmpty());
+        assertThrows(dev.hangar.api.ui.Logins.Throttled.class, () -> sessions.login("ops", "s3cret-ops"),
+                "past the budget even the right secret waits");
+        clock.now = clock.now.plus(UiSessions.FAILURE_WINDOW).plusSeconds(1);
+        assertTrue(sessions.login("ops", "s3cret-ops").isPresent(), "a minute later the right secret logs in");
     }
 }

@@ -23,7 +23,14 @@ public interface Logins {
 
     Duration lifetime();
 
-    /** A new session for this client when the secret is its secret; empty otherwise. */
+    /** Too many failed logins lately: guessing secrets is slowed down to a handful a minute. */
+    final class Throttled extends RuntimeException {
+        public Throttled(String message) {
+            super(message);
+        }
+    }
+
+    /** A new session for this client when the secret is its secret; empty otherwise; Throttled past the failures allowed. */
     Optional<Login> login(String client, String secret);
 
     /** The live session of this token, if it has one. */

@@ -153,7 +153,12 @@ public final class UiFace {
         if (client == null || !client.isTextual() || secret == null || !secret.isTextual()) {
             throw HangarException.invalid("invalid-login", "give \"client\" (an OAuth consumer key) and \"secret\" (its secret), both strings");
         }
-        Optional<Logins.Login> login = sessions.login(client.asText(), secret.asText());
+        Optional<Logins.Login> login;
+        try {
+            login = sessions.login(client.asText(), secret.asText());
+        } catch (Logins.Throttled e) {
+            throw new HangarException(HangarException.Kind.TOO_MANY, "too-many-logins", e.getMessage());
+        }
         if (login.isEmpty()) {
             ex.setHeader("WWW-Authenticate", "OAuth realm=\"hangar\"");
             ex.json(401, ApiServer.error("login-failed", "no configured OAuth client has this key and secret"));

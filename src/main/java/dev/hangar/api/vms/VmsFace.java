@@ -8,7 +8,6 @@ import dev.hangar.api.Json;
 import dev.hangar.api.StreamBridge;
 import dev.hangar.core.Vm;
 import dev.hangar.core.VmService;
-import dev.hangar.core.ports.MachineStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -69,14 +68,24 @@ public final class VmsFace {
     /** The serial console over a WebSocket: its recent past first, then live output; what the client sends is typed. */
     private void consoleSocket(Exchange ex) throws IOException {
         UUID id = id(ex);
-        MachineStream console = service.openConsole(id);
-        byte[] past = service.console(id).getBytes(StandardCharsets.UTF_8);
-        ex.webSocket(new StreamBridge(console, Arrays.copyOfRange(past, Math.max(0, past.length - CONSOLE_PAST), past.length)));
+        service.requireConsole(id);
+        ex.webSocket(new StreamBridge(() -> service.openConsole(id), recentPast(service.console(id))));
     }
 
     /** The graphical screen over a WebSocket: QEMU's VNC server's RFB bytes both ways, as noVNC speaks them. */
     private void screenSocket(Exchange ex) throws IOException {
-        ex.webSocket(new StreamBridge(service.openScreen(id(ex)), new byte[0]));
+        UUID id = id(ex);
+        service.requireScreen(id);
+        ex.webSocket(new StreamBridge(() -> service.openScreen(id), new byte[0]));
+    }
+
+    /** The end of the console log, at most CONSOLE_PAST bytes, from the start of a line (never inside a character). */
+    static byte[] recentPast(String log) {
+        byte[] past = log.getBytes(StandardCharsets.UTF_8);
+        if (past.length <= CONSOLE_PAST) return past;
+        int from = past.length - CONSOLE_PAST;
+        while (from < past.length && past[from - 1] != '\n') from++;
+        return Arrays.copyOfRange(past, from, past.length);
     }
 
     /** An id that is no UUID names no VM: 404, as for any unknown id. */

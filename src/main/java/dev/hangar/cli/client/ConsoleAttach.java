@@ -26,6 +26,8 @@ final class ConsoleAttach {
     private final PrintStream out;
     private final PrintStream err;
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    /** Set when the service, not this side, ended the console: the VM stopped, or the service went away. */
+    private volatile boolean lost;
     private volatile long lastOutput = System.nanoTime();
 
     ConsoleAttach(HangarClient client, PrintStream out, PrintStream err) {
@@ -34,7 +36,7 @@ final class ConsoleAttach {
         this.err = err;
     }
 
-    /** Attaches until Ctrl-], the end of input (then quiet), or the VM's end; returns the exit status. */
+    /** Attaches until Ctrl-], the end of input (then quiet), or the VM's end; the exit status: 0, or 1 when the console was lost. */
     int run(String vmId, InputStream in, boolean terminal) throws IOException, InterruptedException {
         // Raw before the first byte arrives: the console's past may ask the terminal a question (where is the
         // cursor?), and the terminal's answer is for the guest, not for a cooked line echoed on the screen.
@@ -49,6 +51,10 @@ final class ConsoleAttach {
             while (!ended.isDone()) {
                 if (!typing.isAlive() && !terminal && System.nanoTime() - lastOutput > TimeUnit.MILLISECONDS.toNanos(QUIET_MILLIS)) break;
                 Thread.sleep(100);
+            }
+            if (lost) {
+                err.print("\r\nThe console closed: the VM stopped, or the service ended the connection.\r\n");
+                return 1;
             }
             ws.sendClose(WebSocket.NORMAL_CLOSURE, "").orTimeout(5, TimeUnit.SECONDS).exceptionally(e -> null).join();
             return 0;
@@ -99,12 +105,14 @@ final class ConsoleAttach {
 
         @Override
         public CompletionStage<?> onClose(WebSocket ws, int status, String reason) {
+            if (!ended.isDone()) lost = true;
             ended.complete(null);
             return null;
         }
 
         @Override
         public void onError(WebSocket ws, Throwable error) {
+            if (!ended.isDone()) lost = true;
             ended.complete(null);
         }
     }

@@ -37,6 +37,7 @@ class ConsoleAttachTest {
             public void opened(WebSocketPeer peer) {
                 this.peer = peer;
                 send("booted\r\n# ");
+                if (ex.pathParam("id").equals("stopping")) peer.close(); // the VM powered off
             }
 
             @Override
@@ -92,5 +93,15 @@ class ConsoleAttachTest {
         HangarClient.Failure f = assertThrows(HangarClient.Failure.class,
                 () -> new ConsoleAttach(client, System.out, System.err).run("../nope", new ByteArrayInputStream(new byte[0]), false));
         assertEquals(404, f.status());
+    }
+
+    @Test
+    void aConsoleTheServiceEndsIsAFailure() throws Exception {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        java.io.PipedOutputStream keyboard = new java.io.PipedOutputStream(); // never typed on, never ended
+        int status = new ConsoleAttach(client, new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true))
+                .run("stopping", new java.io.PipedInputStream(keyboard), false);
+        assertEquals(1, status);
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("The console closed"), err.toString(StandardCharsets.UTF_8));
     }
 }
