@@ -36,6 +36,7 @@ class ApiServerTest {
         server.route("POST", "/things", ex -> ex.json(202, ex.jsonBody()));
         server.route("POST", "/plain", ex -> ex.json(201, ex.jsonObject("invalid-json")));
         server.route("GET", "/echo/ws", ex -> ex.webSocket(new Echo()));
+        server.route("GET", "/gone-file", ex -> ex.file(200, java.nio.file.Path.of("/nonexistent/hangar-test"), "application/octet-stream"));
         server.route("GET", "/stream", ex -> {
             try (java.io.OutputStream out = ex.stream(200, "text/event-stream")) {
                 out.write("data: one\n\n".getBytes());
@@ -95,7 +96,7 @@ class ApiServerTest {
     void listsItsRoutesInTheOrderTheyMatch() {
         assertEquals(java.util.List.of(new ApiServer.RouteName("GET", "/things/:id"), new ApiServer.RouteName("POST", "/things"),
                 new ApiServer.RouteName("POST", "/plain"), new ApiServer.RouteName("GET", "/echo/ws"),
-                new ApiServer.RouteName("GET", "/stream")), server.routes());
+                new ApiServer.RouteName("GET", "/gone-file"), new ApiServer.RouteName("GET", "/stream")), server.routes());
     }
 
     /** Sends every message back, upper-cased, as a binary message. */
@@ -204,6 +205,30 @@ class ApiServerTest {
                 Thread.sleep(3500); // past the 2 s request timeout, within the 30 s idle timeout
             }
         }
+    }
+
+    @Test
+    void aFaceWhoseOwnIoFailsAnswers500NotAnEmptySuccess() throws Exception {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/gone-file")));
+        assertEquals(500, r.statusCode());
+        assertEquals("internal-error", json(r).get("code").textValue());
+        assertEquals(true, r.headers().firstValue("Content-Disposition").isEmpty(), "no download is announced");
+    }
+
+    @Test
+    void aPageOfAnotherOriginMayNotWriteButItsOwnPageMay() throws Exception {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/things")).header("Origin", "http://evil.test")
+                .POST(HttpRequest.BodyPublishers.ofString("{}")));
+        assertEquals(403, r.statusCode());
+        assertEquals("origin-mismatch", json(r).get("code").textValue());
+        r = send(HttpRequest.newBuilder(URI.create(base + "/things")).header("Origin", base)
+                .POST(HttpRequest.BodyPublishers.ofString("{}")));
+        assertEquals(202, r.statusCode(), "the page's own origin writes");
+        assertEquals(200, send(HttpRequest.newBuilder(URI.create(base + "/things/1")).header("Origin", "http://evil.test")).statusCode(),
+                "a read is not a write");
+        String answer = raw("GET /echo/ws HTTP/1.1\r\nHost: 127.0.0.1:" + server.address().getPort() + "\r\nOrigin: http://evil.test\r\n"
+                + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        assertEquals(true, answer.startsWith("HTTP/1.1 403"), "no WebSocket for a foreign page: " + answer);
     }
 
     @Test
