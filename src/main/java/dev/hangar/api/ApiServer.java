@@ -250,6 +250,8 @@ public final class ApiServer implements AutoCloseable {
                 Admission admission = exchange.bodyTooLarge() ? null : crossOrigin(exchange) ? CROSS_ORIGIN : admitted(exchange);
                 principal = admission == null ? null : admission.principal();
                 if (admission == null) {
+                    // The rest of the body was never read: the connection cannot carry another request, and says so.
+                    exchange.setHeader("Connection", "close");
                     exchange.json(413, error("body-too-large", "the request body is larger than " + Exchange.MAX_BODY + " bytes"));
                 } else if (!admission.admitted()) {
                     admission.headers().forEach(exchange::setHeader);

@@ -266,6 +266,10 @@ class ApiServerTest {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[Exchange.MAX_BODY + 1])));
         assertEquals(413, r.statusCode());
         assertEquals("body-too-large", json(r).get("code").textValue());
+        // Its unread rest would be taken for the next request: the client must not send one on this connection.
+        assertEquals("close", r.headers().firstValue("Connection").orElse(""));
+        r = send(HttpRequest.newBuilder(URI.create(base + "/things")).POST(HttpRequest.BodyPublishers.ofString("{}")));
+        assertEquals(202, r.statusCode(), "the next request, on a new connection, is answered");
     }
 
     @Test
