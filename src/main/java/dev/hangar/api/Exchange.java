@@ -307,7 +307,11 @@ public final class Exchange {
                 callback.failed(new IOException("the answer was cut short"));
                 return;
             }
-            if (out == null) send(status == 0 ? 200 : status, 0);
+            if (out == null) {
+                // Nobody answered (an Error escaped a face): Jetty answers 500, never an empty success.
+                callback.failed(new IllegalStateException("the request was left unanswered"));
+                return;
+            }
             out.close();
             callback.succeeded();
         } catch (IOException | RuntimeException e) {

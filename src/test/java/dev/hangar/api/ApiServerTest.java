@@ -268,6 +268,7 @@ class ApiServerTest {
         assertEquals("body-too-large", json(r).get("code").textValue());
         // Its unread rest would be taken for the next request: the client must not send one on this connection.
         assertEquals("close", r.headers().firstValue("Connection").orElse(""));
+        server.guard(ex -> ApiServer.Admission.open());
         r = send(HttpRequest.newBuilder(URI.create(base + "/things")).POST(HttpRequest.BodyPublishers.ofString("{}")));
         assertEquals(202, r.statusCode(), "the next request, on a new connection, is answered");
     }
