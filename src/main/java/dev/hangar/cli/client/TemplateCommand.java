@@ -2,8 +2,6 @@ package dev.hangar.cli.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -147,15 +145,8 @@ public final class TemplateCommand implements Runnable {
 
         @Override
         Integer execute() {
-            String data = null;
-            if (userData != null) {
-                try {
-                    data = Files.readString(userData);
-                } catch (IOException e) {
-                    throw new ParameterException(spec.commandLine(), "cannot read --user-data " + userData + ": " + e.getMessage());
-                }
-            }
-            JsonNode created = client().post("/templates", body(VmCommand.tags(tags, spec.commandLine()), data));
+            JsonNode created = client().post("/templates", body(VmCommand.tags(tags, spec.commandLine()),
+                    VmCommand.userData(userData, spec.commandLine())));
             out().println("created template " + Formats.text(created, "name"));
             return 0;
         }
@@ -165,10 +156,7 @@ public final class TemplateCommand implements Runnable {
             if (source.library != null) b.putObject("image").put("library", source.library);
             else b.putObject("image").put("url", source.url.image).put("checksum", source.url.checksum).put("checksum_type", source.url.checksumType);
             if (cpus != null) b.put("cpus", cpus);
-            if (memory != null) {
-                if (memory.matches("[0-9]+")) b.put("memory", Long.parseLong(memory));
-                else b.put("memory", memory);
-            }
+            VmCommand.putMemory(b, memory);
             if (!disks.isEmpty()) disks.forEach(b.putArray("disks")::add);
             if (!networks.isEmpty()) networks.forEach(b.putArray("networks")::add);
             if (!tagMap.isEmpty()) b.set("tags", HangarClient.JSON.valueToTree(tagMap));

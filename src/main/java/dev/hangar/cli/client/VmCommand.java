@@ -54,6 +54,23 @@ public final class VmCommand implements Runnable {
         }
     }
 
+    /** --memory as the API takes it: a whole number is MiB (a JSON number), anything else a size string ("2GiB"). */
+    static void putMemory(ObjectNode body, String memory) {
+        if (memory == null) return;
+        if (memory.matches("[0-9]+")) body.put("memory", Long.parseLong(memory));
+        else body.put("memory", memory);
+    }
+
+    /** The text of a --user-data file, or null without one; an unreadable file is a usage error. */
+    static String userData(Path file, picocli.CommandLine commandLine) {
+        if (file == null) return null;
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new ParameterException(commandLine, "cannot read --user-data " + file + ": " + e.getMessage());
+        }
+    }
+
     /** KEY=VALUE options as a map; one without '=' is a usage error. */
     static Map<String, String> tags(List<String> pairs, picocli.CommandLine commandLine) {
         Map<String, String> tags = new LinkedHashMap<>();
@@ -105,20 +122,12 @@ public final class VmCommand implements Runnable {
             ObjectNode body = HangarClient.JSON.createObjectNode();
             body.putObject("image").put("url", image).put("checksum", checksum).put("checksum_type", checksumType);
             if (cpus != null) body.put("cpus", cpus);
-            if (memory != null) {
-                if (memory.matches("[0-9]+")) body.put("memory", Long.parseLong(memory));
-                else body.put("memory", memory);
-            }
+            putMemory(body, memory);
             if (name != null) body.put("name", name);
             Map<String, String> t = tags(tags, spec.commandLine());
             if (!t.isEmpty()) body.set("tags", HangarClient.JSON.valueToTree(t));
-            if (userData != null) {
-                try {
-                    body.put("user_data", Files.readString(userData));
-                } catch (IOException e) {
-                    throw new ParameterException(spec.commandLine(), "cannot read --user-data " + userData + ": " + e.getMessage());
-                }
-            }
+            String data = userData(userData, spec.commandLine());
+            if (data != null) body.put("user_data", data);
             if (!await) {
                 JsonNode vm = client().post("/vms", body);
                 out().println(vm.path("id").asText());
