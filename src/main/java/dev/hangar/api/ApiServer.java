@@ -303,10 +303,8 @@ public final class ApiServer implements AutoCloseable {
      */
     static boolean crossOrigin(Exchange exchange) {
         String origin = exchange.header("Origin");
-        if (origin == null) return false;
-        boolean write = !(exchange.method().equals("GET") || exchange.method().equals("HEAD") || exchange.method().equals("OPTIONS"));
-        boolean upgrade = "websocket".equalsIgnoreCase(String.valueOf(exchange.header("Upgrade")).trim());
-        return (write || upgrade) && !origin.equalsIgnoreCase(exchange.scheme() + "://" + exchange.host());
+        return origin != null && (exchange.isWrite() || exchange.isWebSocketUpgrade())
+                && !origin.equalsIgnoreCase(exchange.scheme() + "://" + exchange.host());
     }
 
     /** The guard's answer; a guard that fails refuses the request (a 500 without details), never admits it. */

@@ -201,6 +201,18 @@ public final class Exchange {
         return request.getMethod();
     }
 
+    /** Not one of the safe methods (RFC 9110 §9.2.1): anything else, known or not, counts as a write. */
+    public boolean isWrite() {
+        String m = method();
+        return !(m.equals("GET") || m.equals("HEAD") || m.equals("OPTIONS") || m.equals("TRACE"));
+    }
+
+    /** A request to switch to the WebSocket protocol (RFC 6455 §4.1). */
+    public boolean isWebSocketUpgrade() {
+        String upgrade = header("Upgrade");
+        return upgrade != null && upgrade.trim().equalsIgnoreCase("websocket");
+    }
+
     private JsonNode parseObject(HangarException.Kind kind, String code) throws IOException {
         if (bodyTooLarge()) throw new HangarException(kind, code, "the body is larger than " + MAX_BODY + " bytes");
         try {

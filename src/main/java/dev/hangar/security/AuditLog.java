@@ -35,7 +35,7 @@ public final class AuditLog implements ApiServer.Recorder {
 
     @Override
     public void answered(Exchange exchange, String consumerKey) {
-        if (!OAuthGuard.isWrite(exchange.method())) return;
+        if (!exchange.isWrite()) return;
         ObjectNode line = Json.MAPPER.createObjectNode();
         line.put("time", clock.instant().toString());
         line.put("consumer_key", consumerKey);
