@@ -437,14 +437,14 @@ public final class ServeCommand implements Callable<Integer> {
         Faces faces = new Faces(new VmsFace(vms), new GroupsFace(groups), new HostsFace(vms, networks), new OperationsFace(operations),
                 new ImagesFace(imageCache), new MetricsFace(metrics::scrape), events, health, new ImageFactoryFace(factory, published::find),
                 new UiFace(uiSessions));
-        ApiServer api = new ApiServer().guard(guard).recorder(audit).recorder(new RequestMetrics(metrics.registry(), "main"))
-                .timeouts(Duration.ofSeconds(requestTimeout), Duration.ofSeconds(idleTimeout));
+        // Every listener alike: the same guard, audit log and timeouts; its requests counted under its name.
+        java.util.function.Function<String, ApiServer> listener = name -> new ApiServer().guard(guard).recorder(audit)
+                .recorder(new RequestMetrics(metrics.registry(), name)).timeouts(Duration.ofSeconds(requestTimeout), Duration.ofSeconds(idleTimeout));
+        ApiServer api = listener.apply("main");
         faces.registerMain(api);
-        ApiServer hostsApi = new ApiServer().guard(guard).recorder(audit).recorder(new RequestMetrics(metrics.registry(), "hosts"))
-                .timeouts(Duration.ofSeconds(requestTimeout), Duration.ofSeconds(idleTimeout));
+        ApiServer hostsApi = listener.apply("hosts");
         faces.registerHosts(hostsApi);
-        ApiServer factoryApi = new ApiServer().guard(guard).recorder(audit).recorder(new RequestMetrics(metrics.registry(), "imagefactory"))
-                .timeouts(Duration.ofSeconds(requestTimeout), Duration.ofSeconds(idleTimeout));
+        ApiServer factoryApi = listener.apply("imagefactory");
         faces.registerImageFactory(factoryApi);
         PluginInstances instances = new PluginInstances(vms, infrakitKeepFailed);
         InfrakitFace infrakit = new InfrakitFace(instances);
