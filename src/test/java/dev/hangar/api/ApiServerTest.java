@@ -232,6 +232,23 @@ class ApiServerTest {
     }
 
     @Test
+    void theFormsTheSeedsClientsSendReachTheFace() throws Exception {
+        // A chunked body with no Content-Type (Python clients streaming a body), as one request.
+        String answer = raw("POST /things HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "7\r\n{\"a\": 1\r\n1\r\n}\r\n0\r\n\r\n");
+        assertEquals("HTTP/1.1 202 Accepted", answer.lines().findFirst().orElse(""), answer);
+        assertEquals(true, answer.endsWith("{\"a\":1}"), answer);
+        // A trailing slash, and a name with a colon (the staging agent's vlan:292), name the same route and value.
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/things/vlan:292/")));
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("vlan:292", json(r).get("id").textValue());
+        // HTTP/1.0 without a Host header (the seed's oldest clients).
+        answer = raw("GET /things/7 HTTP/1.0\r\n\r\n");
+        assertEquals(true, answer.startsWith("HTTP/1.1 200") || answer.startsWith("HTTP/1.0 200"), answer);
+        assertEquals(true, answer.endsWith("{\"id\":\"7\"}"), answer);
+    }
+
+    @Test
     void anEncodedSlashStaysInsideItsSegment() throws Exception {
         HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/things/a%2Fb")));
         assertEquals(200, r.statusCode(), r.body());
