@@ -41,7 +41,7 @@ public final class UiFace {
 
     private final String bundle;
     private final Logins sessions;
-    private final Map<String, Optional<Asset>> assets = new ConcurrentHashMap<>();
+    private final Map<String, Asset> assets = new ConcurrentHashMap<>();
 
     /** {@code sessions}: the logins when OAuth is on; null when it is off (the page needs none). */
     public UiFace(Logins sessions) {
@@ -110,17 +110,25 @@ public final class UiFace {
                 + "; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     }
 
+    /**
+     * A file of the bundle, read once and kept. Only files that exist are kept: a name asked for that is
+     * not there is looked up again next time, so made-up names cannot grow the cache.
+     */
     private Optional<Asset> load(String path) {
-        return assets.computeIfAbsent(path, p -> {
-            String extension = p.substring(p.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
-            String type = TYPES.get(extension);
-            if (type == null) return Optional.empty();
+        return Optional.ofNullable(assets.computeIfAbsent(path, p -> {
+            String type = TYPES.get(p.substring(p.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT));
+            if (type == null) return null;
             try (InputStream in = UiFace.class.getClassLoader().getResourceAsStream(bundle + "/" + p)) {
-                return in == null ? Optional.empty() : Optional.of(new Asset(in.readAllBytes(), type));
+                return in == null ? null : new Asset(in.readAllBytes(), type);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-        });
+        }));
+    }
+
+    /** How many files are kept, for the test that made-up names keep none. */
+    int cachedFiles() {
+        return assets.size();
     }
 
     /** GET /ui/session: whether OAuth is on, and who this browser is logged in as (null: nobody). */

@@ -42,6 +42,8 @@ class UiFaceTest {
     private ApiServer server;
     private String base;
 
+    private UiFace face;
+
     /** Starts the face; with OAuth on, behind the guard `serve` puts in front of it, and a write route to try it on. */
     private void start(String bundle, boolean oauth) throws Exception {
         UiSessions sessions = oauth ? new UiSessions(Map.of(KEY, SECRET), Clock.systemUTC(), Duration.ofHours(12), 10) : null;
@@ -50,7 +52,8 @@ class UiFaceTest {
             server.guard(new OAuthGuard(new OAuth1Verifier(Map.of(KEY, SECRET), Clock.systemUTC(), Duration.ofSeconds(300)),
                     segments -> false, sessions));
         }
-        new UiFace(bundle, sessions).register(server);
+        face = new UiFace(bundle, sessions);
+        face.register(server);
         server.route("POST", "/things", ex -> ex.json(201, Map.of("made", true)));
         server.route("GET", "/things/ws", ex -> ex.json(200, Map.of("upgraded", "would be")));
         server.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
@@ -122,6 +125,10 @@ class UiFaceTest {
             assertEquals(404, r.statusCode(), path);
             assertEquals("ui-asset-not-found", code(r), path);
         }
+        for (int i = 0; i < 50; i++) assertEquals(404, send("GET", "/ui/assets/made-up-" + i + ".js", null).statusCode());
+        assertEquals(0, face.cachedFiles(), "names that are not there are not kept: made-up names cannot grow the cache");
+        assertEquals(200, send("GET", "/ui/assets/app-4f2a.js", null).statusCode());
+        assertEquals(1, face.cachedFiles(), "a file that is there is read once and kept");
     }
 
     @Test
