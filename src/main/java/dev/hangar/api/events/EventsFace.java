@@ -53,6 +53,7 @@ public final class EventsFace {
 
     /** A VM record changed (a removed one reads deleting). Only queues. */
     public void vmChanged(Vm vm) {
+        if (listeners.isEmpty()) return; // nobody watches: nothing to render on the write path
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("type", "vm");
         o.put("id", vm.id().toString());
@@ -66,6 +67,7 @@ public final class EventsFace {
 
     /** An operation was saved. Only queues. */
     public void operationChanged(Operation op) {
+        if (listeners.isEmpty()) return;
         ObjectNode o = Json.MAPPER.createObjectNode().put("type", "operation");
         o.setAll(OperationsFace.render(op)); // the same fields GET /operations/ID shows
         o.put("time", op.updatedAt().toString());
