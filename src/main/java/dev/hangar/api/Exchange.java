@@ -337,7 +337,7 @@ public final class Exchange {
         this.status = status;
         response.setStatus(status);
         if (length >= 0 && status != 204 && status != 304) response.getHeaders().put("Content-Length", length);
-        out = new KeptOpen(Content.Sink.asOutputStream(response));
+        out = new ClosesOnce(Content.Sink.asOutputStream(response));
         return out;
     }
 
@@ -346,10 +346,10 @@ public final class Exchange {
     }
 
     /** The response body: closing it ends the answer, once, however many times it is closed (a face, then complete()). */
-    private static final class KeptOpen extends java.io.FilterOutputStream {
+    private static final class ClosesOnce extends java.io.FilterOutputStream {
         private boolean closed;
 
-        KeptOpen(OutputStream body) {
+        ClosesOnce(OutputStream body) {
             super(body);
         }
 
