@@ -171,9 +171,59 @@ for m in $(cat /etc/modules); do
 done
 
 hn=hangar-test
+expect=""
 for a in $(cat /proc/cmdline); do
-  case $a in hangar.hostname=*) hn=${a#hangar.hostname=} ;; esac
+  case $a in
+    hangar.hostname=*) hn=${a#hangar.hostname=} ;;
+    hangar.expect=*) expect=$(echo "${a#hangar.expect=}" | tr , ' ') ;;
+  esac
 done
+
+# What each block device is: the boot disk (its MBR's disk signature 0x48414e47, "GNAH" in the file),
+# the data disk of a controller box ("HANGAR-DATA-DISK" at its start), or the cloud-init seed (the ISO
+# 9660 volume id "cidata"; Debian's static busybox has no blkid: the primary volume descriptor is
+# sector 16 of 2048 bytes, the volume id at byte 40). Each is reported on the console and in
+# /www/disks.txt ("boot sda", ...). With hangar.expect=boot,data,cidata the scan waits (60 s at most)
+# until it has found each: a SCSI or SAS bus is scanned after /init starts.
+hangar_scan_disks() {
+  found=" "
+  i=0
+  while :; do
+    for b in /sys/block/*; do
+      name=${b##*/}
+      case "$found" in *" $name "*) continue ;; esac
+      dev=/dev/$name
+      what=""
+      if [ "$(dd if="$dev" bs=1 skip=440 count=4 2>/dev/null)" = GNAH ]; then what=boot
+      elif [ "$(dd if="$dev" bs=16 count=1 2>/dev/null)" = HANGAR-DATA-DISK ]; then what=data
+      elif [ "$(dd if="$dev" bs=2048 skip=16 count=1 2>/dev/null | dd bs=1 skip=40 count=6 2>/dev/null)" = cidata ]; then what=cidata
+      fi
+      [ -n "$what" ] || continue
+      found="$found$name "
+      echo "hangar-init: $what disk on $name"
+      echo "$what $name" >> /www/disks.txt
+      [ "$what" = cidata ] && hangar_cloud_init "$dev"
+    done
+    missing=""
+    for w in $expect; do grep -q "^$w " /www/disks.txt 2>/dev/null || missing="$missing $w"; done
+    [ -n "$missing" ] && [ $i -lt 600 ] || break
+    usleep 100000; i=$((i + 1))
+  done
+  [ -z "$missing" ] || echo "hangar-init: not found:$missing (disks: $(ls /sys/block | tr '\n' ' '))"
+}
+
+hangar_cloud_init() {
+  mkdir -p /mnt/cidata
+  if mount -t iso9660 -o ro "$1" /mnt/cidata; then
+    echo "hangar-init: cidata on ${1#/dev/}"
+    if [ "$(head -c 2 /mnt/cidata/user-data)" = '#!' ]; then
+      cp /mnt/cidata/user-data /run/user-data && chmod 700 /run/user-data
+      /run/user-data > /var/log/user-data.log 2>&1 &
+    fi
+  else
+    echo "hangar-init: cannot mount cidata on $1"
+  fi
+}
 hostname "$hn"
 ip link set lo up
 
@@ -226,27 +276,10 @@ if [ -n "$qga" ]; then
 else
   echo "hangar-init: no virtio-serial port org.qemu.guest_agent.0, no guest agent"
 fi
-# cloud-init NoCloud, as far as the tests need it: a disk labelled cidata (ISO 9660) is mounted at
-# /mnt/cidata, and its user-data runs once if it starts with "#!" (what cloud-init does with a script).
-# Debian's static busybox has no blkid: the label is read from the primary volume descriptor (sector
-# 16 of 2048 bytes, the volume id at byte 40).
-for b in /sys/block/*; do
-  dev=/dev/${b##*/}
-  case "$(dd if="$dev" bs=2048 skip=16 count=1 2>/dev/null | dd bs=1 skip=40 count=6 2>/dev/null)" in
-    cidata)
-      mkdir -p /mnt/cidata
-      if mount -t iso9660 -o ro "$dev" /mnt/cidata; then
-        echo "hangar-init: cidata on $dev"
-        if [ "$(head -c 2 /mnt/cidata/user-data)" = '#!' ]; then
-          cp /mnt/cidata/user-data /run/user-data && chmod 700 /run/user-data
-          /run/user-data > /var/log/user-data.log 2>&1 &
-        fi
-      else
-        echo "hangar-init: cannot mount cidata on $dev"
-      fi
-      ;;
-  esac
-done
+# cloud-init NoCloud, as far as the tests need it, in the disk scan started above: a disk labelled
+# cidata (ISO 9660, a CD-ROM or a read-only disk) is mounted at /mnt/cidata, and its user-data runs once
+# if it starts with "#!" (what cloud-init does with a script).
+hangar_scan_disks &
 # A shell on the console for debugging (serial input); respawned, throttled in case of EOF.
 while :; do
   setsid cttyhack sh

@@ -113,13 +113,13 @@ public class VmServiceTest {
     }
 
     @Test
-    void userDataBecomesASeedDiskAttachedLastReadOnlyWithTheVmsIdAndName() throws Exception {
+    void userDataBecomesASeedAttachedLastWithTheVmsIdAndName() throws Exception {
         Vm named = service.create(VmRequest.builder().image(IMAGE).name("web-1").userData("#!/bin/sh\necho hi\n").build());
         await(named.id(), v -> v.status() == VmStatus.POWERED_ON);
         MachineSpec spec = driver.started.getLast();
         MachineSpec.Disk seed = spec.disks().getLast();
-        assertTrue(seed.readOnly() && seed.format().equals("raw"), "the seed is read-only raw: " + seed);
-        assertFalse(spec.disks().getFirst().readOnly(), "the clone comes first and stays writable");
+        assertTrue(seed.seed() && seed.bus() == spec.disks().getFirst().bus(), "the seed, on the bus of the VM's disks: " + seed);
+        assertFalse(spec.disks().getFirst().seed(), "the clone comes first");
         assertEquals(new CloudInitSeed(named.id().toString(), "web-1", "#!/bin/sh\necho hi\n", null), images.seeds.getLast());
 
         Vm unnamed = service.create(VmRequest.builder().image(IMAGE).networkConfig("version: 2\n").build());
@@ -129,7 +129,7 @@ public class VmServiceTest {
 
         Vm plain = service.create(VmRequest.builder().image(IMAGE).build());
         await(plain.id(), v -> v.status() == VmStatus.POWERED_ON);
-        assertTrue(driver.started.getLast().disks().stream().noneMatch(MachineSpec.Disk::readOnly), "no user-data, no seed");
+        assertTrue(driver.started.getLast().disks().stream().noneMatch(MachineSpec.Disk::seed), "no user-data, no seed");
     }
 
     @Test

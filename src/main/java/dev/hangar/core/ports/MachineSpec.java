@@ -29,16 +29,13 @@ public record MachineSpec(
         boolean noReboot) {
 
     /**
-     * A disk on its bus. A writable disk is qcow2 (a clone or a blank disk); a read-only one is a raw
-     * image the guest only reads (the cloud-init seed).
+     * A disk on its bus. A disk of the VM is qcow2 (a clone or a blank disk), writable, in the boot
+     * order; the {@code seed} is the cloud-init NoCloud ISO, which the driver attaches as a CD-ROM on a
+     * bus the guest has (a read-only disk on virtio), out of the boot order (see the drivers' DiskLayout).
      */
-    public record Disk(Path file, DiskBus bus, boolean readOnly) {
+    public record Disk(Path file, DiskBus bus, boolean seed) {
         public Disk(Path file, DiskBus bus) {
             this(file, bus, false);
-        }
-
-        public String format() {
-            return readOnly ? "raw" : "qcow2";
         }
     }
 

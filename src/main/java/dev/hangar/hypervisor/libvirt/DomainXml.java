@@ -5,12 +5,13 @@ import dev.hangar.core.MachineProfile.Firmware;
 import dev.hangar.core.MachineProfile.NicModel;
 import dev.hangar.core.ports.MachineSpec;
 import dev.hangar.core.ports.NetAttachment;
+import dev.hangar.hypervisor.DiskLayout;
 import dev.hangar.hypervisor.MachineFiles;
 import dev.hangar.hypervisor.qemu.Accelerator;
 import java.io.StringWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.EnumMap;
+import java.util.Map;
 import javax.xml.parsers.DocumentBuilderFactory;
 import javax.xml.parsers.ParserConfigurationException;
 import javax.xml.transform.OutputKeys;
@@ -36,6 +37,8 @@ import org.w3c.dom.Element;
  */
 final class DomainXml {
     static final String NAMESPACE = "https://hangar.dev/xmlns/vm/1";
+    /** libvirt's namespace for what it passes to QEMU as it is: here, NVMe frontends (see {@link #nvme}). */
+    private static final String QEMU_NAMESPACE = "http://libvirt.org/schemas/domain/qemu/1.0";
 
     private DomainXml() {}
 
@@ -44,6 +47,7 @@ final class DomainXml {
     }
 
     static String build(MachineSpec spec, Accelerator accel, String owner) {
+        DiskLayout layout = DiskLayout.of(spec);
         Document doc = newDocument();
         Element domain = doc.createElement("domain");
         doc.appendChild(domain);
@@ -58,10 +62,9 @@ final class DomainXml {
         text(domain, "vcpu", String.valueOf(spec.cpus()));
 
         Element os = add(domain, "os");
-        boolean ide = spec.disks().stream().anyMatch(d -> d.bus() == DiskBus.IDE);
         Element type = text(os, "type", "hvm");
         type.setAttribute("arch", "x86_64");
-        type.setAttribute("machine", ide ? "pc" : "q35");
+        type.setAttribute("machine", layout.machineType());
         if (spec.firmware() == Firmware.EFI) {
             Element loader = text(os, "loader", MachineFiles.OVMF_CODE.toString());
             loader.setAttribute("readonly", "yes");
@@ -82,7 +85,7 @@ final class DomainXml {
         text(domain, "on_crash", "destroy");
 
         Element devices = add(domain, "devices");
-        addDisks(devices, spec);
+        addDisks(devices, layout);
         addNics(devices, spec);
         Element serial = add(devices, "serial");
         serial.setAttribute("type", "unix");
@@ -121,36 +124,34 @@ final class DomainXml {
         };
     }
 
-    private static void addDisks(Element devices, MachineSpec spec) {
-        List<DiskBus> controllers = new ArrayList<>();
-        int[] perPrefix = new int[3]; // vd, sd, hd
-        int scsiUnit = 0;
-        for (int i = 0; i < spec.disks().size(); i++) {
-            MachineSpec.Disk d = spec.disks().get(i);
+    private static void addDisks(Element devices, DiskLayout layout) {
+        // libvirt numbers SCSI controllers of every model in one sequence: each kind's first index.
+        Map<DiskBus, Integer> firstIndex = new EnumMap<>(DiskBus.class);
+        int controllers = 0;
+        for (var kind : layout.scsiControllers().entrySet()) {
+            firstIndex.put(kind.getKey(), controllers);
+            controllers += kind.getValue();
+        }
+        int[] perPrefix = new int[3]; // vd, sd, hd: target names are only unique labels, the addresses place the disks
+        for (DiskLayout.Placed p : layout.disks()) {
+            MachineSpec.Disk d = p.disk();
             Element disk = add(devices, "disk");
             disk.setAttribute("type", "file");
-            disk.setAttribute("device", "disk");
+            disk.setAttribute("device", p.cdrom() ? "cdrom" : "disk");
             Element driver = add(disk, "driver");
             driver.setAttribute("name", "qemu");
-            driver.setAttribute("type", d.format());
-            if (!d.readOnly()) driver.setAttribute("cache", "writeback");
+            driver.setAttribute("type", p.format());
+            if (!d.seed()) driver.setAttribute("cache", "writeback");
             add(disk, "source").setAttribute("file", d.file().toString());
-            if (d.readOnly()) add(disk, "readonly");
+            if (d.seed()) add(disk, "readonly");
             Element target = add(disk, "target");
-            String model = scsiModel(d.bus());
-            if (model != null) {
-                if (!controllers.contains(d.bus())) controllers.add(d.bus());
+            if (DiskLayout.isScsi(p.bus())) {
                 target.setAttribute("dev", "sd" + letter(perPrefix[1]++));
                 target.setAttribute("bus", "scsi");
-                Element address = add(disk, "address");
-                address.setAttribute("type", "drive");
-                address.setAttribute("controller", String.valueOf(controllers.indexOf(d.bus())));
-                address.setAttribute("bus", "0");
-                address.setAttribute("target", "0");
                 // virtio-scsi: LUNs of target 0; the VMware HBAs: libvirt makes the unit the SCSI id
-                address.setAttribute("unit", String.valueOf(scsiUnit++));
+                drive(disk, firstIndex.get(p.bus()) + p.controller(), 0, p.slot());
             } else {
-                switch (d.bus()) {
+                switch (p.bus()) {
                     case VIRTIO -> {
                         target.setAttribute("dev", "vd" + letter(perPrefix[0]++));
                         target.setAttribute("bus", "virtio");
@@ -158,22 +159,84 @@ final class DomainXml {
                     case IDE -> {
                         target.setAttribute("dev", "hd" + letter(perPrefix[2]++));
                         target.setAttribute("bus", "ide");
+                        drive(disk, 0, p.ideChannel(), p.ideUnit());
                     }
-                    // libvirt 9 has no NVMe disk bus; SATA is what such guests also drive
-                    default -> {
+                    case SATA -> {
                         target.setAttribute("dev", "sd" + letter(perPrefix[1]++));
                         target.setAttribute("bus", "sata");
+                        drive(disk, 0, 0, p.slot());
                     }
+                    case NVME -> {
+                        target.setAttribute("dev", "sd" + letter(perPrefix[1]++));
+                        target.setAttribute("bus", "sata");
+                        // an address on a SATA controller of its own (libvirt adds it; it stays empty), so
+                        // it never takes a port of the machine's own SATA controller, where the seed sits
+                        drive(disk, 1 + p.slot() / DiskLayout.SATA_PORTS, 0, p.slot() % DiskLayout.SATA_PORTS);
+                        nvme(disk, p);
+                    }
+                    case VIRTIO_SCSI, LSI, SAS1068, MEGASAS, PVSCSI -> throw new IllegalStateException("a SCSI bus: " + p.bus());
                 }
             }
-            if (spec.kernel() == null) add(disk, "boot").setAttribute("order", String.valueOf(i + 1));
+            if (p.wwn() != null) text(disk, "wwn", p.wwn().substring(2));
+            if (p.bootIndex() != null) add(disk, "boot").setAttribute("order", String.valueOf(p.bootIndex() + 1));
         }
-        for (int c = 0; c < controllers.size(); c++) {
-            Element controller = add(devices, "controller");
-            controller.setAttribute("type", "scsi");
-            controller.setAttribute("index", String.valueOf(c));
-            controller.setAttribute("model", scsiModel(controllers.get(c)));
+        for (var kind : layout.scsiControllers().entrySet()) {
+            for (int c = 0; c < kind.getValue(); c++) {
+                Element controller = add(devices, "controller");
+                controller.setAttribute("type", "scsi");
+                controller.setAttribute("index", String.valueOf(firstIndex.get(kind.getKey()) + c));
+                controller.setAttribute("model", scsiModel(kind.getKey()));
+            }
         }
+    }
+
+    /**
+     * An NVMe disk. libvirt 9 (Debian 12) has no NVMe disk bus, so the disk is declared on SATA, where
+     * libvirt opens it, gives its QEMU access and names its node, and QEMU is told, through libvirt's
+     * documented {@code qemu:override}, to make that disk's frontend an {@code nvme} device on the root
+     * PCIe bus (slots 0x10 on, which libvirt leaves free: it puts its own devices behind root ports in
+     * slots 1 to 4) with the serial number the QEMU driver gives it.
+     */
+    private static void nvme(Element disk, DiskLayout.Placed p) {
+        String alias = "ua-hangar-nvme" + p.slot(); // "ua-": a user alias, which libvirt keeps as the device's id
+        add(disk, "alias").setAttribute("name", alias);
+        Document doc = disk.getOwnerDocument();
+        Element domain = doc.getDocumentElement();
+        Element override = firstChild(domain, QEMU_NAMESPACE, "override");
+        if (override == null) {
+            override = doc.createElementNS(QEMU_NAMESPACE, "qemu:override");
+            domain.appendChild(override);
+        }
+        Element device = doc.createElementNS(QEMU_NAMESPACE, "qemu:device");
+        device.setAttribute("alias", alias);
+        override.appendChild(device);
+        Element frontend = doc.createElementNS(QEMU_NAMESPACE, "qemu:frontend");
+        device.appendChild(frontend);
+        for (String[] property : new String[][] {{"driver", "nvme"}, {"bus", "pcie.0"},
+                {"addr", String.format("0x%x", 0x10 + p.slot())}, {"serial", "hangar" + p.slot()}}) {
+            Element e = doc.createElementNS(QEMU_NAMESPACE, "qemu:property");
+            e.setAttribute("name", property[0]);
+            e.setAttribute("type", "string");
+            e.setAttribute("value", property[1]);
+            frontend.appendChild(e);
+        }
+    }
+
+    private static Element firstChild(Element parent, String namespace, String localName) {
+        for (var n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
+            if (n instanceof Element e && namespace.equals(e.getNamespaceURI()) && localName.equals(e.getLocalName())) return e;
+        }
+        return null;
+    }
+
+    /** A drive address: libvirt's controller index, bus (the IDE channel), unit (the SCSI id, LUN, port or IDE unit). */
+    private static void drive(Element disk, int controller, int bus, int unit) {
+        Element address = add(disk, "address");
+        address.setAttribute("type", "drive");
+        address.setAttribute("controller", String.valueOf(controller));
+        address.setAttribute("bus", String.valueOf(bus));
+        address.setAttribute("target", "0");
+        address.setAttribute("unit", String.valueOf(unit));
     }
 
     private static void addNics(Element devices, MachineSpec spec) {

@@ -5,6 +5,7 @@ import dev.hangar.core.MachineProfile.Firmware;
 import dev.hangar.core.MachineProfile.NicModel;
 import dev.hangar.core.ports.MachineSpec;
 import dev.hangar.core.ports.NetAttachment;
+import dev.hangar.hypervisor.DiskLayout;
 import dev.hangar.hypervisor.MachineFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -51,11 +52,11 @@ final class QemuCommandLine {
      */
     static List<String> build(String qemuBinary, MachineSpec spec, Accelerator accel, Optional<String> runAs) {
         Path dir = spec.dir();
+        DiskLayout layout = DiskLayout.of(spec);
         List<String> a = new ArrayList<>(List.of(qemuBinary,
                 "-name", processName(spec.id()),
                 "-sandbox", sandbox(runAs),
-                // i440fx ("pc") is the only machine with a legacy IDE controller; q35 otherwise.
-                "-machine", (spec.disks().stream().anyMatch(d -> d.bus() == DiskBus.IDE) ? "pc" : "q35") + ",accel=" + accel.qemuName(),
+                "-machine", layout.machineType() + ",accel=" + accel.qemuName(),
                 "-cpu", accel.cpuModel(),
                 "-smp", String.valueOf(spec.cpus()),
                 "-m", spec.memoryMib() + "M",
@@ -80,7 +81,7 @@ final class QemuCommandLine {
             if (spec.cmdline() != null) a.addAll(List.of("-append", spec.cmdline()));
         }
         if (spec.noReboot()) a.add("-no-reboot");
-        addDisks(a, spec);
+        addDisks(a, layout);
         addNics(a, spec);
         if (spec.gui()) {
             // A Unix socket in the machine's directory, not a TCP port: only root (Hangar, and the console
@@ -94,7 +95,7 @@ final class QemuCommandLine {
         return a;
     }
 
-    /** The SCSI-like controllers: one each kind the disks use, named after its bus. */
+    /** QEMU's device for each SCSI controller kind. */
     private static String controller(DiskBus bus) {
         return switch (bus) {
             case LSI -> "lsi53c895a";
@@ -102,44 +103,39 @@ final class QemuCommandLine {
             case MEGASAS -> "megasas-gen2";
             case PVSCSI -> "pvscsi";
             case VIRTIO_SCSI -> "virtio-scsi-pci";
-            default -> null;
+            default -> throw new IllegalArgumentException(bus + " is no SCSI controller");
         };
     }
 
-    private static void addDisks(List<String> a, MachineSpec spec) {
-        List<DiskBus> controllers = new ArrayList<>();
-        for (MachineSpec.Disk d : spec.disks()) {
-            if (controller(d.bus()) != null && !controllers.contains(d.bus())) {
-                controllers.add(d.bus());
-                a.addAll(List.of("-device", controller(d.bus()) + ",id=" + busId(d.bus())));
-            }
-        }
-        int sata = 0;
-        int ide = 0;
-        int scsi = 0;
-        for (int i = 0; i < spec.disks().size(); i++) {
-            MachineSpec.Disk disk = spec.disks().get(i);
+    private static void addDisks(List<String> a, DiskLayout layout) {
+        layout.scsiControllers().forEach((bus, count) -> {
+            for (int c = 0; c < count; c++) a.addAll(List.of("-device", controller(bus) + ",id=" + busId(bus, c)));
+        });
+        for (int i = 0; i < layout.disks().size(); i++) {
+            DiskLayout.Placed p = layout.disks().get(i);
             String id = "disk" + i;
-            a.addAll(List.of("-drive", "file=" + opt(disk.file()) + ",format=" + disk.format() + ",if=none,id=" + id
-                    + (disk.readOnly() ? ",readonly=on" : ",cache=writeback")));
-            String boot = spec.kernel() == null ? ",bootindex=" + i : "";
-            String device = switch (disk.bus()) {
+            a.addAll(List.of("-drive", "file=" + opt(p.disk().file()) + ",format=" + p.format() + ",if=none,id=" + id
+                    + (p.disk().seed() ? ",readonly=on" : ",cache=writeback")));
+            String ide = p.cdrom() ? "ide-cd" : "ide-hd";
+            String scsi = p.cdrom() ? "scsi-cd" : "scsi-hd";
+            String device = switch (p.bus()) {
                 case VIRTIO -> "virtio-blk-pci,drive=" + id;
-                case SATA -> "ide-hd,bus=ide." + (sata++) + ",drive=" + id; // q35's built-in AHCI: ports ide.0 .. ide.5
-                case IDE -> "ide-hd,bus=ide." + (ide / 2) + ",unit=" + (ide++ % 2) + ",drive=" + id;
+                case SATA -> ide + ",bus=ide." + p.slot() + ",drive=" + id; // q35's built-in AHCI: ports ide.0 .. ide.5
+                case IDE -> ide + ",bus=ide." + p.ideChannel() + ",unit=" + p.ideUnit() + ",drive=" + id;
                 // one target per disk on the emulated HBAs, as VMware lays them out
-                case LSI, SAS1068, MEGASAS, PVSCSI -> "scsi-hd,bus=" + busId(disk.bus()) + ".0,scsi-id=" + (scsi++) + ",drive=" + id;
+                case LSI, SAS1068, MEGASAS, PVSCSI -> scsi + ",bus=" + busId(p.bus(), p.controller()) + ".0,scsi-id=" + p.slot() + ",drive=" + id
+                        + (p.wwn() != null ? ",wwn=" + p.wwn() : "");
                 // virtio-scsi: LUNs of target 0, as libvirt (and so virt-install) lays them out; the guest
                 // scans them in order, so the first disk is sda, the second sdb
-                case VIRTIO_SCSI -> "scsi-hd,bus=" + busId(disk.bus()) + ".0,scsi-id=0,lun=" + (scsi++) + ",drive=" + id;
-                case NVME -> "nvme,serial=hangar" + i + ",drive=" + id;
+                case VIRTIO_SCSI -> scsi + ",bus=" + busId(p.bus(), 0) + ".0,scsi-id=0,lun=" + p.slot() + ",drive=" + id;
+                case NVME -> "nvme,serial=hangar" + p.slot() + ",drive=" + id; // the serial libvirt's override gives it too
             };
-            a.addAll(List.of("-device", device + boot));
+            a.addAll(List.of("-device", device + (p.bootIndex() != null ? ",bootindex=" + p.bootIndex() : "")));
         }
     }
 
-    private static String busId(DiskBus bus) {
-        return "scsi-" + bus.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    private static String busId(DiskBus bus, int controller) {
+        return "scsi-" + bus.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + (controller == 0 ? "" : "-" + controller);
     }
 
     private static void addNics(List<String> a, MachineSpec spec) {

@@ -114,6 +114,53 @@ class DomainXmlTest {
         assertEquals("restart", x(xml(host("h"), Accelerator.TCG), "/domain/on_reboot"));
     }
 
+    private static Document withSeed(DiskBus bus) throws Exception {
+        return xml(new MachineSpec(ID, null, DIR, 1, 256, List.of(new MachineSpec.Disk(DIR.resolve("disk0.qcow2"), bus),
+                new MachineSpec.Disk(DIR.resolve("cidata.iso"), bus, true)), Firmware.BIOS, null, null, null, List.of(), false, false),
+                Accelerator.TCG);
+    }
+
+    @Test
+    void theSeedIsACdRomOnTheMachinesControllerOutOfTheBootOrderAsUnderTheQemuDriver() throws Exception {
+        Document ide = withSeed(DiskBus.IDE);
+        assertEquals("cdrom", x(ide, "//disk[source/@file='" + DIR.resolve("cidata.iso") + "']/@device"));
+        assertEquals("raw", x(ide, "//disk[@device='cdrom']/driver/@type"));
+        assertEquals("ide", x(ide, "//disk[@device='cdrom']/target/@bus"));
+        assertEquals("0", x(ide, "//disk[@device='cdrom']/address/@bus"));
+        assertEquals("1", x(ide, "//disk[@device='cdrom']/address/@unit"), "the slave of the first channel");
+        assertEquals(0, count(ide, "//disk[@device='cdrom']/boot"), "out of the boot order");
+        assertEquals("1", x(ide, "//disk[@device='disk']/boot/@order"));
+        assertEquals("scsi", x(withSeed(DiskBus.PVSCSI), "//disk[@device='cdrom']/target/@bus"));
+        assertEquals(0, count(withSeed(DiskBus.VIRTIO), "//disk[@device='cdrom']"), "a read-only virtio disk");
+        assertEquals(1, count(withSeed(DiskBus.VIRTIO), "//disk[@device='disk']/readonly"));
+    }
+
+    @Test
+    void nvmeDisksAreDeclaredOnSataAndMadeNvmeByLibvirtsQemuOverride() throws Exception {
+        String text = DomainXml.build(new MachineSpec(ID, null, DIR, 1, 256, List.of(new MachineSpec.Disk(DIR.resolve("disk0.qcow2"), DiskBus.NVME),
+                new MachineSpec.Disk(DIR.resolve("cidata.iso"), DiskBus.NVME, true)), Firmware.BIOS, null, null, null, List.of(), false, false),
+                Accelerator.TCG, "o");
+        Document d = xml(new MachineSpec(ID, null, DIR, 1, 256, List.of(new MachineSpec.Disk(DIR.resolve("disk0.qcow2"), DiskBus.NVME),
+                new MachineSpec.Disk(DIR.resolve("cidata.iso"), DiskBus.NVME, true)), Firmware.BIOS, null, null, null, List.of(), false, false),
+                Accelerator.TCG);
+        assertEquals("ua-hangar-nvme0", x(d, "//disk[@device='disk']/alias/@name"));
+        assertEquals("1", x(d, "//disk[@device='disk']/address/@controller"), "not a port of the machine's own SATA controller");
+        assertEquals("0", x(d, "//disk[@device='cdrom']/address/@controller"), "the seed is on the machine's SATA controller");
+        assertTrue(text.contains("xmlns:qemu=\"http://libvirt.org/schemas/domain/qemu/1.0\""), text);
+        assertEquals("ua-hangar-nvme0", x(d, "/domain/override/device/@alias"));
+        assertEquals("nvme", x(d, "/domain/override/device/frontend/property[@name='driver']/@value"));
+        assertEquals("pcie.0", x(d, "/domain/override/device/frontend/property[@name='bus']/@value"));
+        assertEquals("hangar0", x(d, "/domain/override/device/frontend/property[@name='serial']/@value"), "the QEMU driver's serial");
+    }
+
+    @Test
+    void mptsasDisksCarryTheSasAddressesTheQemuDriverGives() throws Exception {
+        Document d = withSeed(DiskBus.SAS1068);
+        assertEquals(dev.hangar.hypervisor.DiskLayout.sasAddress(ID, 0).substring(2), x(d, "//disk[@device='disk']/wwn"));
+        assertEquals(dev.hangar.hypervisor.DiskLayout.sasAddress(ID, 1).substring(2), x(d, "//disk[@device='cdrom']/wwn"));
+        assertEquals("1", x(d, "//disk[@device='cdrom']/address/@unit"), "target 1: libvirt makes the unit the SCSI id");
+    }
+
     @Test
     void vmwareHardwareMapsAsUnderTheQemuDriver() throws Exception {
         MachineSpec s = new MachineSpec(ID, null, DIR, 1, 256, List.of(new MachineSpec.Disk(DIR.resolve("disk0.qcow2"), DiskBus.SAS1068)),

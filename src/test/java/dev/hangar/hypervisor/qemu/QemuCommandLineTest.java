@@ -57,6 +57,41 @@ class QemuCommandLineTest {
         assertFalse(l.contains("megasas"), l);
     }
 
+    /** A box booted from firmware with one disk on bus and the cloud-init seed. */
+    private static String withSeed(DiskBus bus) {
+        return line(new MachineSpec("abc", null, DIR, 1, 256, List.of(new MachineSpec.Disk(DIR.resolve("disk0.qcow2"), bus),
+                new MachineSpec.Disk(DIR.resolve("cidata.iso"), bus, true)), Firmware.BIOS, null, null, null, List.of(), false, false));
+    }
+
+    @Test
+    void theSeedIsAReadOnlyCdRomOnTheBusTheGuestHasOutOfTheBootOrder() {
+        String ide = withSeed(DiskBus.IDE);
+        // QEMU refuses a read-only ide-hd ("Block node is read-only"): the seed is an IDE CD-ROM
+        assertTrue(ide.contains("-drive file=/data/vms/abc/cidata.iso,format=raw,if=none,id=disk1,readonly=on -device ide-cd,bus=ide.0,unit=1,drive=disk1 "), ide);
+        assertTrue(ide.contains("-device ide-hd,bus=ide.0,unit=0,drive=disk0,bootindex=0"), ide);
+        assertTrue(withSeed(DiskBus.SATA).contains("-device ide-cd,bus=ide.1,drive=disk1 "));
+        assertTrue(withSeed(DiskBus.PVSCSI).contains("-device scsi-cd,bus=scsi-pvscsi.0,scsi-id=1,drive=disk1 "));
+        assertTrue(withSeed(DiskBus.NVME).contains("-device ide-cd,bus=ide.0,drive=disk1 "), "NVMe's seed on q35's AHCI");
+        assertTrue(withSeed(DiskBus.VIRTIO).contains("-device virtio-blk-pci,drive=disk1 "), "a read-only virtio disk");
+        assertFalse(withSeed(DiskBus.SAS1068).contains("drive=disk1,bootindex"));
+    }
+
+    @Test
+    void everyDiskOnMptsasCarriesItsSasAddressForLinuxsMptsasDriver() {
+        String l = withSeed(DiskBus.SAS1068);
+        assertTrue(l.matches(".*-device scsi-hd,bus=scsi-sas1068.0,scsi-id=0,drive=disk0,wwn=0x5525400[0-9a-f]{7}00,bootindex=0.*"), l);
+        assertTrue(l.matches(".*-device scsi-cd,bus=scsi-sas1068.0,scsi-id=1,drive=disk1,wwn=0x5525400[0-9a-f]{7}01 .*"), l);
+    }
+
+    @Test
+    void disksPastEightOnMptsasGoOnASecondController() {
+        List<MachineSpec.Disk> disks = new java.util.ArrayList<>();
+        for (int i = 0; i < 9; i++) disks.add(new MachineSpec.Disk(DIR.resolve("disk" + i + ".qcow2"), DiskBus.SAS1068));
+        String l = line(new MachineSpec("abc", null, DIR, 1, 256, disks, null, null, null, null, List.of(), false, false));
+        assertTrue(l.contains("-device mptsas1068,id=scsi-sas1068 -device mptsas1068,id=scsi-sas1068-1 "), l);
+        assertTrue(l.contains("-device scsi-hd,bus=scsi-sas1068-1.0,scsi-id=0,drive=disk8,"), l);
+    }
+
     @Test
     void aHostsDisksSitOnOneVirtioScsiControllerInOrderAndItsNicsEachOnTheirNetwork() {
         MachineSpec s = new MachineSpec("abc", null, DIR, 1, 512, List.of(
