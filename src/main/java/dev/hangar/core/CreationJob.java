@@ -40,6 +40,8 @@ final class CreationJob {
     private final VmSettings settings;
     private final Clock clock;
     private final BooleanSupplier running;
+    /** The creations under way, each with what calls it off. */
+    private final java.util.concurrent.ConcurrentHashMap<UUID, Cancellation> underway = new java.util.concurrent.ConcurrentHashMap<>();
 
     CreationJob(VmStore vms, MachineLauncher launcher, MachineDriver driver, NetworkFabric fabric, NetworkService networks,
                 CallbackSink callbacks, OperationLog operations, VmLocks locks, VmSettings settings, Clock clock,
@@ -60,6 +62,23 @@ final class CreationJob {
     void run(UUID id) {
         Vm vm = vms.find(id).orElse(null);
         if (vm == null) return;
+        Cancellation cancellation = new Cancellation();
+        if (underway.putIfAbsent(id, cancellation) != null) return; // already running (a resume racing a create)
+        try {
+            run(vm, cancellation);
+        } finally {
+            underway.remove(id, cancellation);
+        }
+    }
+
+    /** Calls off the VM's creation, if one is under way (its VM is being deleted). */
+    void cancel(UUID id) {
+        Cancellation cancellation = underway.get(id);
+        if (cancellation != null) cancellation.cancel();
+    }
+
+    private void run(Vm vm, Cancellation cancellation) {
+        UUID id = vm.id();
         Operation op = operations.start(KIND, id.toString());
         try {
             op = operations.progress(op, 10, switch (vm.boot()) {
@@ -69,7 +88,7 @@ final class CreationJob {
                 case BootSource.Library l -> "importing the library VM";
             });
             DownloadReport download = new DownloadReport(op);
-            MachineLauncher.BootMedia media = launcher.media(vm, download);
+            MachineLauncher.BootMedia media = launcher.media(vm, download, cancellation);
             op = download.op;
             op = operations.progress(op, 60, "starting the machine");
             if (!locks.with(id, () -> boot(id, media))) {
@@ -84,6 +103,10 @@ final class CreationJob {
             operations.succeeded(op);
         } catch (HangarException e) {
             if (!running.getAsBoolean()) return; // cut off by shutdown: the record says creating, the next start resumes it
+            if (cancellation.isCancelled()) {
+                operations.failed(op, new Problem("vm-deleted", "the VM was deleted while it was being created"));
+                return;
+            }
             // Failures of this host (not of the image or the request) all read vm-create-failed.
             fail(id, op, e.kind() == HangarException.Kind.INTERNAL ? new Problem("vm-create-failed", e.getMessage()) : Problem.of(e));
         } catch (RuntimeException e) {

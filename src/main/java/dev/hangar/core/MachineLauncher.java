@@ -48,9 +48,9 @@ final class MachineLauncher {
     }
 
     /** Blocking: downloads (or finds cached) what the VM boots from. Throws HangarException. */
-    BootMedia media(Vm vm, ImageCatalog.FetchProgress progress) {
+    BootMedia media(Vm vm, ImageCatalog.FetchProgress progress, Cancellation cancellation) {
         return switch (vm.boot()) {
-            case BootSource.Image i -> new BootMedia(images.obtain(i.image(), progress), null);
+            case BootSource.Image i -> new BootMedia(images.obtain(i.image(), progress, cancellation), null);
             case BootSource.NetworkInstall n -> new BootMedia(null, installers.fetch(n.location()));
             case BootSource.Disk d -> new BootMedia(null, null);
             case BootSource.Library l -> new BootMedia(images.obtainFromLibrary(l.name()), null);

@@ -220,7 +220,7 @@ public final class VmService implements AutoCloseable {
                         "VM " + id + " is " + vm.status().wireName() + "; only a powered-off VM can be started");
             }
             try {
-                Vm started = launcher.launch(vm, launcher.media(vm, ImageCatalog.FetchProgress.NONE));
+                Vm started = launcher.launch(vm, launcher.media(vm, ImageCatalog.FetchProgress.NONE, Cancellation.NEVER));
                 vms.update(started);
                 log.info("VM {} started", id);
                 return started;
@@ -230,8 +230,12 @@ public final class VmService implements AutoCloseable {
         });
     }
 
-    /** Powers the VM off (cleanly, then hard) and removes its disks, files, ports, leases and record. */
+    /**
+     * Powers the VM off (cleanly, then hard) and removes its disks, files, ports, leases and record. A VM
+     * still being created has its creation called off first: a download only it waited for stops.
+     */
     public void delete(UUID id) {
+        creation.cancel(id);
         locks.with(id, () -> {
             Vm vm = vms.find(id).orElseThrow(() -> notFound(id.toString()));
             Operation op = operations.start("vm.delete", id.toString());

@@ -1,6 +1,7 @@
 package dev.hangar.images;
 
 import dev.hangar.core.CachedImage;
+import dev.hangar.core.Cancellation;
 import dev.hangar.core.FileTrees;
 import dev.hangar.core.GoldImage;
 import dev.hangar.core.CloudInitSeed;
@@ -69,8 +70,8 @@ public final class GoldImageStore implements ImageCatalog {
     private final HttpClient http;
     /** Golds read once: a published gold never changes, so every POST need not parse gold.json again. */
     private final ConcurrentHashMap<String, GoldImage> known = new ConcurrentHashMap<>();
-    /** Fetches under way by key: later callers for the same key wait on the first one's result. */
-    private final ConcurrentHashMap<String, CompletableFuture<GoldImage>> inFlight = new ConcurrentHashMap<>();
+    /** Fetches under way by key: every caller for a key waits on the one fetch. Guarded by itself. */
+    private final java.util.Map<String, Fetch> inFlight = new java.util.HashMap<>();
 
     /**
      * @param maxImageBytes the most an image may download, and separately the most it may unpack to
@@ -122,41 +123,97 @@ public final class GoldImageStore implements ImageCatalog {
      */
     @Override
     public GoldImage obtain(ImageRef ref) {
-        return obtain(ref, FetchProgress.NONE);
+        return obtain(ref, FetchProgress.NONE, Cancellation.NEVER);
     }
 
     @Override
-    public GoldImage obtain(ImageRef ref, FetchProgress progress) {
+    public GoldImage obtain(ImageRef ref, FetchProgress progress, Cancellation cancellation) {
         ImageRef image = ref.validated();
-        return obtainOnce(image.cacheKey(), () -> fetch(image, progress));
+        return obtainOnce(image.cacheKey(), p -> fetch(image, p), progress, cancellation);
     }
 
-    /** The gold under key if it is published, else made by make, once however many callers ask at a time. */
-    private GoldImage obtainOnce(String key, Supplier<GoldImage> make) {
-        return used(obtainOrMake(key, make));
+    /**
+     * One fetch of a key, on a thread of its own so that no caller owns it: its result, and the callers
+     * still waiting for it (each with its progress). When the last of them is called off, the fetch is
+     * abandoned: its thread is interrupted, which ends the download's read (and so closes its
+     * connection) or the conversion's qemu-img, and the fetch's own cleanup removes what it wrote.
+     */
+    private static final class Fetch {
+        final CompletableFuture<GoldImage> result = new CompletableFuture<>();
+        final java.util.List<FetchProgress> waiting = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread worker;
+
+        /** Tells every waiting caller how the download goes. */
+        final FetchProgress progress = new FetchProgress() {
+            @Override
+            public void downloaded(long bytes, long total) {
+                for (FetchProgress p : waiting) p.downloaded(bytes, total);
+            }
+
+            @Override
+            public void converting() {
+                for (FetchProgress p : waiting) p.converting();
+            }
+        };
     }
 
-    private GoldImage obtainOrMake(String key, Supplier<GoldImage> make) {
+    /**
+     * The gold under key if it is published, else made by make, once however many callers ask at a time.
+     * A caller called off leaves at once with {@code cancelled}; the making goes on while anyone waits.
+     */
+    private GoldImage obtainOnce(String key, java.util.function.Function<FetchProgress, GoldImage> make, FetchProgress progress,
+                                 Cancellation cancellation) {
         Optional<GoldImage> hit = read(key);
         if (hit.isPresent()) {
             observer.cacheHit();
-            return hit.get();
+            return used(hit.get());
         }
-
+        Fetch fetch;
+        synchronized (inFlight) {
+            fetch = inFlight.get(key);
+            if (fetch == null) {
+                Fetch started = fetch = new Fetch();
+                inFlight.put(key, started);
+                started.worker = Thread.ofVirtual().name("image-fetch-" + key).unstarted(() -> make(key, started, make));
+                started.worker.start();
+            }
+            fetch.waiting.add(progress);
+        }
         CompletableFuture<GoldImage> mine = new CompletableFuture<>();
-        CompletableFuture<GoldImage> running = inFlight.putIfAbsent(key, mine);
-        if (running != null) return await(running);
-        try {
-            // Another call may have published between the cache check and claiming the key.
-            GoldImage gold = read(key).orElseGet(make);
-            mine.complete(gold);
-            return gold;
-        } catch (RuntimeException | Error e) {
-            mine.completeExceptionally(e);
-            throw e;
+        fetch.result.whenComplete((gold, failure) -> {
+            if (failure != null) mine.completeExceptionally(failure);
+            else mine.complete(gold);
+        });
+        try (var listening = cancellation.onCancel(() -> mine.completeExceptionally(new java.util.concurrent.CancellationException()))) {
+            return used(await(mine));
         } finally {
-            inFlight.remove(key, mine);
+            leave(key, fetch, progress);
         }
+    }
+
+    /** The fetch's thread: another call may have published between the cache check and claiming the key. */
+    private void make(String key, Fetch fetch, java.util.function.Function<FetchProgress, GoldImage> make) {
+        try {
+            fetch.result.complete(read(key).orElseGet(() -> make.apply(fetch.progress)));
+        } catch (RuntimeException | Error e) {
+            fetch.result.completeExceptionally(e);
+        } finally {
+            synchronized (inFlight) {
+                inFlight.remove(key, fetch);
+            }
+        }
+    }
+
+    /** A caller stops waiting; the last one to leave a fetch still under way abandons it. */
+    private void leave(String key, Fetch fetch, FetchProgress progress) {
+        synchronized (inFlight) {
+            fetch.waiting.remove(progress);
+            if (!fetch.waiting.isEmpty() || fetch.result.isDone()) return;
+            // Out of the map first: a caller who comes now starts a fetch of its own.
+            inFlight.remove(key, fetch);
+        }
+        log.info("fetch of gold {} abandoned: every VM that waited for it was deleted", key);
+        fetch.worker.interrupt();
     }
 
     /**
@@ -213,7 +270,7 @@ public final class GoldImageStore implements ImageCatalog {
             throw ImageFailures.libraryVmNotFound("library folder " + folder + " holds no " + name + ".vmx");
         }
         String key = LIBRARY_PREFIX + name + "-" + fingerprint(tree);
-        return obtainOnce(key, () -> importFolder(key, tree, vmx));
+        return obtainOnce(key, progress -> importFolder(key, tree, vmx), FetchProgress.NONE, Cancellation.NEVER);
     }
 
     @Override
@@ -508,7 +565,12 @@ public final class GoldImageStore implements ImageCatalog {
     private static GoldImage await(CompletableFuture<GoldImage> running) {
         try {
             return running.get();
+        } catch (java.util.concurrent.CancellationException e) {
+            throw new HangarException(Kind.CONFLICT, "cancelled", "the image was no longer wanted");
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof java.util.concurrent.CancellationException) {
+                throw new HangarException(Kind.CONFLICT, "cancelled", "the image was no longer wanted");
+            }
             // Re-thrown with this caller's stack; the fetching thread's failure is the cause.
             if (e.getCause() instanceof HangarException h) throw new HangarException(h.kind(), h.code(), h.getMessage(), h);
             if (e.getCause() instanceof RuntimeException r) throw r;

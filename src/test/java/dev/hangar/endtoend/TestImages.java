@@ -29,17 +29,27 @@ final class TestImages {
         return build("build-vmware-box", "hangar-test-vmware.tar.gz");
     }
 
+    /**
+     * A VMware box whose two disks sit on one controller (ide, sata, lsilogic, lsisas1068, pvscsi, nvme)
+     * and whose initramfs drives only that controller (and the seed's CD-ROM, and its NIC): see
+     * src/test/images/build-vmware-box.
+     */
+    static synchronized Path vmwareBox(String controller) throws IOException {
+        return build("build-vmware-box", "hangar-test-vmware-" + controller + ".tar.gz", controller);
+    }
+
     /** A tiny network installer (src/test/images/build-test-installer): a directory with linux and initrd.gz. */
     static synchronized Path installer() throws IOException {
         return build("build-test-installer", "installer");
     }
 
-    private static Path build(String script, String name) throws IOException {
+    private static Path build(String script, String name, String... args) throws IOException {
         Path out = DIR.resolve(name);
         if (Files.exists(out)) return out;
         Files.createDirectories(DIR);
-        Command.check(List.of(Path.of("src", "test", "images", script).toAbsolutePath().toString(), out.toString()),
-                Duration.ofMinutes(5));
+        List<String> argv = new java.util.ArrayList<>(List.of(Path.of("src", "test", "images", script).toAbsolutePath().toString(), out.toString()));
+        argv.addAll(List.of(args));
+        Command.check(argv, Duration.ofMinutes(5));
         return out;
     }
 

@@ -471,6 +471,90 @@ class VmsEndToEndTest {
         assertEquals(204, delete(id));
     }
 
+    // ---- every VMware controller, proven by a guest that has only its driver ---------------------
+
+    /** VMware's disk controllers, each in a box whose guest loads only that controller's driver. */
+    private static final List<String> CONTROLLERS = List.of("ide", "sata", "lsilogic", "lsisas1068", "pvscsi", "nvme");
+    /** Which Linux driver each controller's disks are found with (QEMU's LSI 53C895A for lsilogic). */
+    private static final java.util.Map<String, String> DISK_DRIVERS = java.util.Map.of("ide", "ata_piix", "sata", "ahci",
+            "lsilogic", "sym53c8xx", "lsisas1068", "mptsas", "pvscsi", "vmw_pvscsi", "nvme", "nvme");
+    /** Run by the guest from its seed: the page names the VM's instance-id (meta-data) and the modules the guest loaded. */
+    private static final String REPORTING_USER_DATA = "#!/bin/sh\n"
+            + "echo \"user-data ran for $(sed -n 's/^instance-id: //p' /mnt/cidata/meta-data)\" > /www/user-data.txt\n"
+            + "cut -d' ' -f1 /proc/modules > /www/modules.txt\n";
+
+    @Test
+    @Order(11)
+    void everyVmwareControllerBootsAGuestThatDrivesOnlyThatControllerWithItsSeedAndUserData() throws Exception {
+        List<String> failures = new ArrayList<>();
+        // Two guests at a time, the most this machine boots at full speed.
+        for (int i = 0; i < CONTROLLERS.size(); i += 2) {
+            List<String> pair = CONTROLLERS.subList(i, Math.min(i + 2, CONTROLLERS.size()));
+            java.util.Map<String, String> ids = new java.util.LinkedHashMap<>();
+            for (String controller : pair) {
+                Path box = TestImages.vmwareBox(controller);
+                String url = images.serve("/boxes/" + box.getFileName(), box);
+                ObjectNode body = Json.MAPPER.createObjectNode().put("memory", "256mib").put("network_type", "nat")
+                        .put("user_data", REPORTING_USER_DATA);
+                body.putObject("image").put("url", url).put("checksum", TestImages.sha256(box)).put("checksum_type", "sha256");
+                Response created = post("/vms", body);
+                assertEquals(202, created.status, created.text);
+                ids.put(controller, created.body.get("id").textValue());
+            }
+            for (var e : ids.entrySet()) {
+                try {
+                    assertGuestDrivesItsController(e.getKey(), e.getValue());
+                } catch (AssertionError failure) {
+                    failures.add(e.getKey() + ": " + failure.getMessage() + "\nconsole:\n"
+                            + get("/vms/" + e.getValue() + "/console").text);
+                } finally {
+                    assertEquals(204, delete(e.getValue()));
+                }
+            }
+        }
+        assertTrue(failures.isEmpty(), failures.size() + " of " + CONTROLLERS.size() + " controllers failed under " + driver
+                + ":\n" + String.join("\n\n", failures));
+    }
+
+    /**
+     * The guest booted from its disk by firmware (SeaBIOS through that controller), found its boot disk,
+     * its data disk and the seed's CD-ROM with only that controller's driver, ran the user-data, and
+     * answers on the network through the NIC model of its .vmx.
+     */
+    private void assertGuestDrivesItsController(String controller, String id) throws Exception {
+        JsonNode vm = awaitIp(id, Duration.ofSeconds(300));
+        String ip = vm.get("ip_address").textValue();
+        String disks = guestFile(ip, "/disks.txt", "cidata ");
+        String disk = controller.equals("nvme") ? "nvme\\d+n1" : "sd[a-z]";
+        assertTrue(disks.lines().anyMatch(l -> l.matches("boot " + disk)), "the boot disk is found: " + disks);
+        assertTrue(disks.lines().anyMatch(l -> l.matches("data " + disk)), "the second disk is found: " + disks);
+        assertTrue(disks.lines().anyMatch(l -> l.equals("cidata sr0")), "the seed is a CD-ROM: " + disks);
+        assertEquals("user-data ran for " + id, guestFile(ip, "/user-data.txt", "user-data ran").strip());
+        List<String> modules = guestFile(ip, "/modules.txt", "\n").lines().toList();
+        assertTrue(modules.contains(DISK_DRIVERS.get(controller)), "the disks come through " + DISK_DRIVERS.get(controller) + ": " + modules);
+        assertFalse(modules.contains("virtio_blk") || modules.contains("virtio_scsi"), "no virtio disk driver: " + modules);
+        assertEquals(controller.equals("nvme") || controller.equals("sata"), modules.contains("ahci"),
+                "AHCI only where the box has SATA (an NVMe box's seed sits there): " + modules);
+    }
+
+    /** A file the guest serves, once it holds the text (60 s at most: a SCSI bus is scanned after boot). */
+    private static String guestFile(String ip, String path, String text) throws Exception {
+        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        String body = "";
+        while (System.nanoTime() < until) {
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + ip + path))
+                        .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString());
+                body = r.body();
+                if (r.statusCode() == 200 && body.contains(text)) return body;
+            } catch (IOException notYet) {
+                // httpd starts a moment after the address is leased
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError("http://" + ip + path + " does not hold \"" + text + "\" within 60 s: " + body);
+    }
+
     // ---- helpers ---------------------------------------------------------------------------------
 
     private static Path library(String driver) {

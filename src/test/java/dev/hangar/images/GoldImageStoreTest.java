@@ -15,7 +15,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.hangar.core.Cancellation;
 import dev.hangar.core.ChecksumType;
+import dev.hangar.core.ports.ImageCatalog;
 import dev.hangar.core.GoldImage;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.ImageRef;
@@ -174,11 +176,11 @@ class GoldImageStoreTest {
             public void converting() {
                 told.add("converting");
             }
-        });
+        }, Cancellation.NEVER);
         assertEquals(body.length + "/" + body.length, told.get(told.size() - 2), "every byte, of the declared length");
         assertEquals("converting", told.getLast());
         told.clear();
-        store.obtain(ref, (bytes, total) -> told.add("again"));
+        store.obtain(ref, (bytes, total) -> told.add("again"), Cancellation.NEVER);
         assertEquals(List.of(), told, "a cached gold downloads nothing");
     }
 
@@ -221,6 +223,85 @@ class GoldImageStoreTest {
         assertEquals(first, afterRestart);
         assertEquals(first, store.obtain(sameImageElsewhere), "the checksum identifies the gold image, not the URL");
         assertEquals(first, store.cached(ref).orElseThrow());
+    }
+
+    /** A body that never ends, 1 KiB every 20 ms: a slow server, whose writes fail once the client has gone. */
+    static java.io.InputStream tricklingBody() {
+        return new java.io.InputStream() {
+            @Override
+            public int read() {
+                return 0;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return -1;
+                }
+                int n = Math.min(len, 1024);
+                java.util.Arrays.fill(b, off, off + n, (byte) 0);
+                return n;
+            }
+        };
+    }
+
+    static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long until = System.nanoTime() + java.time.Duration.ofSeconds(15).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > until) throw new AssertionError(what + ", not within 15 s");
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
+    void aDownloadItsOnlyCallerCallsOffStopsClosesItsConnectionAndLeavesNothing() throws Exception {
+        ImageRef ref = new ImageRef(server.serve("/slow.raw", GoldImageStoreTest::tricklingBody), "ab".repeat(32), ChecksumType.SHA256);
+        Cancellation cancellation = new Cancellation();
+        java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
+        try (ExecutorService pool = Executors.newSingleThreadExecutor()) {
+            Future<GoldImage> obtained = pool.submit(() -> store.obtain(ref, (n, total) -> bytes.set(n), cancellation));
+            awaitTrue(() -> bytes.get() > 0, "the download is under way");
+            long calledOff = System.nanoTime();
+            cancellation.cancel();
+            var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> obtained.get(5, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals("cancelled", ((HangarException) e.getCause()).code());
+            assertTrue(System.nanoTime() - calledOff < java.time.Duration.ofSeconds(2).toNanos(), "the caller leaves at once");
+        }
+        awaitTrue(() -> server.openAnswers() == 0, "the server sees its connection closed");
+        long stoppedAt = bytes.get();
+        awaitTrue(() -> {
+            try (Stream<Path> left = Files.list(images)) {
+                return left.findAny().isEmpty();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, "the partial download is removed");
+        Thread.sleep(200);
+        assertEquals(stoppedAt, bytes.get(), "nothing more is downloaded");
+        assertEquals(1, server.hits("/slow.raw"));
+    }
+
+    @Test
+    void aDownloadOneCallerCallsOffGoesOnForAnotherThatWaitsForIt() throws Exception {
+        byte[] body = vmwareBundle(VMX);
+        ImageRef ref = ref(server.serve("/box.tar.gz", body), body);
+        server.delay(1500);
+        Cancellation deleted = new Cancellation();
+        try (ExecutorService pool = Executors.newFixedThreadPool(2)) {
+            Future<GoldImage> first = pool.submit(() -> store.obtain(ref, ImageCatalog.FetchProgress.NONE, deleted));
+            awaitTrue(() -> server.requests() == 1, "the download started");
+            Future<GoldImage> second = pool.submit(() -> store.obtain(ref));
+            Thread.sleep(300); // the second create joins the download
+            deleted.cancel();
+            var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> first.get(5, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals("cancelled", ((HangarException) e.getCause()).code());
+            GoldImage gold = second.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(ref.cacheKey(), gold.key());
+        }
+        assertEquals(1, server.requests(), "one download, which went on for the create still waiting");
     }
 
     @Test

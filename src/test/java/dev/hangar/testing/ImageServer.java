@@ -28,6 +28,7 @@ public final class ImageServer implements AutoCloseable {
     private final Map<String, String> redirects = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
     private final AtomicInteger requests = new AtomicInteger();
+    private final AtomicInteger open = new AtomicInteger();
     private volatile long delayMillis;
 
     public ImageServer() {
@@ -102,6 +103,11 @@ public final class ImageServer implements AutoCloseable {
         return n == null ? 0 : n.get();
     }
 
+    /** Answers still being sent: a client that closed its connection ends its answer at the next write. */
+    public int openAnswers() {
+        return open.get();
+    }
+
     /** Makes every answer wait, so that concurrent clients overlap. */
     public void delay(long millis) {
         delayMillis = millis;
@@ -109,6 +115,15 @@ public final class ImageServer implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         requests.incrementAndGet();
+        open.incrementAndGet();
+        try {
+            answer(exchange);
+        } finally {
+            open.decrementAndGet();
+        }
+    }
+
+    private void answer(HttpExchange exchange) throws IOException {
         String path = exchange.getRequestURI().getPath();
         hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
         try (exchange) {

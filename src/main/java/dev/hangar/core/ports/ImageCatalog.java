@@ -1,6 +1,7 @@
 package dev.hangar.core.ports;
 
 import dev.hangar.core.CachedImage;
+import dev.hangar.core.Cancellation;
 import dev.hangar.core.CloudInitSeed;
 import dev.hangar.core.GoldImage;
 import dev.hangar.core.ImageRef;
@@ -14,10 +15,12 @@ public interface ImageCatalog {
     GoldImage obtain(ImageRef ref);
 
     /**
-     * As {@link #obtain(ImageRef)}, telling {@code progress} how the download goes when this call makes
-     * the gold (a cached gold, or one another call is making, reports nothing).
+     * As {@link #obtain(ImageRef)}, telling {@code progress} how the download goes while this call waits
+     * for it (a cached gold reports nothing). When {@code cancellation} calls it off, this call ends at
+     * once ({@code cancelled}); a download that no other call waits for then stops, its connection
+     * closed and what it wrote removed.
      */
-    default GoldImage obtain(ImageRef ref, FetchProgress progress) {
+    default GoldImage obtain(ImageRef ref, FetchProgress progress, Cancellation cancellation) {
         return obtain(ref);
     }
 
