@@ -555,6 +555,38 @@ class VmsEndToEndTest {
         throw new AssertionError("http://" + ip + path + " does not hold \"" + text + "\" within 60 s: " + body);
     }
 
+    // ---- a VM deleted while its image downloads ---------------------------------------------------
+
+    @Test
+    @Order(12)
+    void aVmDeletedWhileItsImageDownloadsStopsTheDownloadAndLeavesNothing() throws Exception {
+        String path = "/slow/" + driver + ".raw";
+        String url = images.serve(path, ImageServer::tricklingBody);
+        String checksum = "ab".repeat(32);
+        String id = createOk(url, checksum, "{\"tools_init_timeout\": 1}");
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!get("/operations").text.contains("downloading the image") && System.nanoTime() < until) Thread.sleep(200);
+        assertEquals(1, images.openAnswers(), "the download is under way");
+
+        assertEquals(204, delete(id));
+        until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (images.openAnswers() > 0 && System.nanoTime() < until) Thread.sleep(100);
+        assertEquals(0, images.openAnswers(), "the server saw the download's connection closed");
+        List<String> left = List.of();
+        while (System.nanoTime() < until) {
+            try (Stream<Path> cached = Files.list(hangar.dataDir().resolve("images"))) {
+                left = cached.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".") || n.contains(checksum)).toList();
+            }
+            if (left.isEmpty()) break;
+            Thread.sleep(100);
+        }
+        assertEquals(List.of(), left, "no partial download, no gold");
+        assertTrue(Processes.qemuOf(id).isEmpty(), "no machine was started");
+        assertEquals(404, get("/vms/" + id).status);
+        assertEquals(1, images.hits(path));
+        assertTrue(hangar.log().contains("abandoned"), "the service says it stopped the download");
+    }
+
     // ---- helpers ---------------------------------------------------------------------------------
 
     private static Path library(String driver) {

@@ -225,29 +225,6 @@ class GoldImageStoreTest {
         assertEquals(first, store.cached(ref).orElseThrow());
     }
 
-    /** A body that never ends, 1 KiB every 20 ms: a slow server, whose writes fail once the client has gone. */
-    static java.io.InputStream tricklingBody() {
-        return new java.io.InputStream() {
-            @Override
-            public int read() {
-                return 0;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) {
-                try {
-                    Thread.sleep(20);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return -1;
-                }
-                int n = Math.min(len, 1024);
-                java.util.Arrays.fill(b, off, off + n, (byte) 0);
-                return n;
-            }
-        };
-    }
-
     static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
         long until = System.nanoTime() + java.time.Duration.ofSeconds(15).toNanos();
         while (!condition.getAsBoolean()) {
@@ -258,7 +235,7 @@ class GoldImageStoreTest {
 
     @Test
     void aDownloadItsOnlyCallerCallsOffStopsClosesItsConnectionAndLeavesNothing() throws Exception {
-        ImageRef ref = new ImageRef(server.serve("/slow.raw", GoldImageStoreTest::tricklingBody), "ab".repeat(32), ChecksumType.SHA256);
+        ImageRef ref = new ImageRef(server.serve("/slow.raw", ImageServer::tricklingBody), "ab".repeat(32), ChecksumType.SHA256);
         Cancellation cancellation = new Cancellation();
         java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
         try (ExecutorService pool = Executors.newSingleThreadExecutor()) {

@@ -103,6 +103,29 @@ public final class ImageServer implements AutoCloseable {
         return n == null ? 0 : n.get();
     }
 
+    /** A body that never ends, 1 KiB every 20 ms: a slow server, whose writes fail once the client has gone. */
+    public static InputStream tricklingBody() {
+        return new InputStream() {
+            @Override
+            public int read() {
+                return 0;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return -1;
+                }
+                int n = Math.min(len, 1024);
+                java.util.Arrays.fill(b, off, off + n, (byte) 0);
+                return n;
+            }
+        };
+    }
+
     /** Answers still being sent: a client that closed its connection ends its answer at the next write. */
     public int openAnswers() {
         return open.get();

@@ -148,8 +148,13 @@ final class DomainXml {
             if (DiskLayout.isScsi(p.bus())) {
                 target.setAttribute("dev", "sd" + letter(perPrefix[1]++));
                 target.setAttribute("bus", "scsi");
-                // virtio-scsi: LUNs of target 0; the VMware HBAs: libvirt makes the unit the SCSI id
-                drive(disk, firstIndex.get(p.bus()) + p.controller(), 0, p.slot());
+                int controller = firstIndex.get(p.bus()) + p.controller();
+                switch (p.bus()) {
+                    // libvirt makes the unit the SCSI id on lsilogic, and the LUN (of the target's SCSI id) on the others
+                    case LSI -> drive(disk, controller, 0, 0, p.slot());
+                    case VIRTIO_SCSI -> drive(disk, controller, 0, 0, p.slot()); // LUNs of target 0
+                    default -> drive(disk, controller, 0, p.slot(), 0);          // one target per disk, as VMware's HBAs
+                }
             } else {
                 switch (p.bus()) {
                     case VIRTIO -> {
@@ -159,19 +164,19 @@ final class DomainXml {
                     case IDE -> {
                         target.setAttribute("dev", "hd" + letter(perPrefix[2]++));
                         target.setAttribute("bus", "ide");
-                        drive(disk, 0, p.ideChannel(), p.ideUnit());
+                        drive(disk, 0, p.ideChannel(), 0, p.ideUnit());
                     }
                     case SATA -> {
                         target.setAttribute("dev", "sd" + letter(perPrefix[1]++));
                         target.setAttribute("bus", "sata");
-                        drive(disk, 0, 0, p.slot());
+                        drive(disk, 0, 0, 0, p.slot());
                     }
                     case NVME -> {
                         target.setAttribute("dev", "sd" + letter(perPrefix[1]++));
                         target.setAttribute("bus", "sata");
                         // an address on a SATA controller of its own (libvirt adds it; it stays empty), so
                         // it never takes a port of the machine's own SATA controller, where the seed sits
-                        drive(disk, 1 + p.slot() / DiskLayout.SATA_PORTS, 0, p.slot() % DiskLayout.SATA_PORTS);
+                        drive(disk, 1 + p.slot() / DiskLayout.SATA_PORTS, 0, 0, p.slot() % DiskLayout.SATA_PORTS);
                         nvme(disk, p);
                     }
                     case VIRTIO_SCSI, LSI, SAS1068, MEGASAS, PVSCSI -> throw new IllegalStateException("a SCSI bus: " + p.bus());
@@ -229,13 +234,13 @@ final class DomainXml {
         return null;
     }
 
-    /** A drive address: libvirt's controller index, bus (the IDE channel), unit (the SCSI id, LUN, port or IDE unit). */
-    private static void drive(Element disk, int controller, int bus, int unit) {
+    /** A drive address: libvirt's controller index, bus (the IDE channel), target, unit (the SCSI id on lsilogic, a LUN, port or IDE unit). */
+    private static void drive(Element disk, int controller, int bus, int target, int unit) {
         Element address = add(disk, "address");
         address.setAttribute("type", "drive");
         address.setAttribute("controller", String.valueOf(controller));
         address.setAttribute("bus", String.valueOf(bus));
-        address.setAttribute("target", "0");
+        address.setAttribute("target", String.valueOf(target));
         address.setAttribute("unit", String.valueOf(unit));
     }
 

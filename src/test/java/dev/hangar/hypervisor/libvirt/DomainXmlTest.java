@@ -158,7 +158,11 @@ class DomainXmlTest {
         Document d = withSeed(DiskBus.SAS1068);
         assertEquals(dev.hangar.hypervisor.DiskLayout.sasAddress(ID, 0).substring(2), x(d, "//disk[@device='disk']/wwn"));
         assertEquals(dev.hangar.hypervisor.DiskLayout.sasAddress(ID, 1).substring(2), x(d, "//disk[@device='cdrom']/wwn"));
-        assertEquals("1", x(d, "//disk[@device='cdrom']/address/@unit"), "target 1: libvirt makes the unit the SCSI id");
+        assertEquals("1", x(d, "//disk[@device='cdrom']/address/@target"), "target 1, as QEMU's scsi-id=1");
+        assertEquals("0", x(d, "//disk[@device='cdrom']/address/@unit"), "libvirt makes the unit the LUN on lsisas1068");
+        Document lsi = withSeed(DiskBus.LSI);
+        assertEquals("1", x(lsi, "//disk[@device='cdrom']/address/@unit"), "and the SCSI id on lsilogic");
+        assertEquals("0", x(lsi, "//disk[@device='cdrom']/address/@target"));
     }
 
     @Test
