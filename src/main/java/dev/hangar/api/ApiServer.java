@@ -70,6 +70,9 @@ public final class ApiServer implements AutoCloseable {
     @FunctionalInterface
     public interface Recorder {
         void answered(Exchange exchange, String principal);
+
+        /** Told when a WebSocket the exchange opened (answered 101) closes: how long it was open, the bytes its client sent. */
+        default void webSocketClosed(Exchange exchange, String principal, Duration open, long bytesReceived) { }
     }
 
     private record Route(String method, String path, String[] segments, Handler handler) {}
@@ -97,10 +100,20 @@ public final class ApiServer implements AutoCloseable {
     private ServerWebSocketContainer webSockets;
     private RequestDeadlines deadlines;
     private final List<String> compressedPaths = new ArrayList<>();
+    private AllowedHosts hosts = new AllowedHosts(List.of());
 
     /** Sets the guard every request passes before dispatch (default: every request is admitted). */
     public ApiServer guard(Guard guard) {
         this.guard = guard;
+        return this;
+    }
+
+    /**
+     * The names this listener answers to besides its own addresses (and, over loopback, localhost): the
+     * operator's {@code hostnames}. A request for any other host is refused 421 misdirected-request.
+     */
+    public ApiServer hostnames(List<String> names) {
+        this.hosts = new AllowedHosts(names);
         return this;
     }
 
@@ -234,6 +247,7 @@ public final class ApiServer implements AutoCloseable {
                 // Broken chunks (HTTP wants a 400), or a client that stopped sending mid-body (it may still listen).
                 // The connection cannot carry another request. A write is recorded either way.
                 exchange = new Exchange(request, response, callback, webSockets, segments, params, new byte[0]);
+                exchange.hosts(hosts);
                 try {
                     exchange.setHeader("Connection", "close");
                     exchange.json(400, error("invalid-body", "the request body cannot be read: " + e.getMessage()));
@@ -244,11 +258,20 @@ public final class ApiServer implements AutoCloseable {
             }
             deadlines.bodyRead(request);
             exchange = new Exchange(request, response, callback, webSockets, segments, params, body);
+            exchange.hosts(hosts);
             String principal = null;
             try {
                 // Too large a body is refused before any guard or face: it was not read to its end, so nobody can judge it.
-                Admission admission = exchange.bodyTooLarge() ? null : crossOrigin(exchange) ? CROSS_ORIGIN : admitted(exchange);
+                // Then a request for a host this service is not (DNS rebinding), then a foreign page's write.
+                Admission admission = exchange.bodyTooLarge() ? null : exchange.misdirected() ? MISDIRECTED
+                        : exchange.fromForeignOrigin() ? CROSS_ORIGIN : admitted(exchange);
                 principal = admission == null ? null : admission.principal();
+                if (admission != null && admission.admitted()) {
+                    Exchange admittedExchange = exchange;
+                    String who = principal;
+                    admittedExchange.admitted(admittedExchange.isWebSocketUpgrade());
+                    admittedExchange.onWebSocketClosed((open, bytes) -> webSocketClosed(admittedExchange, who, open, bytes));
+                }
                 if (admission == null) {
                     // The rest of the body was never read: the connection cannot carry another request, and says so.
                     exchange.setHeader("Connection", "close");
@@ -293,18 +316,26 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
-    private static final Admission CROSS_ORIGIN = Admission.refused(403, "origin-mismatch",
-            "a page of another origin may not write here or open a WebSocket", Map.of());
-
     /**
      * A browser's write, or WebSocket, sent by a page of another origin: refused before any guard, also
      * with OAuth off (a page the operator visits must not drive a VM's console on loopback). Browsers
      * name the page's origin in {@code Origin}; the seeds' clients and the CLI send none.
      */
-    static boolean crossOrigin(Exchange exchange) {
-        String origin = exchange.header("Origin");
-        return origin != null && (exchange.isWrite() || exchange.isWebSocketUpgrade())
-                && !origin.equalsIgnoreCase(exchange.scheme() + "://" + exchange.host());
+    private static final Admission CROSS_ORIGIN = Admission.refused(403, "origin-mismatch",
+            "a page of another origin may not write here or open a WebSocket", Map.of());
+
+    /** A request for a host this listener does not answer to: a DNS-rebinding page's, or a client's mistake. */
+    private static final Admission MISDIRECTED = Admission.refused(421, "misdirected-request",
+            "this service does not answer to that host name; use its address, localhost over loopback, or a name in its hostnames", Map.of());
+
+    private void webSocketClosed(Exchange exchange, String principal, Duration open, long bytes) {
+        for (Recorder recorder : recorders) {
+            try {
+                recorder.webSocketClosed(exchange, principal, open, bytes);
+            } catch (RuntimeException e) {
+                log.error("recording the close of a WebSocket on {} failed", exchange.path(), e);
+            }
+        }
     }
 
     /** The guard's answer; a guard that fails refuses the request (a 500 without details), never admits it. */

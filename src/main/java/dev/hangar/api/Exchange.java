@@ -38,6 +38,12 @@ public final class Exchange {
     /** Set when the connection became a WebSocket: Jetty, not this exchange, ends the request then. */
     private boolean upgraded;
     private boolean broken;
+    /** The names this listener answers to (set by the server before any guard or face sees the exchange). */
+    private AllowedHosts hosts = new AllowedHosts(java.util.List.of());
+    /** Whether the guard admitted this exchange as the WebSocket upgrade it asks for (see {@link #webSocket}). */
+    private boolean admittedAsUpgrade;
+    /** Told when a WebSocket this exchange opened closes: how long it was open, how many bytes its client sent. */
+    private java.util.function.BiConsumer<java.time.Duration, Long> webSocketClosed = (open, bytes) -> { };
 
     Exchange(Request request, Response response, Callback callback, ServerWebSocketContainer webSockets,
              java.util.List<String> segments, Map<String, String> pathParams, byte[] body) {
@@ -207,10 +213,76 @@ public final class Exchange {
         return !(m.equals("GET") || m.equals("HEAD") || m.equals("OPTIONS") || m.equals("TRACE"));
     }
 
-    /** A request to switch to the WebSocket protocol (RFC 6455 §4.1). */
+    /**
+     * A request to switch to the WebSocket protocol (RFC 6455 §4.1): {@code websocket} among the tokens of
+     * any of its {@code Upgrade} headers, in any case, whatever {@code Connection} says. The one answer
+     * the server, the guard and the audit log all ask for, and wider than any server's own test: a
+     * request Jetty would upgrade is never taken for a plain read ({@code Upgrade: h2c} followed by
+     * {@code Upgrade: websocket} is an upgrade).
+     */
     public boolean isWebSocketUpgrade() {
-        String upgrade = header("Upgrade");
-        return upgrade != null && upgrade.trim().equalsIgnoreCase("websocket");
+        for (String value : request.getHeaders().getValuesList("Upgrade")) {
+            for (String token : value.split(",")) {
+                String protocol = token.strip();
+                int version = protocol.indexOf('/');
+                if (version >= 0) protocol = protocol.substring(0, version).strip();
+                if (protocol.equalsIgnoreCase("websocket")) return true;
+            }
+        }
+        return false;
+    }
+
+    void hosts(AllowedHosts hosts) {
+        this.hosts = hosts;
+    }
+
+    /**
+     * Whether the request names a host this listener does not answer to (see {@link AllowedHosts}): any
+     * of its {@code Host} headers, or the authority of an absolute request target. An HTTP/1.0 request
+     * without a Host is for whoever it reached, as HTTP/1.0 has it.
+     */
+    boolean misdirected() {
+        String local = Request.getLocalAddr(request);
+        for (String host : request.getHeaders().getValuesList("Host")) {
+            if (!hosts.allows(host, local)) return true;
+        }
+        String uriHost = request.getHttpURI().getHost();
+        boolean absoluteTarget = request.getHttpURI().isAbsolute();
+        return absoluteTarget && uriHost != null && !hosts.allows(uriHost, local);
+    }
+
+    /**
+     * Whether a browser's {@code Origin} names a page of this service: this scheme, a host this listener
+     * answers to, and the port the request came to. The request's own {@code Host} is never the
+     * measure: a rebinding page sets it. False when there is no Origin.
+     */
+    public boolean originIsOwn() {
+        String origin = header("Origin");
+        if (origin == null) return false;
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(origin.strip());
+        } catch (java.net.URISyntaxException e) {
+            return false;
+        }
+        if (uri.getScheme() == null || uri.getHost() == null || !uri.getScheme().equalsIgnoreCase(scheme())) return false;
+        if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() || uri.getRawQuery() != null || uri.getRawUserInfo() != null) return false;
+        int port = uri.getPort() >= 0 ? uri.getPort() : scheme().equals("https") ? 443 : 80;
+        return port == Request.getLocalPort(request) && hosts.allows(uri.getHost(), Request.getLocalAddr(request));
+    }
+
+    /** A browser's write or WebSocket sent by a page of another origin (a request with an Origin not its own). */
+    boolean fromForeignOrigin() {
+        return header("Origin") != null && (isWrite() || isWebSocketUpgrade()) && !originIsOwn();
+    }
+
+    /** Set by the server once the guard admitted the exchange, saying whether it was judged as a WebSocket upgrade. */
+    void admitted(boolean asUpgrade) {
+        this.admittedAsUpgrade = asUpgrade;
+    }
+
+    void onWebSocketClosed(java.util.function.BiConsumer<java.time.Duration, Long> listener) {
+        this.webSocketClosed = listener;
     }
 
     private JsonNode parseObject(HangarException.Kind kind, String code) throws IOException {
@@ -266,11 +338,24 @@ public final class Exchange {
      * answered 426 websocket-required, and the endpoint is told it closed without ever opening.
      */
     public void webSocket(WebSocketEndpoint endpoint) throws IOException {
+        if (!isWebSocketUpgrade()) {
+            endpoint.closed();
+            setHeader("Upgrade", "websocket");
+            json(426, ApiServer.error("websocket-required", "this route speaks WebSocket only: send an upgrade request"));
+            return;
+        }
+        if (!admittedAsUpgrade) {
+            // Checked again here, so that no spelling of the headers can reach a socket the guard judged as a read.
+            endpoint.closed();
+            json(403, ApiServer.error("websocket-not-admitted", "this request was not admitted as a WebSocket upgrade"));
+            return;
+        }
+        WebSocketEndpoint audited = new AuditedEndpoint(endpoint, webSocketClosed);
         boolean done;
         try {
             done = webSockets.upgrade((upgradeRequest, upgradeResponse, cb) -> {
                 if (upgradeRequest.hasSubProtocol("binary")) upgradeResponse.setAcceptedSubProtocol("binary");
-                return new JettyWebSocket(endpoint);
+                return new JettyWebSocket(audited);
             }, request, response, callback);
         } catch (RuntimeException e) {
             endpoint.closed();

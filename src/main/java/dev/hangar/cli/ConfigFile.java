@@ -61,8 +61,16 @@ final class ConfigFile {
             } else if (value.isTextual() || value.isIntegralNumber()) {
                 arguments.add(option.longestName());
                 arguments.add(value.asText());
+            } else if (value.isArray() && option.isMultiValue()) {
+                // a repeatable option: the option once for each element
+                for (JsonNode element : value) {
+                    if (!element.isTextual()) throw new IllegalArgumentException(file + ": \"" + key + "\" must be an array of strings");
+                    arguments.add(option.longestName());
+                    arguments.add(element.textValue());
+                }
             } else {
-                throw new IllegalArgumentException(file + ": \"" + key + "\" must be a string or a whole number");
+                throw new IllegalArgumentException(file + ": \"" + key + "\" must be a string or a whole number"
+                        + (option.isMultiValue() ? ", or an array of strings" : ""));
             }
         }
         return new Contents(arguments, clients);

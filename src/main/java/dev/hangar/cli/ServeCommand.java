@@ -95,6 +95,12 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Address to listen on (default: ${DEFAULT-VALUE}).")
     String listen;
 
+    @Option(names = {"--hostname", "--hostnames"}, paramLabel = "NAME",
+            description = "A name clients reach this service by (repeatable; in the config file, \"hostnames\": [...]). Every listener answers"
+                    + " to its own addresses, to localhost over loopback, and to these; a request for any other host is refused"
+                    + " (421 misdirected-request), as a DNS-rebinding page's would be.")
+    List<String> hostnames = new java.util.ArrayList<>();
+
     @Option(names = "--hosts-listen", paramLabel = "HOST:PORT",
             description = "Also serve the staging agent's API (/host, /hosts, /networks) here, e.g. 127.0.0.1:8420, where its clients look for it.")
     String hostsListen;
@@ -438,7 +444,7 @@ public final class ServeCommand implements Callable<Integer> {
                 new ImagesFace(imageCache), new MetricsFace(metrics::scrape), events, health, new ImageFactoryFace(factory, published::find),
                 new UiFace(uiSessions));
         // Every listener alike: the same guard, audit log and timeouts; its requests counted under its name.
-        java.util.function.Function<String, ApiServer> listener = name -> new ApiServer().guard(guard).recorder(audit)
+        java.util.function.Function<String, ApiServer> listener = name -> new ApiServer().hostnames(hostnames).guard(guard).recorder(audit)
                 .recorder(new RequestMetrics(metrics.registry(), name)).timeouts(Duration.ofSeconds(requestTimeout), Duration.ofSeconds(idleTimeout));
         ApiServer api = listener.apply("main");
         faces.registerMain(api);

@@ -16,9 +16,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code audit.log}: every write any listener answered (or refused), one JSON line each: time,
- * consumer key (null when none was verified), remote address, method, path, status. Never a body or
- * a query: they may hold secrets. One lock for every listener, so lines never interleave; the file is
+ * {@code audit.log}: every write and WebSocket upgrade any listener answered (or refused), one JSON line
+ * each: time, consumer key (null when none was verified), remote address, method, path, status; and a
+ * line when a WebSocket closes ({@code "event": "websocket-closed"}, with how long it was open and the
+ * bytes its client sent: keys typed into a console). Never a body or a query: they may hold secrets. One lock for every listener, so lines never interleave; the file is
  * opened for each line, so it may be rotated (moved away) at any time.
  */
 public final class AuditLog implements ApiServer.Recorder {
@@ -35,7 +36,7 @@ public final class AuditLog implements ApiServer.Recorder {
 
     @Override
     public void answered(Exchange exchange, String consumerKey) {
-        if (!exchange.isWrite()) return;
+        if (!exchange.isWrite() && !exchange.isWebSocketUpgrade()) return;
         ObjectNode line = Json.MAPPER.createObjectNode();
         line.put("time", clock.instant().toString());
         line.put("consumer_key", consumerKey);
@@ -43,6 +44,19 @@ public final class AuditLog implements ApiServer.Recorder {
         line.put("method", exchange.method());
         line.put("path", exchange.path());
         line.put("status", exchange.status());
+        append(line.toString());
+    }
+
+    @Override
+    public void webSocketClosed(Exchange exchange, String consumerKey, java.time.Duration open, long bytesReceived) {
+        ObjectNode line = Json.MAPPER.createObjectNode();
+        line.put("time", clock.instant().toString());
+        line.put("event", "websocket-closed");
+        line.put("consumer_key", consumerKey);
+        line.put("remote", exchange.remoteAddress());
+        line.put("path", exchange.path());
+        line.put("seconds", open.toMillis() / 1000.0);
+        line.put("bytes_received", bytesReceived);
         append(line.toString());
     }
 

@@ -82,9 +82,7 @@ public final class OAuthGuard implements ApiServer.Guard {
         }
         // A foreign Origin never gets here (the server refuses it before any guard); a WebSocket by cookie
         // with no Origin at all was not opened by a page of ours either.
-        String origin = exchange.header("Origin");
-        boolean sameOrigin = origin != null && origin.equalsIgnoreCase(exchange.scheme() + "://" + exchange.host());
-        if (upgrade && !sameOrigin) {
+        if (upgrade && !exchange.originIsOwn()) {
             return ApiServer.Admission.refused(403, "origin-mismatch",
                     "a WebSocket with the session cookie must be opened by a page of " + exchange.scheme() + "://" + exchange.host(), Map.of());
         }

@@ -166,7 +166,7 @@ class ApiServerTest {
             slow.setSoTimeout(10_000);
             long start = System.nanoTime();
             // One byte a half second keeps the connection from ever idling; the request never ends.
-            slow.getOutputStream().write("POST /things HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{".getBytes());
+            slow.getOutputStream().write("POST /things HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{".getBytes());
             java.io.InputStream in = slow.getInputStream();
             int read = 0;
             try {
@@ -195,7 +195,7 @@ class ApiServerTest {
             socket.setSoTimeout(5000);
             java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII));
             for (int i = 0; i < 2; i++) {
-                socket.getOutputStream().write("GET /things/1 HTTP/1.1\r\nHost: x\r\n\r\n".getBytes());
+                socket.getOutputStream().write("GET /things/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes());
                 assertEquals("HTTP/1.1 200 OK", in.readLine());
                 int length = 0;
                 for (String line = in.readLine(); !line.isEmpty(); line = in.readLine()) {
@@ -229,6 +229,84 @@ class ApiServerTest {
         String answer = raw("GET /echo/ws HTTP/1.1\r\nHost: 127.0.0.1:" + server.address().getPort() + "\r\nOrigin: http://evil.test\r\n"
                 + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
         assertEquals(true, answer.startsWith("HTTP/1.1 403"), "no WebSocket for a foreign page: " + answer);
+    }
+
+    private String status(String answer) {
+        return answer.lines().findFirst().orElse("");
+    }
+
+    @Test
+    void aRequestForAHostThisServiceIsNotIsMisdirectedBeforeAnyFace() throws Exception {
+        int port = server.address().getPort();
+        for (String host : new String[] {"127.0.0.1:" + port, "localhost:" + port, "LOCALHOST.", "[::1]:" + port, "127.0.0.1"}) {
+            assertEquals("HTTP/1.1 200 OK", status(raw("GET /things/1 HTTP/1.1\r\nHost: " + host + "\r\n\r\n")), host);
+        }
+        // A DNS-rebinding page: its name now points at 127.0.0.1, and its requests say so.
+        String answer = raw("POST /things HTTP/1.1\r\nHost: rebind.evil.example:" + port + "\r\nOrigin: http://rebind.evil.example:" + port
+                + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+        assertEquals("HTTP/1.1 421 Misdirected Request", status(answer), answer);
+        assertEquals(true, answer.endsWith("\"code\":\"misdirected-request\"") || answer.contains("\"code\":\"misdirected-request\""), answer);
+        assertEquals("HTTP/1.1 421 Misdirected Request", status(raw("GET /things/1 HTTP/1.1\r\nHost: 127.0.0.2\r\n\r\n")),
+                "another loopback address is not the one the connection came to");
+        assertEquals("HTTP/1.1 421 Misdirected Request", status(raw("GET http://evil.example/things/1 HTTP/1.1\r\nHost: evil.example\r\n\r\n")),
+                "an absolute target names the host too");
+        String mixed = raw("GET http://evil.example/things/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        assertEquals(true, status(mixed).startsWith("HTTP/1.1 4"), "a target and a Host that disagree are refused (Jetty's 400): " + mixed);
+        String twice = raw("GET /things/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n\r\n");
+        assertEquals(true, status(twice).startsWith("HTTP/1.1 4"), "a second Host is never the one that counts: " + twice);
+        answer = raw("GET /things/7 HTTP/1.0\r\n\r\n");
+        assertEquals(true, answer.contains(" 200 "), "HTTP/1.0 without a Host is answered as before: " + answer);
+    }
+
+    @Test
+    void theNamesTheOperatorConfiguresAreAnsweredToo() throws Exception {
+        ApiServer named = new ApiServer().hostnames(java.util.List.of("Hangar.Example.org"));
+        named.route("GET", "/things/:id", ex -> ex.json(200, Map.of("id", ex.pathParam("id"))));
+        named.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", named.address().getPort())) {
+            socket.setSoTimeout(5000);
+            socket.getOutputStream().write("GET /things/1 HTTP/1.1\r\nHost: hangar.example.org:443\r\nConnection: close\r\n\r\n".getBytes());
+            assertEquals("HTTP/1.1 200 OK", new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream())).readLine());
+        } finally {
+            named.close();
+        }
+    }
+
+    @Test
+    void theOriginRuleComparesWithTheNamesOfThisServiceNotWithTheRequestsHost() throws Exception {
+        int port = server.address().getPort();
+        String post = "POST /things HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\nOrigin: ";
+        assertEquals("HTTP/1.1 202 Accepted", status(raw(post + "http://localhost:" + port + "\r\n\r\n{}")), "localhost is this service too");
+        assertEquals("HTTP/1.1 403 Forbidden", status(raw(post + "http://localhost:" + (port == 1 ? 2 : port - 1) + "\r\n\r\n{}")),
+                "a page on another port of the same host is another origin");
+        assertEquals("HTTP/1.1 403 Forbidden", status(raw(post + "https://127.0.0.1:" + port + "\r\n\r\n{}")), "and so is another scheme");
+        assertEquals("HTTP/1.1 403 Forbidden", status(raw(post + "null\r\n\r\n{}")), "an opaque origin (a sandboxed frame)");
+    }
+
+    @Test
+    void anUpgradeToWebSocketIsSeenInEveryUpgradeHeaderWhateverItsSpelling() throws Exception {
+        java.util.List<Boolean> judged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ApiServer guarded = new ApiServer().guard(ex -> {
+            judged.add(ex.isWebSocketUpgrade());
+            return ex.isWebSocketUpgrade() ? ApiServer.Admission.refused(401, "oauth-missing", "sign it", Map.of()) : ApiServer.Admission.open();
+        });
+        guarded.route("GET", "/echo/ws", ex -> ex.webSocket(new Echo()));
+        guarded.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        try {
+            String handshake = "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+            for (String upgrade : new String[] {"Upgrade: h2c\r\nUpgrade: websocket\r\n", "Upgrade: h2c, WebSocket\r\n",
+                    "Upgrade: websocket/13\r\n", "upgrade: WEBSOCKET\r\n"}) {
+                try (java.net.Socket socket = new java.net.Socket("127.0.0.1", guarded.address().getPort())) {
+                    socket.setSoTimeout(5000);
+                    socket.getOutputStream().write(("GET /echo/ws HTTP/1.1\r\nHost: 127.0.0.1\r\n" + upgrade + handshake).getBytes());
+                    String line = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream())).readLine();
+                    assertEquals("HTTP/1.1 401 Unauthorized", line, "refused, never 101: " + upgrade);
+                }
+            }
+            assertEquals(java.util.List.of(true, true, true, true), judged, "the guard saw an upgrade each time");
+        } finally {
+            guarded.close();
+        }
     }
 
     @Test

@@ -152,6 +152,11 @@ class ServeCommandTest {
         org.junit.jupiter.api.Assertions.assertTrue(serve.noOauth);
         assertFalse(serve.noSsl);
         assertEquals(java.util.Map.of("mock-key", "mock-secret"), serve.clients());
+        // A repeatable option takes an array: "hostnames", as --hostname given once for each.
+        Files.writeString(file, "{\"hostnames\": [\"hangar.example.org\", \"ci.example.org\"]}");
+        assertEquals(java.util.List.of("hangar.example.org", "ci.example.org"),
+                parsed("--data-dir", dir.resolve("data").toString(), "--config", file.toString()).hostnames);
+        assertEquals(java.util.List.of("a.example"), parsed("--data-dir", dir.resolve("data").toString(), "--hostname", "a.example").hostnames);
         // Without --config, DATA-DIR/hangar.json is read when it exists, and nothing is wanted when it does not.
         Path data = Files.createDirectories(dir.resolve("data"));
         Files.writeString(data.resolve("hangar.json"), "{\"max_builds\": 4, \"port\": 8075}");
@@ -175,6 +180,7 @@ class ServeCommandTest {
                 {"{\"no_ssl\": \"yes\"}", "\"no_ssl\" must be true or false"},
                 {"{\"clients\": {\"k\": 1}}", "\"clients\""},
                 {"{\"listen\": [1]}", "\"listen\""},
+                {"{\"hostnames\": [1]}", "array of strings"},
                 {"[1]", "JSON object"},
                 {"{\"listen\": ", "not valid JSON"}}) {
             Files.writeString(file, bad[0]);
