@@ -23,6 +23,11 @@ export async function api(method, path, body) {
   const type = response.headers.get('Content-Type') || '';
   const payload = response.status === 204 ? null
     : type.startsWith('application/json') ? await response.json() : await response.text();
+  if (response.status === 401 && method === 'GET' && path !== '/ui/session') {
+    // With OAuth on, reads are signed too: this page needs a login first, then comes back here.
+    const here = location.hash.replace(/^#/, '') || '/vms';
+    if (!here.startsWith('/login')) location.hash = '#/login?then=' + encodeURIComponent(here);
+  }
   if (!response.ok) {
     const code = payload && payload.code ? payload.code : 'http-' + response.status;
     const message = payload && payload.message ? payload.message : response.statusText;
@@ -36,6 +41,8 @@ const subscribers = new Set();
 let source = null;
 
 function ensureSource() {
+  // A stream refused (401 before a login) is closed for good: a new one is opened once a page wants it again.
+  if (source && source.readyState === EventSource.CLOSED) source = null;
   if (source) return;
   source = new EventSource('/events');
   for (const type of ['vm', 'operation']) {

@@ -12,7 +12,7 @@ const routes = [
   [/^\/groups\/(?<name>[^/]+)$/, groupPage, 'Group'],
   [/^\/builds$/, buildsPage, 'Builds'],
   [/^\/builds\/(?<kind>[^/]+)\/(?<id>[^/]+)$/, buildPage, 'Build'],
-  [/^\/login$/, loginPage, 'Log in'],
+  [/^\/login(?:\?then=(?<then>[^&]*))?$/, loginPage, 'Log in'],
 ];
 
 // Who is logged in (GET /ui/session): {oauth, client}; drawn in the header.
@@ -55,7 +55,8 @@ function route() {
   for (const [pattern, page, title] of routes) {
     const m = pattern.exec(path);
     if (!m) continue;
-    const params = Object.fromEntries(Object.entries(m.groups || {}).map(([k, v]) => [k, decodeURIComponent(v)]));
+    const params = Object.fromEntries(Object.entries(m.groups || {}).filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, decodeURIComponent(v)]));
     document.title = `${title} · Hangar`;
     for (const a of document.querySelectorAll('nav a')) {
       if (path.startsWith(a.getAttribute('href').slice(1))) a.setAttribute('aria-current', 'page');

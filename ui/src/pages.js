@@ -314,11 +314,11 @@ export function buildPage(main, { kind, id }) {
   });
 }
 
-export function loginPage(main, _params, session) {
+export function loginPage(main, params, session) {
   const out = h('div', { class: 'messages', 'aria-live': 'polite' });
   const form = h('form', { class: 'login', 'aria-labelledby': 'login-heading' },
     h('h1', { id: 'login-heading' }, 'Log in'),
-    h('p', {}, 'Changes need one of the OAuth clients configured for this Hangar: its key and secret.'),
+    h('p', {}, 'This Hangar wants one of its OAuth clients, its key and secret, to show and change its VMs.'),
     field('Client key', h('input', { name: 'client', required: true, autocomplete: 'username' })),
     field('Secret', h('input', { name: 'secret', type: 'password', required: true, autocomplete: 'current-password' })),
     h('button', { type: 'submit' }, 'Log in'));
@@ -328,7 +328,9 @@ export function loginPage(main, _params, session) {
     try {
       await api('POST', '/ui/session', { client: f.get('client'), secret: f.get('secret') });
       await session.refresh();
-      location.hash = '#/vms';
+      // Back to the page that asked for the login (only a page of this console: a path, never a URL).
+      const then = params.then && params.then.startsWith('/') && !params.then.startsWith('//') ? params.then : '/vms';
+      location.hash = '#' + then;
     } catch (err) {
       out.replaceChildren(message('error', errorText(err)));
     }

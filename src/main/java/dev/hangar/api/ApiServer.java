@@ -269,7 +269,7 @@ public final class ApiServer implements AutoCloseable {
                 if (admission != null && admission.admitted()) {
                     Exchange admittedExchange = exchange;
                     String who = principal;
-                    admittedExchange.admitted(admittedExchange.isWebSocketUpgrade());
+                    admittedExchange.admitted(admittedExchange.isWebSocketUpgrade(), who != null);
                     admittedExchange.onWebSocketClosed((open, bytes) -> webSocketClosed(admittedExchange, who, open, bytes));
                 }
                 if (admission == null) {
@@ -289,16 +289,16 @@ public final class ApiServer implements AutoCloseable {
                     exchange.json(404, error("route-not-found", "no such route: " + request.getHttpURI().getDecodedPath()));
                 }
             } catch (HangarException e) {
-                if (e.kind() == HangarException.Kind.INTERNAL) log.error("{} {} failed", request.getMethod(), request.getHttpURI(), e);
+                if (e.kind() == HangarException.Kind.INTERNAL) log.error("{} {} failed", request.getMethod(), request.getHttpURI().getPath(), e);
                 if (e.kind() == HangarException.Kind.TOO_MANY) exchange.setHeader("Retry-After", RETRY_AFTER_SECONDS);
-                exchange.failed(status(e.kind()), error(e.code(), e.getMessage()));
+                exchange.failed(status(e.kind()), error(e.code(), dev.hangar.core.RedactedUrl.inText(e.getMessage())));
             } catch (RuntimeException e) {
-                log.error("{} {} failed", request.getMethod(), request.getHttpURI(), e);
+                log.error("{} {} failed", request.getMethod(), request.getHttpURI().getPath(), e);
                 exchange.failed(500, error("internal-error", "internal error; the service log has the details"));
             } catch (IOException e) {
                 // A face's own I/O failed (a file it serves is gone), or the client went away mid-answer: a 500
                 // when nothing was sent yet, else the answer is cut short. Never an empty success.
-                log.warn("{} {} failed: {}", request.getMethod(), request.getHttpURI(), e.toString());
+                log.warn("{} {} failed: {}", request.getMethod(), request.getHttpURI().getPath(), e.toString());
                 exchange.failed(500, error("internal-error", "internal error; the service log has the details"));
             } finally {
                 record(exchange, principal);

@@ -38,6 +38,8 @@ public final class Exchange {
     /** Set when the connection became a WebSocket: Jetty, not this exchange, ends the request then. */
     private boolean upgraded;
     private boolean broken;
+    /** Whether a signature admitted the exchange (then a form body is read as the signature covered it). */
+    private boolean signed;
     /** The names this listener answers to (set by the server before any guard or face sees the exchange). */
     private AllowedHosts hosts = new AllowedHosts(java.util.List.of());
     /** Whether the guard admitted this exchange as the WebSocket upgrade it asks for (see {@link #webSocket}). */
@@ -276,9 +278,13 @@ public final class Exchange {
         return header("Origin") != null && (isWrite() || isWebSocketUpgrade()) && !originIsOwn();
     }
 
-    /** Set by the server once the guard admitted the exchange, saying whether it was judged as a WebSocket upgrade. */
-    void admitted(boolean asUpgrade) {
+    /**
+     * Set by the server once the guard admitted the exchange: whether it was judged as a WebSocket
+     * upgrade, and whether someone stands behind it (a signature or a session).
+     */
+    void admitted(boolean asUpgrade, boolean signed) {
         this.admittedAsUpgrade = asUpgrade;
+        this.signed = signed;
     }
 
     void onWebSocketClosed(java.util.function.BiConsumer<java.time.Duration, Long> listener) {
@@ -287,13 +293,43 @@ public final class Exchange {
 
     private JsonNode parseObject(HangarException.Kind kind, String code) throws IOException {
         if (bodyTooLarge()) throw new HangarException(kind, code, "the body is larger than " + MAX_BODY + " bytes");
+        byte[] json = signed && isForm() ? formDecoded(body) : body;
         try {
-            JsonNode node = body.length == 0 ? null : Json.MAPPER.readTree(body);
+            JsonNode node = json.length == 0 ? null : Json.MAPPER.readTree(json);
             if (node == null || !node.isObject()) throw new HangarException(kind, code, "the body must be a JSON object");
             return node;
         } catch (JsonProcessingException e) {
             throw new HangarException(kind, code, "the body is not valid JSON: " + e.getOriginalMessage());
         }
+    }
+
+    private boolean isForm() {
+        String type = header("Content-Type");
+        if (type == null) return false;
+        int semicolon = type.indexOf(';');
+        return (semicolon < 0 ? type : type.substring(0, semicolon)).strip().equalsIgnoreCase("application/x-www-form-urlencoded");
+    }
+
+    /**
+     * A form body as its signature covered it: each {@code name=value} pair decoded (%XX, '+' as a space)
+     * and joined again, as OAuth's verifier read the parameters it checked (RFC 5849 §3.4.1.3.1). JSON
+     * sent with a form type (curl -d) is read from this, never from the raw bytes: two bodies that decode
+     * alike carry one signature, so only what they decode to may be acted on.
+     */
+    static byte[] formDecoded(byte[] body) {
+        StringBuilder out = new StringBuilder();
+        for (String pair : new String(body, java.nio.charset.StandardCharsets.UTF_8).split("&")) {
+            if (pair.isEmpty()) continue;
+            if (!out.isEmpty()) out.append('&');
+            int eq = pair.indexOf('=');
+            try {
+                out.append(java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), java.nio.charset.StandardCharsets.UTF_8));
+                if (eq >= 0) out.append('=').append(java.net.URLDecoder.decode(pair.substring(eq + 1), java.nio.charset.StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException e) {
+                throw HangarException.invalid("invalid-body", "malformed percent-escape in the form body");
+            }
+        }
+        return out.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** Plain text, e.g. a console log. */

@@ -1,5 +1,6 @@
 package dev.hangar.callbacks;
 
+import dev.hangar.core.RedactedUrl;
 import dev.hangar.core.ports.UrlPolicy;
 import dev.hangar.outbound.OutboundRefusedException;
 import dev.hangar.store.CallbackOutbox;
@@ -126,7 +127,7 @@ public final class CallbackDispatcher implements AutoCloseable {
             if (status / 100 == 2) {
                 outbox.delivered(e.id(), attempts);
                 attempted.accept("delivered");
-                log.info("callback for VM {} delivered to {} (attempt {})", e.vmId(), e.url(), attempts);
+                log.info("callback for VM {} delivered to {} (attempt {})", e.vmId(), RedactedUrl.of(e.url()), attempts);
                 return;
             }
             failure = "HTTP " + status;
@@ -134,14 +135,14 @@ public final class CallbackDispatcher implements AutoCloseable {
             if (status / 100 != 5 && status != 408 && status != 429) {
                 outbox.abandoned(e.id(), attempts, failure);
                 attempted.accept("refused");
-                log.warn("callback for VM {} refused by {}: {}", e.vmId(), e.url(), failure);
+                log.warn("callback for VM {} refused by {}: {}", e.vmId(), RedactedUrl.of(e.url()), RedactedUrl.inText(failure));
                 return;
             }
         } catch (OutboundRefusedException ex) {
             // The policy will not change its mind by waiting: the callback is not sent, now or later.
             outbox.abandoned(e.id(), attempts, UrlPolicy.CALLBACK_URL_FORBIDDEN + ": " + ex.getMessage());
             attempted.accept("forbidden");
-            log.warn("callback for VM {} to {} refused: {}", e.vmId(), e.url(), ex.getMessage());
+            log.warn("callback for VM {} to {} refused: {}", e.vmId(), RedactedUrl.of(e.url()), RedactedUrl.inText(ex.getMessage()));
             return;
         } catch (IOException | IllegalArgumentException ex) {
             failure = ex.toString();
@@ -153,7 +154,7 @@ public final class CallbackDispatcher implements AutoCloseable {
         if (next.isAfter(e.giveUpAt())) {
             outbox.abandoned(e.id(), attempts, failure);
             attempted.accept("abandoned");
-            log.warn("callback for VM {} to {} abandoned after {} attempts: {}", e.vmId(), e.url(), attempts, failure);
+            log.warn("callback for VM {} to {} abandoned after {} attempts: {}", e.vmId(), RedactedUrl.of(e.url()), attempts, RedactedUrl.inText(failure));
         } else {
             outbox.retryAt(e.id(), attempts, next, failure);
             attempted.accept("retry");

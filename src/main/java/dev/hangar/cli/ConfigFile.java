@@ -27,7 +27,11 @@ final class ConfigFile {
     private static final Set<String> NOT_IN_FILE = Set.of("config", "help", "version");
 
     /** What a file holds: its options as arguments ({@code --listen 0.0.0.0:1}), and the OAuth clients. */
-    record Contents(List<String> arguments, Map<String, String> clients) {}
+    /**
+     * What a file holds: its options as arguments ({@code --listen 0.0.0.0:1}), the OAuth clients (consumer
+     * key → secret), and those clients that must hash every non-form body they sign.
+     */
+    record Contents(List<String> arguments, Map<String, String> clients, java.util.Set<String> bodyHashRequired) {}
 
     private ConfigFile() {}
 
@@ -44,11 +48,12 @@ final class ConfigFile {
         if (root == null || !root.isObject()) throw new IllegalArgumentException(file + " must hold a JSON object of options");
         List<String> arguments = new ArrayList<>();
         Map<String, String> clients = Map.of();
+        java.util.Set<String> bodyHashRequired = new java.util.HashSet<>();
         for (Map.Entry<String, JsonNode> field : root.properties()) {
             String key = field.getKey();
             JsonNode value = field.getValue();
             if (key.equals("clients")) {
-                clients = clients(file, value);
+                clients = clients(file, value, bodyHashRequired);
                 continue;
             }
             OptionSpec option = option(serve, key);
@@ -73,7 +78,7 @@ final class ConfigFile {
                         + (option.isMultiValue() ? ", or an array of strings" : ""));
             }
         }
-        return new Contents(arguments, clients);
+        return new Contents(arguments, clients, bodyHashRequired);
     }
 
     /** The option a key names: one of its names without the leading dashes, '-' and '_' alike. */
@@ -92,14 +97,29 @@ final class ConfigFile {
         return name.replaceFirst("^-+", "").replace('_', '-').toLowerCase(Locale.ROOT);
     }
 
-    private static Map<String, String> clients(Path file, JsonNode value) {
+    /**
+     * {@code "clients"}: consumer key → its secret, as the seeds' tools were configured ({@code "key": "secret"}),
+     * or → {@code {"secret": ..., "require_body_hash": true|false}}, the form for clients added from now on,
+     * where a signed JSON body must carry its {@code oauth_body_hash} unless it says false.
+     */
+    private static Map<String, String> clients(Path file, JsonNode value, java.util.Set<String> bodyHashRequired) {
         if (!value.isObject()) throw new IllegalArgumentException(file + ": \"clients\" must be an object of consumer key → secret");
         Map<String, String> clients = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> client : value.properties()) {
-            if (client.getKey().isEmpty() || !client.getValue().isTextual() || client.getValue().textValue().isEmpty()) {
-                throw new IllegalArgumentException(file + ": each of \"clients\" must be a non-empty key with a non-empty secret (a string)");
+            JsonNode v = client.getValue();
+            JsonNode secret = v.isObject() ? v.get("secret") : v;
+            if (client.getKey().isEmpty() || secret == null || !secret.isTextual() || secret.textValue().isEmpty()) {
+                throw new IllegalArgumentException(file + ": each of \"clients\" must be a non-empty key with a non-empty secret"
+                        + " (a string, or {\"secret\": ..., \"require_body_hash\": true|false})");
             }
-            clients.put(client.getKey(), client.getValue().textValue());
+            if (v.isObject()) {
+                JsonNode require = v.path("require_body_hash");
+                if (!require.isMissingNode() && !require.isBoolean()) {
+                    throw new IllegalArgumentException(file + ": \"require_body_hash\" of client " + client.getKey() + " must be true or false");
+                }
+                if (require.asBoolean(true)) bodyHashRequired.add(client.getKey());
+            }
+            clients.put(client.getKey(), secret.textValue());
         }
         return clients;
     }

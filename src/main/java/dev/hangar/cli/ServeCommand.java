@@ -52,6 +52,7 @@ import dev.hangar.outbound.OutboundHttpClient;
 import dev.hangar.outbound.OutboundPolicy;
 import dev.hangar.outbound.OutboundTls;
 import dev.hangar.security.AuditLog;
+import dev.hangar.security.OAuth1Signer;
 import dev.hangar.security.OAuth1Verifier;
 import dev.hangar.security.OAuthGuard;
 import dev.hangar.security.UiSessions;
@@ -156,6 +157,16 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--hostonly-subnet", defaultValue = "10.214.0.0/24", description = "Subnet of the hostonly bridge (default: ${DEFAULT-VALUE}).")
     String hostonlySubnet;
 
+    @Option(names = {"--allow-host-access", "--allow_host_access"}, paramLabel = "NETWORK",
+            description = "Let the guests of this built-in network (nat or hostonly) reach the host's own services (repeatable;"
+                    + " \"allow_host_access\": [...]). By default they reach only its DHCP and DNS, and no link-local address.")
+    List<String> allowHostAccess = new java.util.ArrayList<>();
+
+    @Option(names = {"--bridge", "--bridges"}, paramLabel = "BRIDGE",
+            description = "An existing bridge of this host that defined networks may take (repeatable; in the config file, \"bridges\": [...])."
+                    + " Otherwise a network's bridge is an Open vSwitch bridge Hangar makes.")
+    List<String> bridges = new java.util.ArrayList<>();
+
     @Option(names = "--bridged-interface", paramLabel = "BRIDGE", description = "Existing host bridge for bridged VMs.")
     String bridgedInterface;
 
@@ -218,6 +229,11 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Seconds an idle kept-alive connection stays open (default: ${DEFAULT-VALUE}).")
     int idleTimeout;
 
+    @Option(names = {"--audit-max-bytes", "--audit_max_bytes"}, paramLabel = "SIZE", defaultValue = "10mib",
+            description = "audit.log is rotated when it would grow past this (audit.log.1 to .4 are kept) (default: ${DEFAULT-VALUE}).")
+    String auditMaxSize;
+    long auditMaxBytes;
+
     @Option(names = "--image-cache-size", paramLabel = "SIZE",
             description = "Disk the gold image cache may use, e.g. 100gib: past it, golds no VM uses go, least recently used first (default: no limit; POST /images/prune removes every unused one).")
     String imageCacheSize;
@@ -235,8 +251,14 @@ public final class ServeCommand implements Callable<Integer> {
     int oauthWindow;
 
     @Option(names = "--imagefactory-open-reads",
-            description = "With OAuth on, leave Image Factory's reads unsigned as v1 did (default: signed, as v2 wants).")
+            description = "With OAuth on, leave Image Factory's reads (its API and published images) unsigned as v1 did (default: signed, as v2 wants).")
     boolean imagefactoryOpenReads;
+
+    @Option(names = {"--open-reads", "--open_reads"}, paramLabel = "LISTENER",
+            description = "With OAuth on, leave every read unsigned on this listener: main, hosts or imagefactory (repeatable; in the config"
+                    + " file, \"open_reads\": [...]). Default: with OAuth on, every read is signed but /healthz, /readyz and the web"
+                    + " console's page.")
+    List<String> openReads = new java.util.ArrayList<>();
 
     @Option(names = "--port", paramLabel = "N",
             description = "Image Factory's own flag: serve Image Factory's API alone on port N of --listen's host (as --imagefactory-listen).")
@@ -267,6 +289,8 @@ public final class ServeCommand implements Callable<Integer> {
 
     /** consumer key → secret, from the config file's "clients". */
     private Map<String, String> clients = Map.of();
+    /** The clients whose signed non-form bodies must carry oauth_body_hash ("require_body_hash"). */
+    private java.util.Set<String> bodyHashRequired = java.util.Set.of();
 
     @Override
     public Integer call() throws Exception {
@@ -312,6 +336,7 @@ public final class ServeCommand implements Callable<Integer> {
             if (groupResync < 1) throw new IllegalArgumentException("--group-resync must be at least 1 second");
             maxImageBytes = maxImageBytes(maxImageSize);
             if (imageCacheSize != null) imageCacheLimit = java.util.OptionalLong.of(bytes("--image-cache-size", imageCacheSize));
+            auditMaxBytes = auditBytes(auditMaxSize);
             outbound = new OutboundPolicy(ranges("--outbound-allow", outboundAllow), ranges("--outbound-deny", outboundDeny), ImageFactoryFace.PUBLISHED);
             for (InetSocketAddress listener : java.util.Arrays.asList(address, hostsAddress, factoryAddress)) {
                 if (listener != null) outbound.protectListener(listener.getPort()); // port 0: added once it is bound
@@ -320,8 +345,13 @@ public final class ServeCommand implements Callable<Integer> {
             if (!networkMode.equals("user") && !networkMode.equals("bridge")) {
                 throw new IllegalArgumentException("--network-mode must be bridge or user, not " + networkMode);
             }
+            for (String network : allowHostAccess) {
+                if (!network.equals("nat") && !network.equals("hostonly")) {
+                    throw new IllegalArgumentException("--allow-host-access must name nat or hostonly, not " + network);
+                }
+            }
             net = new NetworkSettings(networkMode.equals("user"), natBridge, Subnet.parse(natSubnet),
-                    hostonlyBridge, Subnet.parse(hostonlySubnet), bridgedInterface);
+                    hostonlyBridge, Subnet.parse(hostonlySubnet), bridgedInterface, bridges, java.util.Set.copyOf(allowHostAccess));
             accelerator = Accelerator.choose(accel);
             if (!driverName.equals("qemu") && !driverName.equals("libvirt")) {
                 throw new IllegalArgumentException("--driver must be qemu or libvirt, not " + driverName);
@@ -332,6 +362,12 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException | UnknownHostException e) {
             System.err.println("hangar: " + e.getMessage());
             return 2;
+        }
+        for (String name : openReads) {
+            if (!List.of("main", "hosts", "imagefactory").contains(name)) {
+                System.err.println("hangar: --open-reads: \"" + name + "\" is no listener (main, hosts or imagefactory)");
+                return 2;
+            }
         }
         List<InetSocketAddress> listeners = java.util.stream.Stream.of(address, hostsAddress, factoryAddress)
                 .filter(java.util.Objects::nonNull).toList();
@@ -379,7 +415,7 @@ public final class ServeCommand implements Callable<Integer> {
         }
         Database db = Database.open(data.resolve("hangar.db"));
         // Every request Hangar makes on a client's behalf goes through these two: checked against the outbound policy at every hop.
-        HttpClient http = OutboundHttpClient.fetching(outbound, outboundTls);
+        OutboundHttpClient http = OutboundHttpClient.fetching(outbound, outboundTls);
         Duration stall = Duration.ofSeconds(downloadStallTimeout);
         GoldImageStore images = new GoldImageStore(data.resolve("images"), maxImageBytes, http, stall, vmLib);
         InstallerStore installers = new InstallerStore(data.resolve("installers"), http, maxImageBytes, stall);
@@ -402,14 +438,26 @@ public final class ServeCommand implements Callable<Integer> {
         vms.watch(imageCache::noticed);
         GroupService groups = new GroupService(new TemplateRepository(db), new GroupRepository(db), vms, Clock.systemUTC(),
                 Duration.ofSeconds(groupResync));
-        // One guard and one audit log for every listener: one nonce cache, one file.
-        // The web console's logins stand for the same clients; with OAuth off it needs none.
+        // One verifier and one audit log for every listener: one nonce cache, one file. Each listener's
+        // guard knows which of its reads are signed. The web console's logins stand for the same clients
+        // (with OAuth off it needs none); Hangar itself, fetching an image it published, signs as a client
+        // of its own that exists only in this process.
         UiSessions uiSessions = oauth ? new UiSessions(clients, Clock.systemUTC(), UiSessions.DEFAULT_LIFETIME, UiSessions.DEFAULT_CAPACITY) : null;
-        ApiServer.Guard guard = oauth
-                ? new OAuthGuard(new OAuth1Verifier(clients, Clock.systemUTC(), Duration.ofSeconds(oauthWindow)),
-                        segments -> !imagefactoryOpenReads && ImageFactoryFace.isApiPath(segments), uiSessions)
-                : exchange -> ApiServer.Admission.open();
-        AuditLog audit = new AuditLog(data.resolve("audit.log"), Clock.systemUTC());
+        OAuth1Verifier verifier = null;
+        if (oauth) {
+            String selfKey = "hangar-self-" + java.util.HexFormat.of().formatHex(randomBytes(8));
+            String selfSecret = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(randomBytes(32));
+            Map<String, String> verified = new java.util.HashMap<>(clients);
+            verified.put(selfKey, selfSecret);
+            verifier = new OAuth1Verifier(verified, bodyHashRequired, Clock.systemUTC(), Duration.ofSeconds(oauthWindow));
+            OAuth1Signer self = new OAuth1Signer(selfKey, selfSecret);
+            http.signCatalogRequests((method, uri) -> self.authorization(method, uri, null, new byte[0]));
+        }
+        OAuth1Verifier oauthVerifier = verifier;
+        java.util.function.Function<String, ApiServer.Guard> guardOf = name -> oauthVerifier == null
+                ? exchange -> ApiServer.Admission.open()
+                : new OAuthGuard(oauthVerifier, segments -> signedRead(name, segments), uiSessions);
+        AuditLog audit = new AuditLog(data.resolve("audit.log"), Clock.systemUTC(), auditMaxBytes).start();
         HangarMetrics metrics = new HangarMetrics(() -> vmStore.all().stream()
                 .collect(java.util.stream.Collectors.groupingBy(dev.hangar.core.Vm::status, java.util.stream.Collectors.counting())),
                 outbox::pendingCount, Clock.systemUTC());
@@ -444,7 +492,7 @@ public final class ServeCommand implements Callable<Integer> {
                 new ImagesFace(imageCache), new MetricsFace(metrics::scrape), events, health, new ImageFactoryFace(factory, published::find),
                 new UiFace(uiSessions));
         // Every listener alike: the same guard, audit log and timeouts; its requests counted under its name.
-        java.util.function.Function<String, ApiServer> listener = name -> new ApiServer().hostnames(hostnames).guard(guard).recorder(audit)
+        java.util.function.Function<String, ApiServer> listener = name -> new ApiServer().hostnames(hostnames).guard(guardOf.apply(name)).recorder(audit)
                 .recorder(new RequestMetrics(metrics.registry(), name)).timeouts(Duration.ofSeconds(requestTimeout), Duration.ofSeconds(idleTimeout));
         ApiServer api = listener.apply("main");
         faces.registerMain(api);
@@ -485,8 +533,9 @@ public final class ServeCommand implements Callable<Integer> {
             log.info("Image Factory's API also on {}", url(factoryApi, factoryAddress));
         }
         if (oauth) {
-            log.info("OAuth on every listener: {} client(s); writes must be signed{}", clients.size(),
-                    imagefactoryOpenReads ? "" : ", and Image Factory's reads too");
+            log.info("OAuth on every listener: {} client(s); writes and reads must be signed{}{}", clients.size(),
+                    openReads.isEmpty() ? "" : ", but reads on " + String.join(", ", openReads),
+                    imagefactoryOpenReads ? ", but Image Factory's reads" : "");
         } else {
             log.info("OAuth off: {}", noOauth ? "--no_oauth" : "no clients configured");
         }
@@ -498,6 +547,7 @@ public final class ServeCommand implements Callable<Integer> {
             api.close();
             hostsApi.close();
             factoryApi.close();
+            audit.close();
             factory.close();
             if (plugin != null) plugin.close(); // removes the socket file
             instances.close();
@@ -541,12 +591,24 @@ public final class ServeCommand implements Callable<Integer> {
             if (given == null || !given.hasMatchedOption(option.longestName())) spec.findOption(option.longestName()).setValue(option.getValue());
         }
         clients = contents.clients();
+        bodyHashRequired = contents.bodyHashRequired();
+        for (String key : clients.keySet()) {
+            if (!bodyHashRequired.contains(key)) {
+                log.info("OAuth client {} may sign a JSON body without oauth_body_hash (its body is then not signed);"
+                        + " give it {{\"secret\": ..., \"require_body_hash\": true}} once its tool sends one", key);
+            }
+        }
         if (!clients.isEmpty() && othersMayRead(file)) log.warn("{} holds OAuth secrets and other users may read it: chmod 600 it", file);
     }
 
     /** The OAuth clients the config file gave (consumer key → secret). */
     Map<String, String> clients() {
         return clients;
+    }
+
+    /** Those of them that must send oauth_body_hash with every non-form body. */
+    java.util.Set<String> bodyHashRequired() {
+        return bodyHashRequired;
     }
 
     private static boolean othersMayRead(Path file) {
@@ -565,6 +627,22 @@ public final class ServeCommand implements Callable<Integer> {
     String exposureRefusal(List<InetSocketAddress> exposed) {
         if (exposed.isEmpty() || !clients.isEmpty() || noOauth) return null;
         return "listening on " + where(exposed) + " needs OAuth: give \"clients\" in the config file (--config), or pass --no_oauth to take unsigned writes";
+    }
+
+    /**
+     * With OAuth on, whether a read on this listener must be signed: every read, but those that are always
+     * open (health, the console's page), those of a listener given --open-reads, and Image Factory's
+     * with --imagefactory-open-reads. A path that routes nowhere is answered 404 either way.
+     */
+    boolean signedRead(String listener, List<String> segments) {
+        if (segments == null || openReads.contains(listener) || OAuthGuard.alwaysOpen(segments)) return false;
+        return !(imagefactoryOpenReads && segments.get(0).equals("imagefactory"));
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] bytes = new byte[n];
+        new java.security.SecureRandom().nextBytes(bytes);
+        return bytes;
     }
 
     /** TLS is on where the operator gave a certificate, and on every listener off loopback, unless --no_ssl. */
@@ -610,6 +688,14 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (HangarException e) {
             throw new IllegalArgumentException(option + " must be an IEC size like 2gib, not " + size);
         }
+    }
+
+    /** --audit-max-bytes: a whole number of KiB, MiB or GiB, at least 64 KiB (a file holds some hundreds of lines). */
+    static long auditBytes(String size) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})(kib|mib|gib)").matcher(size.strip().toLowerCase(java.util.Locale.ROOT));
+        long bytes = m.matches() ? Long.parseLong(m.group(1)) << switch (m.group(2)) { case "kib" -> 10; case "mib" -> 20; default -> 30; } : 0;
+        if (bytes < 64 << 10) throw new IllegalArgumentException("--audit-max-bytes must be a size like 10mib of at least 64kib, not " + size);
+        return bytes;
     }
 
     private static long maxImageBytes(String size) {

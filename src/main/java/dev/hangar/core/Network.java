@@ -16,8 +16,11 @@ public record Network(String name, Kind kind, String bridge, Integer vlan, Subne
     public static final String BRIDGED = "bridged";
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
-    /** Linux interface names: at most 15 characters, no slash, no space, no colon. */
-    private static final Pattern BRIDGE = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
+    /**
+     * A bridge Hangar may make or take: a Linux interface name (at most 15 characters) that starts with a
+     * letter, so no option (-x) and no dot name, in lower case as interface names are written.
+     */
+    private static final Pattern BRIDGE = Pattern.compile("[a-z][a-z0-9_.-]{0,14}");
 
     public static String checkedName(String name) {
         if (name == null || !NAME.matcher(name).matches()) {
@@ -28,10 +31,14 @@ public record Network(String name, Kind kind, String bridge, Integer vlan, Subne
     }
 
     public static String checkedBridge(String bridge) {
-        if (bridge == null || !BRIDGE.matcher(bridge).matches() || bridge.equals(".") || bridge.equals("..")) {
-            throw HangarException.invalid("invalid-bridge", "bridge must be an interface name of 1 to 15 of A-Z a-z 0-9 _ . -, not \"" + bridge + "\"");
+        if (bridge == null || !BRIDGE.matcher(bridge).matches()) {
+            throw bridgeNotAllowed("a bridge is named by a lower-case letter and up to 14 of a-z 0-9 _ . -, not \"" + bridge + "\"");
         }
         return bridge;
+    }
+
+    public static HangarException bridgeNotAllowed(String why) {
+        return HangarException.invalid("bridge-not-allowed", why);
     }
 
     public static Integer checkedVlan(Integer vlan) {

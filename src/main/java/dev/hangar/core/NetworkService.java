@@ -59,6 +59,7 @@ public final class NetworkService {
             throw new HangarException(HangarException.Kind.CONFLICT, "subnet-in-use", "another network already uses " + parsed.cidr());
         }
         Network network = new Network(name, Network.Kind.OVS, bridge, vlan, parsed, false, clock.instant());
+        fabric.checkBridgeAllowed(network);
         fabric.checkAvailable(network);
         store.insert(network);
         return network;

@@ -326,8 +326,8 @@ public final class VmService implements AutoCloseable {
 
     private static String describe(BootSource boot) {
         return switch (boot) {
-            case BootSource.Image i -> "image " + i.image().url();
-            case BootSource.NetworkInstall n -> "network install from " + n.location();
+            case BootSource.Image i -> "image " + RedactedUrl.of(i.image().url());
+            case BootSource.NetworkInstall n -> "network install from " + RedactedUrl.of(n.location());
             case BootSource.Disk d -> "blank disks";
             case BootSource.Library l -> "library VM " + l.name();
         };

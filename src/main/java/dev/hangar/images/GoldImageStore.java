@@ -1,5 +1,6 @@
 package dev.hangar.images;
 
+import dev.hangar.core.RedactedUrl;
 import dev.hangar.core.CachedImage;
 import dev.hangar.core.Cancellation;
 import dev.hangar.core.FileTrees;
@@ -433,11 +434,11 @@ public final class GoldImageStore implements ImageCatalog {
             Path gold = UnpackDir.local(() -> Files.createDirectory(work.resolve("gold")));
             build(key, ref.url(), vm, gold);
             GoldImage image = publish(gold, key);
-            log.info("fetched image {}: {} bytes in {} s, gold {} ({} disks, from {})", ref.url(), bytes,
+            log.info("fetched image {}: {} bytes in {} s, gold {} ({} disks, from {})", RedactedUrl.of(ref.url()), bytes,
                     String.format("%.1f", (System.nanoTime() - started) / 1e9), key, image.disks().size(), vm.describedBy());
             return image;
         } catch (RuntimeException e) {
-            log.warn("fetch of image {} for {} failed after {} s: {}", ref.url(), key,
+            log.warn("fetch of image {} for {} failed after {} s: {}", RedactedUrl.of(ref.url()), key,
                     String.format("%.1f", (System.nanoTime() - started) / 1e9), e.getMessage());
             throw whereFull(e, "the image from " + ref.url());
         } finally {

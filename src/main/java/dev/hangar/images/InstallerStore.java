@@ -1,5 +1,6 @@
 package dev.hangar.images;
 
+import dev.hangar.core.RedactedUrl;
 import dev.hangar.core.ChecksumType;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.Installer;
@@ -143,7 +144,7 @@ public final class InstallerStore implements InstallerSource {
             } catch (HangarException e) {
                 if (e.code().equals(UrlPolicy.IMAGE_URL_FORBIDDEN)) throw e; // refused now: no fallback to what was fetched before
                 if (Files.exists(file)) {
-                    log.warn("cannot revalidate {} ({}); using the cached copy", url, e.getMessage());
+                    log.warn("cannot revalidate {} ({}); using the cached copy", RedactedUrl.of(url), RedactedUrl.inText(e.getMessage()));
                     return Optional.of(file);
                 }
                 throw failed(e.getMessage());
@@ -185,7 +186,7 @@ public final class InstallerStore implements InstallerSource {
                 validator.store(w, "validator of the cached file");
             }
             Files.move(vtmp, entry.resolve(VALIDATOR), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            log.info("fetched {} ({} bytes in {} ms)", url, Files.size(entry.resolve(FILE)), (System.nanoTime() - started) / 1_000_000);
+            log.info("fetched {} ({} bytes in {} ms)", RedactedUrl.of(url), Files.size(entry.resolve(FILE)), (System.nanoTime() - started) / 1_000_000);
         } catch (HangarException e) {
             throw failed(e.getMessage());
         } catch (IOException e) {

@@ -53,8 +53,9 @@ public final class LinuxNetworks implements NetworkFabric {
     public LinuxNetworks(NetworkSettings settings, Path stateDir, String instanceId) {
         this.settings = settings;
         this.stateDir = stateDir;
-        this.nat = new ManagedBridge(settings.natBridge(), settings.natSubnet(), true, stateDir);
-        this.hostonly = new ManagedBridge(settings.hostonlyBridge(), settings.hostonlySubnet(), false, stateDir);
+        this.nat = new ManagedBridge(settings.natBridge(), settings.natSubnet(), true, settings.hostAccess().contains(Network.NAT), stateDir);
+        this.hostonly = new ManagedBridge(settings.hostonlyBridge(), settings.hostonlySubnet(), false,
+                settings.hostAccess().contains(Network.HOSTONLY), stateDir);
         this.ovs = new OpenVswitch(stateDir);
         this.owner = "hangar:" + instanceId;
     }
@@ -72,6 +73,23 @@ public final class LinuxNetworks implements NetworkFabric {
     public String unusable() {
         if (settings.userMode() || mayAdministerNetwork) return null;
         return "bridges and taps need root (CAP_NET_ADMIN); run as root or with --network-mode user";
+    }
+
+    @Override
+    public void checkBridgeAllowed(Network network) {
+        String bridge = network.bridge();
+        if (settings.allowedBridges().contains(bridge)) return;
+        if (bridge.equals(settings.natBridge()) || bridge.equals(settings.hostonlyBridge()) || bridge.equals(settings.bridgedInterface())) {
+            throw Network.bridgeNotAllowed(bridge + " is the bridge of a built-in network");
+        }
+        if (!Files.exists(Path.of("/sys/class/net", bridge))) return; // Hangar will make it, an Open vSwitch bridge of its own
+        try {
+            if (!settings.userMode() && mayAdministerNetwork && OpenVswitch.installed() && ovs.madeByHangar(bridge)) return;
+        } catch (IOException e) {
+            log.warn("cannot ask Open vSwitch about {}: {}", bridge, e.getMessage());
+        }
+        throw Network.bridgeNotAllowed(bridge + " is an interface of this host that Hangar did not make;"
+                + " the operator may list it in \"bridges\" (--bridge) for networks to use");
     }
 
     @Override
@@ -148,6 +166,7 @@ public final class LinuxNetworks implements NetworkFabric {
             Command.check("ip", "addr", "add", network.subnet().gatewayCidr(), "dev", port);
         }
         Command.check("ip", "link", "set", port, "up");
+        HostGuard.ensure(port, network.subnet(), false);
         dhcp.ensureRunning();
     }
 

@@ -25,12 +25,15 @@ final class ManagedBridge {
     private final String name;
     private final Subnet subnet;
     private final boolean nat;
+    private final boolean hostAccess;
     private final Dnsmasq dnsmasq;
 
-    ManagedBridge(String name, Subnet subnet, boolean nat, Path stateDir) {
+    /** @param hostAccess whether its guests may reach the host's own services (else only DHCP and DNS; see HostGuard) */
+    ManagedBridge(String name, Subnet subnet, boolean nat, boolean hostAccess, Path stateDir) {
         this.name = name;
         this.subnet = subnet;
         this.nat = nat;
+        this.hostAccess = hostAccess;
         this.dnsmasq = new Dnsmasq(name, subnet, nat, stateDir);
     }
 
@@ -52,6 +55,7 @@ final class ManagedBridge {
             ensureRule("filter", "FORWARD", "-i", name, "-j", "REJECT");
             ensureRule("filter", "FORWARD", "-o", name, "-j", "REJECT");
         }
+        HostGuard.ensure(name, subnet, hostAccess);
         dnsmasq.ensureRunning();
     }
 

@@ -5,6 +5,9 @@ import dev.hangar.core.Subnet;
 /**
  * How VMs are wired on this host. {@code userMode}: QEMU's user-mode stack for every VM, for hosts
  * where Hangar may not make bridges (the VMs then have no address the host can reach).
+ * {@code allowedBridges}: existing bridges of the host the operator lets networks take ("bridges").
+ * {@code hostAccess}: the built-in networks whose guests may reach the host's own services
+ * ("allow_host_access"; by default they reach only its DHCP and DNS).
  */
 public record NetworkSettings(
         boolean userMode,
@@ -12,5 +15,16 @@ public record NetworkSettings(
         Subnet natSubnet,
         String hostonlyBridge,
         Subnet hostonlySubnet,
-        String bridgedInterface) {
+        String bridgedInterface,
+        java.util.List<String> allowedBridges,
+        java.util.Set<String> hostAccess) {
+    public NetworkSettings {
+        allowedBridges = java.util.List.copyOf(allowedBridges);
+        hostAccess = java.util.Set.copyOf(hostAccess);
+    }
+
+    public NetworkSettings(boolean userMode, String natBridge, Subnet natSubnet, String hostonlyBridge, Subnet hostonlySubnet,
+                           String bridgedInterface) {
+        this(userMode, natBridge, natSubnet, hostonlyBridge, hostonlySubnet, bridgedInterface, java.util.List.of(), java.util.Set.of());
+    }
 }

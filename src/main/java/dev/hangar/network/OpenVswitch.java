@@ -22,6 +22,8 @@ final class OpenVswitch {
     private static final Path SYSTEM_DB = Path.of("/var/run/openvswitch/db.sock");
     private static final Path SCHEMA = Path.of("/usr/share/openvswitch/vswitch.ovsschema");
     private static final Duration TIMEOUT = Duration.ofSeconds(20);
+    /** Hangar's mark on a bridge it made. */
+    static final String MANAGED = "external_ids:hangar-managed";
 
     private final Path dir;
     private String db; // "unix:PATH" once running
@@ -73,12 +75,22 @@ final class OpenVswitch {
     }
 
     /** Makes the bridge unless it exists; false when it existed (Hangar did not make it). */
+    /** Whether the bridge is one Hangar made (it carries Hangar's mark). */
+    boolean madeByHangar(String bridge) throws IOException {
+        ensureRunning();
+        if (!vsctl("br-exists", bridge).ok()) return false;
+        var mark = vsctl("--if-exists", "get", "bridge", bridge, MANAGED);
+        return mark.ok() && mark.stdout().strip().replace("\"", "").equals("true");
+    }
+
     boolean ensureBridge(String bridge) throws IOException {
         if (vsctl("br-exists", bridge).ok()) return false;
         List<String> args = new ArrayList<>(List.of("--may-exist", "add-br", bridge));
         if (userspaceDatapath()) {
             args.addAll(List.of("--", "set", "bridge", bridge, "datapath_type=netdev"));
         }
+        // Hangar's mark: another network may take this bridge later (another VLAN), a bridge without it not.
+        args.addAll(List.of("--", "set", "bridge", bridge, MANAGED + "=true"));
         check(args.toArray(String[]::new));
         waitForLink(bridge);
         Command.check("ip", "link", "set", bridge, "up");

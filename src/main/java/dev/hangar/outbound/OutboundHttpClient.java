@@ -51,6 +51,8 @@ public final class OutboundHttpClient extends HttpClient {
     private final HttpClient delegate;
     private final OutboundPolicy policy;
     private final int maxRedirects;
+    /** Signs Hangar's own fetches of its image catalog (method, URI → Authorization); null: none are signed. */
+    private volatile java.util.function.BiFunction<String, URI, String> catalogSigner;
 
     OutboundHttpClient(HttpClient delegate, OutboundPolicy policy, int maxRedirects) {
         if (delegate.followRedirects() != Redirect.NEVER) throw new IllegalArgumentException("the JDK client must not follow redirects itself");
@@ -76,11 +78,29 @@ public final class OutboundHttpClient extends HttpClient {
                 .sslContext(tls).sslParameters(parameters).build();
     }
 
+    /**
+     * From now on, a request for a file of Hangar's own image catalog on one of its own listeners
+     * ({@link OutboundPolicy#isOwnCatalog}) carries this Authorization: with OAuth on, the catalog's
+     * reads are signed, and Hangar fetching a VM's image from itself signs as itself.
+     */
+    public void signCatalogRequests(java.util.function.BiFunction<String, URI, String> signer) {
+        this.catalogSigner = signer;
+    }
+
+    /** The request as it is sent: signed when it fetches Hangar's own catalog and a signer is set. */
+    private HttpRequest signedIfOwnCatalog(HttpRequest hop) {
+        var signer = catalogSigner;
+        if (signer == null || !policy.isOwnCatalog(hop.method(), hop.uri())) return hop;
+        return HttpRequest.newBuilder(hop, (name, value) -> !name.equalsIgnoreCase("authorization"))
+                .header("Authorization", signer.apply(hop.method(), hop.uri())).build();
+    }
+
     @Override
     public <T> HttpResponse<T> send(HttpRequest request, BodyHandler<T> handler) throws IOException, InterruptedException {
         HttpRequest hop = request;
         for (int redirects = 0; ; redirects++) {
             check(hop, redirects);
+            hop = signedIfOwnCatalog(hop);
             HttpResponse<T> response = delegate.send(hop, unreadIfFollowed(hop, handler));
             Optional<HttpRequest> next = nextHop(hop, response, redirects);
             if (next.isEmpty()) return response;
@@ -109,7 +129,8 @@ public final class OutboundHttpClient extends HttpClient {
             result.completeExceptionally(e);
             return;
         }
-        CompletableFuture<HttpResponse<T>> sent = delegate.sendAsync(hop, unreadIfFollowed(hop, handler));
+        HttpRequest signed = signedIfOwnCatalog(hop);
+        CompletableFuture<HttpResponse<T>> sent = delegate.sendAsync(signed, unreadIfFollowed(signed, handler));
         inFlight.set(sent);
         if (result.isDone()) sent.cancel(true);
         sent.whenCompleteAsync((response, failure) -> {

@@ -140,6 +140,28 @@ public final class OutboundPolicy implements UrlPolicy {
         }
     }
 
+    /**
+     * Whether a request fetches a file of this host's own image catalog from one of its own listeners:
+     * Hangar then signs it as itself, since a catalog's reads are signed when OAuth is on.
+     */
+    public boolean isOwnCatalog(String method, URI uri) {
+        if (!(method.equals("GET") || method.equals("HEAD")) || uri.getRawPath() == null || !catalogPath.matcher(uri.getRawPath()).matches()) {
+            return false;
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        int port = uri.getPort() >= 0 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
+        if (!listenerPorts.contains(port) || uri.getHost() == null) return false;
+        String host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1) : uri.getHost();
+        try {
+            for (InetAddress address : resolver.resolve(host)) {
+                if (!ownAddress.test(embeddedIpv4(address))) return false;
+            }
+            return true;
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
     /** Why this address and port are refused (a phrase following "ADDRESS:PORT is"), or empty. */
     Optional<String> refusal(InetAddress resolved, int port, boolean catalog) {
         InetAddress address = embeddedIpv4(resolved);

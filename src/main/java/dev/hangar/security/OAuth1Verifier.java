@@ -42,18 +42,30 @@ public final class OAuth1Verifier {
     record Param(String name, String value) {}
 
     private final Map<String, String> secrets;
+    /** Clients whose signed non-form bodies must carry a matching oauth_body_hash. */
+    private final java.util.Set<String> bodyHashRequired;
     private final Clock clock;
     private final long windowSeconds;
     private final NonceCache nonces;
 
     /** {@code secrets}: consumer key → shared secret, the {@code clients} of the configuration. */
     public OAuth1Verifier(Map<String, String> secrets, Clock clock, Duration window) {
-        this(secrets, clock, window, NONCE_CAPACITY);
+        this(secrets, java.util.Set.of(), clock, window, NONCE_CAPACITY);
+    }
+
+    /** As above; the clients in {@code bodyHashRequired} must send oauth_body_hash with every non-form body. */
+    public OAuth1Verifier(Map<String, String> secrets, java.util.Set<String> bodyHashRequired, Clock clock, Duration window) {
+        this(secrets, bodyHashRequired, clock, window, NONCE_CAPACITY);
     }
 
     OAuth1Verifier(Map<String, String> secrets, Clock clock, Duration window, int nonceCapacity) {
+        this(secrets, java.util.Set.of(), clock, window, nonceCapacity);
+    }
+
+    OAuth1Verifier(Map<String, String> secrets, java.util.Set<String> bodyHashRequired, Clock clock, Duration window, int nonceCapacity) {
         if (window.isNegative() || window.isZero()) throw new IllegalArgumentException("the timestamp window must be positive");
         this.secrets = Map.copyOf(secrets);
+        this.bodyHashRequired = java.util.Set.copyOf(bodyHashRequired);
         this.clock = clock;
         this.windowSeconds = window.toSeconds();
         this.nonces = new NonceCache(nonceCapacity);
@@ -116,6 +128,11 @@ public final class OAuth1Verifier {
         String bodyHash = protocol.get("oauth_body_hash");
         if (bodyHash != null && !bodyHashMatches(bodyHash, request.body())) {
             throw OAuthFailure.unauthorized("oauth-body-hash-mismatch", "oauth_body_hash is not the SHA-1 or SHA-256 of this body, base64");
+        }
+        // A form body's parameters are signed themselves; any other body only through its hash.
+        if (bodyHash == null && request.body().length > 0 && !isForm(request.contentType()) && bodyHashRequired.contains(consumerKey)) {
+            throw OAuthFailure.unauthorized("oauth-body-hash-missing", "this client must sign its body: send oauth_body_hash"
+                    + " (the SHA-256 of the body, base64), as requests-oauthlib does with force_include_body=True");
         }
         // Remembered only now: an unsigned request cannot fill the cache.
         switch (nonces.remember(consumerKey + "\n" + timestamp + "\n" + nonce, timestamp + windowSeconds + 1, now)) {

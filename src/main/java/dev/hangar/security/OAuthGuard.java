@@ -43,6 +43,18 @@ public final class OAuthGuard implements ApiServer.Guard {
         this.sessions = sessions;
     }
 
+    /**
+     * The reads that stay unsigned even with OAuth on: the health checks an orchestrator polls, and the
+     * web console's page, its assets and its session (how a browser learns it must log in), none of
+     * which shows anything of a VM.
+     */
+    public static boolean alwaysOpen(List<String> segments) {
+        if (segments.isEmpty()) return true; // "/": a redirect to the console
+        String first = segments.get(0);
+        if (segments.size() == 1) return first.equals("healthz") || first.equals("readyz") || first.equals("ui");
+        return first.equals("ui") && (segments.get(1).equals("assets") || segments.equals(SESSION_PATH));
+    }
+
     @Override
     public ApiServer.Admission admit(Exchange exchange) {
         // A WebSocket is two-way: what its client sends reaches a VM (keys typed into a console), so it is a write.

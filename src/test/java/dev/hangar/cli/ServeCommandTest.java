@@ -152,6 +152,13 @@ class ServeCommandTest {
         org.junit.jupiter.api.Assertions.assertTrue(serve.noOauth);
         assertFalse(serve.noSsl);
         assertEquals(java.util.Map.of("mock-key", "mock-secret"), serve.clients());
+        // A client as the seeds' tools were configured (a secret), or as clients are from now on: an object whose
+        // require_body_hash is true unless it says false.
+        Files.writeString(file, "{\"clients\": {\"old\": \"s1\", \"new\": {\"secret\": \"s2\"},"
+                + " \"lax\": {\"secret\": \"s3\", \"require_body_hash\": false}}}");
+        ServeCommand withClients = parsed("--data-dir", dir.resolve("data").toString(), "--config", file.toString());
+        assertEquals(java.util.Map.of("old", "s1", "new", "s2", "lax", "s3"), withClients.clients());
+        assertEquals(java.util.Set.of("new"), withClients.bodyHashRequired());
         // A repeatable option takes an array: "hostnames", as --hostname given once for each.
         Files.writeString(file, "{\"hostnames\": [\"hangar.example.org\", \"ci.example.org\"]}");
         assertEquals(java.util.List.of("hangar.example.org", "ci.example.org"),

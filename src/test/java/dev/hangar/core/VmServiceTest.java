@@ -438,6 +438,9 @@ public class VmServiceTest {
         public void checkAvailable(Network network) { }
 
         @Override
+        public void checkBridgeAllowed(Network network) { }
+
+        @Override
         public NetAttachment attach(Nic nic, Network network) { return NetAttachment.tap(nic.tapName()); }
 
         @Override

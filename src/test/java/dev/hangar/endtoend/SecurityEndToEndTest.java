@@ -52,6 +52,10 @@ class SecurityEndToEndTest {
     static HangarProcess signed;
     static HangarProcess open;
     static String vmId;
+    /** Secrets a client gave in URLs and user-data: stored, used, and never shown. */
+    static final String IMAGE_SECRET = "img-sig-5e3f";
+    static final String CALLBACK_SECRET = "cb-token-91aa";
+    static final String USER_DATA_SECRET = "ud-secret-2c7b";
 
     @BeforeAll
     static void start() throws Exception {
@@ -64,9 +68,12 @@ class SecurityEndToEndTest {
         signed = new HangarProcess(dir.resolve("signed"), "--delete-grace", "1", "--max-image-size", "200mib", "--config", config.toString()).start();
         open = new HangarProcess(dir.resolve("open"), "--delete-grace", "1", "--network-mode", "user").start();
         Path image = TestImages.directBoot();
-        ObjectNode body = Json.MAPPER.createObjectNode().put("name", "target").put("memory", "256mib");
-        body.putObject("image").put("url", images.serve("/direct-boot.tar.gz", image)).put("checksum", TestImages.sha256(image))
-                .put("checksum_type", "sha256");
+        ObjectNode body = Json.MAPPER.createObjectNode().put("name", "target").put("memory", "256mib")
+                .put("callback_url", "http://127.0.0.1:9/hook?token=" + CALLBACK_SECRET)
+                .put("user_data", "#!/bin/sh\necho " + USER_DATA_SECRET + " > /run/secret\n");
+        // A pre-signed image URL, as object stores hand out: the image server ignores the query.
+        body.putObject("image").put("url", images.serve("/direct-boot.tar.gz", image) + "?X-Signature=" + IMAGE_SECRET)
+                .put("checksum", TestImages.sha256(image)).put("checksum_type", "sha256");
         HttpResponse<String> created = call(signed, "POST", "/vms", body.toString());
         assertEquals(202, created.statusCode(), created.body());
         vmId = Json.MAPPER.readTree(created.body()).get("id").textValue();
@@ -169,6 +176,169 @@ class SecurityEndToEndTest {
         assertEquals(200, local.status());
         RawHttp.Answer old = raw(open, "GET /vms HTTP/1.0\r\n\r\n");
         assertEquals(200, old.status(), "an HTTP/1.0 client without Host, as the seeds' oldest send");
+    }
+
+    // ---- 5. with OAuth on, reads are signed too, and no answer or log line carries a secret ---------------
+
+    @Test
+    void withOauthOnEveryReadIsSignedButHealthAndTheConsolesPage() throws Exception {
+        for (String path : List.of("/vms", "/vms/" + vmId, "/vms/" + vmId + "/console", "/operations", "/templates", "/events",
+                "/metrics", "/imagefactory/base_images", "/hosts", "/images")) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(signed.base() + path)).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(401, r.statusCode(), path + ": " + r.body());
+            assertFalse(r.body().contains(vmId), path + " shows nothing unsigned");
+        }
+        for (String path : List.of("/healthz", "/readyz", "/ui/")) {
+            assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(signed.base() + path)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode(), path + " stays open");
+        }
+        assertEquals(200, call(signed, "GET", "/vms", null).statusCode(), "a signed read is answered");
+    }
+
+    @Test
+    void noAnswerOrLogLineShowsTheSecretsOfUrlsUserDataOrRootPasswords() throws Exception {
+        String vm = call(signed, "GET", "/vms/" + vmId, null).body();
+        JsonNode json = Json.MAPPER.readTree(vm);
+        assertTrue(json.get("image").get("url").textValue().endsWith("/direct-boot.tar.gz?X-Signature=***"), vm);
+        assertEquals("http://127.0.0.1:9/hook?token=***", json.get("callback_url").textValue());
+        String template = "{\"name\": \"secretive\", \"user_data\": \"" + USER_DATA_SECRET + "\", \"image\": {\"url\":"
+                + " \"https://alice:pw-" + IMAGE_SECRET + "@images.example.org/x.tar.gz\", \"checksum\": \"" + "ab".repeat(32)
+                + "\", \"checksum_type\": \"sha256\"}}";
+        assertEquals(201, call(signed, "POST", "/templates", template).statusCode());
+        String templates = call(signed, "GET", "/templates", null).body();
+        assertTrue(templates.contains("\"user_data_set\":true") && templates.contains("https://***@images.example.org/x.tar.gz"), templates);
+        String build = "{\"base_image\": {\"template\": \"<template><name>s</name><os><name>MockOS_A</name><version>1</version>"
+                + "<arch>x86_64</arch><rootpw>" + USER_DATA_SECRET + "</rootpw><install type='url'><url>http://mock.test/</url></install>"
+                + "</os></template>\"}}";
+        HttpResponse<String> made = call(signed, "POST", "/imagefactory/base_images", build);
+        assertEquals(202, made.statusCode(), made.body());
+        String shown = call(signed, "GET", "/imagefactory/base_images", null).body();
+        assertTrue(shown.contains("<rootpw>***</rootpw>"), shown);
+        for (String text : List.of(vm, templates, shown, call(signed, "GET", "/operations", null).body(), signed.log())) {
+            for (String secret : List.of(IMAGE_SECRET, CALLBACK_SECRET, USER_DATA_SECRET)) {
+                assertFalse(text.contains(secret), secret + " shown in: " + text.substring(0, Math.min(text.length(), 4000)));
+            }
+        }
+    }
+
+    @Test
+    void aPublishedImageIsASignedReadAndHangarFetchingItFromItselfSignsAsItself() throws Exception {
+        String tdl = ImageFactoryEndToEndTest.MOCK_TDL;
+        HttpResponse<String> target = call(signed, "POST", "/imagefactory/target_images",
+                Json.MAPPER.createObjectNode().set("target_image", Json.MAPPER.createObjectNode().put("target", "mock").put("template", tdl)).toString());
+        assertEquals(202, target.statusCode(), target.body());
+        String tid = Json.MAPPER.readTree(target.body()).get("target_image").get("id").textValue();
+        awaitComplete("/imagefactory/target_images/" + tid, "target_image");
+        HttpResponse<String> pushed = call(signed, "POST", "/imagefactory/target_images/" + tid + "/provider_images",
+                "{\"provider_image\": {\"provider\": \"hangar\"}}");
+        assertEquals(202, pushed.statusCode(), pushed.body());
+        JsonNode p = awaitComplete("/imagefactory/provider_images/" + Json.MAPPER.readTree(pushed.body()).get("provider_image").get("id").textValue(),
+                "provider_image");
+        String url = p.get("url").textValue();
+        assertEquals(401, http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding()).statusCode(),
+                "nobody downloads a built image unsigned");
+        assertEquals(200, call(signed, "GET", URI.create(url).getRawPath(), null).statusCode(), "a client of the service does, signed");
+
+        ObjectNode body = Json.MAPPER.createObjectNode().put("tools_init_timeout", 1);
+        body.putObject("image").put("url", url).put("checksum", p.get("checksum").textValue()).put("checksum_type", p.get("checksum_type").textValue());
+        HttpResponse<String> created = call(signed, "POST", "/vms", body.toString());
+        assertEquals(202, created.statusCode(), created.body());
+        String id = Json.MAPPER.readTree(created.body()).get("id").textValue();
+        try {
+            // The mock build's file is no VM: the creation ends image-format-unsupported, which is only said
+            // once every byte arrived and matched its checksum. Unsigned, it would have been a 401: image-download-failed.
+            long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            JsonNode vm;
+            do {
+                vm = Json.MAPPER.readTree(call(signed, "GET", "/vms/" + id, null).body());
+                if (vm.get("status").textValue().equals("error")) break;
+                Thread.sleep(200);
+            } while (System.nanoTime() < until);
+            assertEquals("image-format-unsupported", vm.path("error").path("code").textValue(),
+                    "Hangar fetched the image it published from itself, signed: " + vm);
+        } finally {
+            call(signed, "DELETE", "/vms/" + id, null);
+        }
+    }
+
+    // ---- 3. guests reach the outside, but nothing of the host and no metadata address ------------------
+
+    @Test
+    void aNatGuestReachesTheOutsideButNoPortOfTheHostAndNoLinkLocalAddress() throws Exception {
+        // "Outside the host": a namespace of this test's own behind a veth, serving a page on 198.18.7.2 and,
+        // as a cloud's metadata service would, on 169.254.169.254.
+        String outside = "hgsec-out-" + ProcessHandle.current().pid();
+        Path www = Files.createDirectories(dir.resolve("outside-www"));
+        Files.writeString(www.resolve("index.html"), "outside-ok\n");
+        Process httpd = null;
+        com.sun.net.httpserver.HttpServer host = com.sun.net.httpserver.HttpServer.create(new InetSocketAddress("0.0.0.0", 0), 10);
+        host.createContext("/", ex -> {
+            byte[] page = "host-service-page\n".getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, page.length);
+            try (var out = ex.getResponseBody()) {
+                out.write(page);
+            }
+        });
+        host.start();
+        try {
+            for (String command : List.of("ip netns add " + outside, "ip link add hgsv0 type veth peer name hgsv1",
+                    "ip link set hgsv1 netns " + outside, "ip addr add 198.18.7.1/24 dev hgsv0", "ip link set hgsv0 up",
+                    "ip route add 169.254.169.254/32 via 198.18.7.2", "ip -n " + outside + " link set lo up",
+                    "ip -n " + outside + " addr add 169.254.169.254/32 dev lo", "ip -n " + outside + " addr add 198.18.7.2/24 dev hgsv1",
+                    "ip -n " + outside + " link set hgsv1 up")) {
+                dev.hangar.process.Command.check(List.of(command.split(" ")), Duration.ofSeconds(10));
+            }
+            httpd = new ProcessBuilder("ip", "netns", "exec", outside, "busybox", "httpd", "-f", "-p", "80", "-h", www.toString())
+                    .redirectErrorStream(true).start();
+            Path vmDir = signed.dataDir().resolve("vms").resolve(vmId);
+            int hostPort = host.getAddress().getPort();
+            String out = Guests.shell(vmDir, Guests.httpGet("198.18.7.2") + "; echo outside-rc=$?; "
+                    + Guests.httpGet("169.254.169.254") + "; echo metadata-rc=$?; "
+                    + "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 10.213.0.1 " + hostPort + "; echo host-rc=$?; "
+                    + "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 10.213.0.1 " + port(signed) + "; echo hangar-rc=$?; "
+                    + "nslookup hangar-test 10.213.0.1 >/dev/null; echo dns-rc=$?", Duration.ofSeconds(90));
+            assertTrue(out.contains("outside-ok"), "the guest reaches a server outside the host: " + out);
+            assertEquals(1, out.split("outside-ok", -1).length - 1, "and only that one: the metadata address is refused: " + out);
+            assertFalse(out.contains("host-service-page"), "no port of the host: " + out);
+            assertTrue(out.contains("dns-rc=0"), "the bridge's DNS still answers: " + out);
+        } finally {
+            host.stop(0);
+            if (httpd != null) {
+                httpd.destroy();
+                httpd.waitFor(10, TimeUnit.SECONDS);
+            }
+            dev.hangar.process.Command.run(List.of("ip", "link", "delete", "hgsv0"), Duration.ofSeconds(10));
+            dev.hangar.process.Command.run(List.of("ip", "route", "delete", "169.254.169.254/32"), Duration.ofSeconds(10));
+            dev.hangar.process.Command.run(List.of("ip", "netns", "delete", outside), Duration.ofSeconds(10));
+        }
+    }
+
+    // ---- 10. networks take no interface of the host ----------------------------------------------------
+
+    @Test
+    void aNetworkCannotTakeAHostInterfaceABuiltInBridgeOrAnOptionLikeName() throws Exception {
+        for (String bridge : List.of("lo", "hangar0", "-evil", "BR0", "br0;reboot", "a".repeat(16))) {
+            HttpResponse<String> r = call(signed, "POST", "/networks/sec-" + Math.abs(bridge.hashCode()), "{\"bridge\": \"" + bridge + "\", \"vlan\": 10}");
+            assertEquals(400, r.statusCode(), bridge + ": " + r.body());
+            assertEquals("bridge-not-allowed", Json.MAPPER.readTree(r.body()).get("code").textValue(), bridge);
+        }
+        assertFalse(call(signed, "GET", "/networks", null).body().contains("sec-"), "no network was defined");
+        HttpResponse<String> fresh = call(signed, "POST", "/networks/sec-ok", "{\"bridge\": \"hsecbr0\", \"vlan\": 10}");
+        assertEquals(201, fresh.statusCode(), "a bridge Hangar makes is fine: " + fresh.body());
+        assertEquals(204, call(signed, "DELETE", "/networks/sec-ok", null).statusCode());
+    }
+
+    private static JsonNode awaitComplete(String path, String wrapper) throws Exception {
+        long until = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        JsonNode o;
+        do {
+            o = Json.MAPPER.readTree(call(signed, "GET", path, null).body()).get(wrapper);
+            if (o.get("status").textValue().equals("FAILED")) throw new AssertionError(o.toString());
+            if (o.get("status").textValue().equals("COMPLETE")) return o;
+            Thread.sleep(100);
+        } while (System.nanoTime() < until);
+        throw new AssertionError("not COMPLETE within 120 s: " + o);
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------

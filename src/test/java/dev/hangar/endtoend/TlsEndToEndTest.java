@@ -39,7 +39,10 @@ class TlsEndToEndTest {
             HttpClient http = hangar.http();
             HttpResponse<String> list = http.send(HttpRequest.newBuilder(URI.create(hangar.base() + "/vms")).build(),
                     HttpResponse.BodyHandlers.ofString());
-            assertEquals(200, list.statusCode(), "reads stay open");
+            assertEquals(401, list.statusCode(), "with OAuth on, reads are signed too");
+            HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(hangar.base() + "/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, health.statusCode(), "but the health checks");
             HttpResponse<String> unsigned = http.send(HttpRequest.newBuilder(URI.create(hangar.base() + "/vms"))
                     .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
                     HttpResponse.BodyHandlers.ofString());

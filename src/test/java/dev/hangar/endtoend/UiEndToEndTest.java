@@ -123,7 +123,7 @@ class UiEndToEndTest {
                 }
                 assertTrue(browser.waitFor(60, TimeUnit.SECONDS), "the browser's driver ended");
                 assertEquals(0, browser.exitValue(), "the browser's driver failed (its reason is above); it said:\n" + String.join("\n", out));
-                for (String step : List.of("vm-listed", "write-refused", "logged-in", "form-created", "form-deleted", "console-boot-lines", "console-typed", "screen-connected", "vm-deleted", "done")) {
+                for (String step : List.of("login-required", "logged-in", "vm-listed", "form-created", "form-deleted", "console-boot-lines", "console-typed", "screen-connected", "vm-deleted", "done")) {
                     assertTrue(out.contains("STEP " + step), step + " was not reached");
                 }
                 // The console's DOM text has the line the guest prints once it has its address, as the API's log has it.

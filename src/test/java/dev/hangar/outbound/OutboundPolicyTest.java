@@ -1,6 +1,7 @@
 package dev.hangar.outbound;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -138,6 +139,19 @@ class OutboundPolicyTest {
                 "/imagefactory/publishedx/a/b", "/x/imagefactory/published/a/b")) {
             assertTrue(p.refusal("GET", URI.create("http://127.0.0.1:12345" + path)).isPresent(), path);
         }
+    }
+
+    @Test
+    void onlyAGetOfTheCatalogOnTheServicesOwnListenerIsSignedAsHangarItself() {
+        OutboundPolicy p = policy(List.of(), List.of());
+        String file = "/imagefactory/published/7d0c3a52-1f1e-4c55-9d8c-1a2b3c4d5e6f/disk.qcow2";
+        assertTrue(p.isOwnCatalog("GET", URI.create("http://127.0.0.1:12345" + file)));
+        assertTrue(p.isOwnCatalog("HEAD", URI.create("http://ours.test:12345" + file)));
+        assertFalse(p.isOwnCatalog("GET", URI.create("http://192.0.2.11:12345" + file)), "another host's catalog: no signature of ours goes there");
+        assertFalse(p.isOwnCatalog("GET", URI.create("http://127.0.0.1:8080" + file)), "another port of this host");
+        assertFalse(p.isOwnCatalog("POST", URI.create("http://127.0.0.1:12345" + file)));
+        assertFalse(p.isOwnCatalog("GET", URI.create("http://127.0.0.1:12345/vms")), "only the catalog");
+        assertFalse(p.isOwnCatalog("GET", URI.create("http://rebound.test:12345" + file)));
     }
 
     @Test

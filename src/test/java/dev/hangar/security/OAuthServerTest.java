@@ -55,7 +55,9 @@ class OAuthServerTest {
         server.route("DELETE", "/things/:id", ex -> ex.empty(204));
         server.route("GET", "/imagefactory/images", ex -> ex.json(200, Map.of("images", List.of())));
         server.route("GET", "/imagefactory/published/:id/:name", ex -> ex.text(200, "image bytes"));
-        OAuth1Verifier verifier = new OAuth1Verifier(Map.of("mock-key", "mock-secret"), Clock.systemUTC(), Duration.ofSeconds(300));
+        // mock-key as the seeds' tools were configured; strict-key as clients added from now on (require_body_hash).
+        OAuth1Verifier verifier = new OAuth1Verifier(Map.of("mock-key", "mock-secret", "strict-key", "strict-secret"),
+                java.util.Set.of("strict-key"), Clock.systemUTC(), Duration.ofSeconds(300));
         server.guard(new OAuthGuard(verifier, ImageFactoryFace::isApiPath)).recorder(new AuditLog(dir.resolve("audit.log"), Clock.systemUTC()));
         server.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         base = "http://127.0.0.1:" + server.address().getPort();
@@ -125,6 +127,38 @@ class OAuthServerTest {
                 HttpResponse.BodyHandlers.ofString()).statusCode());
         List<JsonNode> wrong = sign(List.of(spec("POST", "/things", "HMAC-SHA1").put("secret", "not-the-secret").put("body", "{}")));
         assertRefused(send(wrong.get(0), null), 401, "oauth-invalid-signature");
+    }
+
+    /** A PUT signed as a client of the given key, with this body and Content-Type, sent with another body. */
+    private HttpResponse<String> putSigned(String key, String secret, String type, String signedBody, String sentBody) throws Exception {
+        URI uri = URI.create(base + "/things/7");
+        String authorization = new OAuth1Signer(key, secret).authorization("PUT", uri, type, signedBody.getBytes(StandardCharsets.UTF_8));
+        return http.send(HttpRequest.newBuilder(uri).header("Authorization", authorization).header("Content-Type", type)
+                .PUT(HttpRequest.BodyPublishers.ofString(sentBody)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void jsonSentAsAFormIsReadAsItsSignatureReadItNeverFromBytesThatDecodeAlike() throws Exception {
+        // "%41" and "A" decode alike: one signature covers both bodies, so the face must see what was signed.
+        HttpResponse<String> r = putSigned("mock-key", "mock-secret", FORM, "{\"name\": \"xA\"}", "{\"name\": \"x%41\"}");
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("xA", Json.MAPPER.readTree(r.body()).get("body").get("name").textValue());
+    }
+
+    @Test
+    void aClientThatMustHashItsBodyCannotSignAJsonBodyWithoutItsHash() throws Exception {
+        OAuth1Signer strict = new OAuth1Signer("strict-key", "strict-secret");
+        URI uri = URI.create(base + "/things/7");
+        // The CLI's signer hashes every non-form body: admitted. Without the hash (a swapped body would pass): refused.
+        assertEquals(200, putSigned("strict-key", "strict-secret", "application/json", "{\"a\": 1}", "{\"a\": 1}").statusCode());
+        String noHash = strict.authorization("PUT", uri, FORM, new byte[0]); // signed as if the body were an empty form
+        HttpResponse<String> refused = http.send(HttpRequest.newBuilder(uri).header("Authorization", noHash).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"a\": 2}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertRefused(refused, 401, "oauth-body-hash-missing");
+        String legacy = new OAuth1Signer("mock-key", "mock-secret").authorization("PUT", uri, FORM, new byte[0]);
+        assertEquals(200, http.send(HttpRequest.newBuilder(uri).header("Authorization", legacy).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"a\": 2}")).build(), HttpResponse.BodyHandlers.discarding()).statusCode(),
+                "a client of the seeds' tools, configured as before, keeps working");
     }
 
     @Test

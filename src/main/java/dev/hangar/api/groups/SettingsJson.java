@@ -8,6 +8,7 @@ import dev.hangar.core.BlankDisk;
 import dev.hangar.core.BootSource;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.MemorySize;
+import dev.hangar.core.RedactedUrl;
 import dev.hangar.core.VmBlueprint;
 import java.util.List;
 
@@ -35,7 +36,7 @@ final class SettingsJson {
 
     static void render(VmBlueprint b, ObjectNode o) {
         switch (b.boot()) {
-            case BootSource.Image i -> o.putObject("image").put("url", i.image().url()).put("checksum", i.image().checksum())
+            case BootSource.Image i -> o.putObject("image").put("url", RedactedUrl.of(i.image().url())).put("checksum", i.image().checksum())
                     .put("checksum_type", i.image().checksumType().wireName());
             case BootSource.Library l -> o.putObject("image").put("library", l.name());
             default -> o.putNull("image");
@@ -47,7 +48,8 @@ final class SettingsJson {
         var networks = o.putArray("networks");
         b.networks().forEach(networks::add);
         o.set("tags", Json.MAPPER.valueToTree(b.tags()));
-        if (b.userData() != null) o.put("user_data", b.userData());
+        // Never the user-data itself: it often carries secrets, and its owner has it.
+        o.put("user_data_set", b.userData() != null);
         o.put("launch_gui", b.gui());
     }
 }

@@ -1,5 +1,6 @@
 package dev.hangar.api.imagefactory;
 
+import dev.hangar.core.RedactedUrl;
 import dev.hangar.core.builds.FactoryImage;
 import dev.hangar.core.ports.BuildNotifier;
 import dev.hangar.outbound.OutboundRefusedException;
@@ -45,10 +46,10 @@ public final class BuildCallbacks implements BuildNotifier {
                         r.body().close();
                         if (r.statusCode() < 500) return;
                     } catch (OutboundRefusedException e) {
-                        log.warn("callback to {} for image {} not sent: {}", url, image.id(), e.getMessage());
+                        log.warn("callback to {} for image {} not sent: {}", RedactedUrl.of(url), image.id(), RedactedUrl.inText(e.getMessage()));
                         return;
                     } catch (java.io.IOException | IllegalArgumentException e) {
-                        log.debug("callback to {} failed: {}", url, e.toString());
+                        log.debug("callback to {} failed: {}", RedactedUrl.of(url), RedactedUrl.inText(e.toString()));
                     } catch (InterruptedException e) {
                         return;
                     }
@@ -58,7 +59,7 @@ public final class BuildCallbacks implements BuildNotifier {
                         return;
                     }
                 }
-                log.warn("callback to {} for image {} ({}) not delivered", url, image.id(), image.status());
+                log.warn("callback to {} for image {} ({}) not delivered", RedactedUrl.of(url), image.id(), image.status());
             });
         }
     }

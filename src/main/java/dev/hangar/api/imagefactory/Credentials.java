@@ -6,7 +6,6 @@ import dev.hangar.core.HangarException;
 import java.io.StringReader;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import javax.xml.parsers.DocumentBuilderFactory;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
 import org.xml.sax.InputSource;
@@ -37,10 +36,7 @@ final class Credentials {
         }
         if (!text.startsWith("<")) throw HangarException.invalid("invalid-credentials", "credentials are a JSON object or the XML form");
         try {
-            DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
-            f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-            var b = f.newDocumentBuilder();
-            b.setErrorHandler(new org.xml.sax.helpers.DefaultHandler());
+            var b = dev.hangar.core.SafeXml.builder(false);
             leaves(b.parse(new InputSource(new StringReader(text))).getDocumentElement(), out);
             return out;
         } catch (Exception e) {

@@ -3,6 +3,7 @@ package dev.hangar.api.imagefactory;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hangar.api.Json;
+import dev.hangar.core.RedactedUrl;
 import dev.hangar.core.builds.FactoryImage;
 import dev.hangar.core.builds.FactoryImage.Kind;
 import dev.hangar.core.builds.FactoryImage.Status;
@@ -37,6 +38,23 @@ final class FactoryJson {
         return base + "/imagefactory/" + collection(kind) + "/" + id;
     }
 
+    private static final java.util.regex.Pattern ROOTPW = java.util.regex.Pattern.compile(
+            "(?is)(<rootpw\\b[^>]*>).*?(</rootpw\\s*>)|(\"rootpw\"\\s*:\\s*)\"(?:[^\"\\\\]|\\\\.)*\"");
+
+    /**
+     * A build's template as anyone who may read the build sees it: the root password of a TDL (XML
+     * {@code <rootpw>} or JSON {@code "rootpw"}) is {@code ***}, and so are the secrets of its URLs
+     * (a repository's token). The build keeps the template it was given.
+     */
+    static String shownTemplate(String text) {
+        if (text == null) return null;
+        java.util.regex.Matcher m = ROOTPW.matcher(text);
+        String hidden = m.replaceAll(r -> r.group(1) != null
+                ? java.util.regex.Matcher.quoteReplacement(r.group(1) + "***" + r.group(2))
+                : java.util.regex.Matcher.quoteReplacement(r.group(3) + "\"***\""));
+        return RedactedUrl.inText(hidden);
+    }
+
     /** v2: the object itself; relations are the caller's to add. */
     static ObjectNode v2(String base, FactoryImage i) {
         ObjectNode o = Json.MAPPER.createObjectNode();
@@ -53,14 +71,16 @@ final class FactoryJson {
         detail.put("activity", i.activity());
         if (i.error() != null) detail.put("error", i.error().code() + ": " + i.error().message());
         else detail.putNull("error");
-        o.put("template", i.templateText());
+        o.put("template", shownTemplate(i.templateText()));
         o.putNull("icicle");
-        o.set("parameters", Json.MAPPER.valueToTree(i.parameters()));
+        ObjectNode parameters = o.putObject("parameters");
+        i.parameters().forEach((k, v) -> parameters.put(k, RedactedUrl.inText(v)));
         ObjectNode properties = o.putObject("properties");
         if (i.target() != null) o.put("target", i.target());
         if (i.provider() != null) {
             o.put("provider", i.provider().type());
-            o.set("provider_settings", Json.MAPPER.valueToTree(i.provider().settings()));
+            ObjectNode settings = o.putObject("provider_settings");
+            i.provider().settings().forEach((k, v) -> settings.put(k, RedactedUrl.inText(v))); // credentials are never shown
         }
         if (i.published() != null) {
             o.put("identifier_on_provider", i.published().identifier());

@@ -9,6 +9,7 @@ import dev.hangar.core.BlankDisk;
 import dev.hangar.core.BootSource;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.MemorySize;
+import dev.hangar.core.RedactedUrl;
 import dev.hangar.core.Network;
 import dev.hangar.core.NetworkType;
 import dev.hangar.core.Nic;
@@ -83,7 +84,7 @@ public final class VmJson {
         switch (vm.boot()) {
             case BootSource.Image i -> {
                 ObjectNode image = o.putObject("image");
-                image.put("url", i.image().url());
+                image.put("url", RedactedUrl.of(i.image().url())); // the record keeps its secrets; answers never show them
                 image.put("checksum", i.image().checksum());
                 image.put("checksum_type", i.image().checksumType().wireName());
             }
@@ -108,7 +109,7 @@ public final class VmJson {
         o.put("guest_os", vm.guestOs());
         // The user-data itself is not shown: it often carries secrets, and its owner has it.
         o.put("cloud_init", vm.hasCloudInit());
-        if (vm.callbackUrl() != null) o.put("callback_url", vm.callbackUrl());
+        if (vm.callbackUrl() != null) o.put("callback_url", RedactedUrl.of(vm.callbackUrl()));
         if (vm.vnc() != null) o.put("vnc", vm.vnc());
         if (vm.error() != null) o.set("error", Json.MAPPER.valueToTree(ApiServer.error(vm.error().code(), vm.error().message())));
         if (vm.createdAt() != null) o.put("created_at", vm.createdAt().toString()); // the CLI's age column

@@ -1,5 +1,6 @@
 package dev.hangar.builds.providers;
 
+import dev.hangar.core.RedactedUrl;
 import dev.hangar.builds.BuildErrors;
 import dev.hangar.builds.FileCopy;
 import dev.hangar.builds.ProgressSpan;
@@ -83,7 +84,7 @@ public final class HangarProvider implements ProviderPublisher {
             if (progress.cancelled()) throw BuildErrors.cancelled("publishing " + name);
             Files.move(partial, published, StandardCopyOption.ATOMIC_MOVE);
             String url = baseUrl + "/" + id + "/" + name;
-            log.info("published {} as {}", file, url);
+            log.info("published {} as {}", file, RedactedUrl.of(url));
             return new Published(url, Map.of("url", url, "checksum", sha256, "checksum_type", "sha256"));
         } catch (IOException e) {
             deleteQuietly(partial);

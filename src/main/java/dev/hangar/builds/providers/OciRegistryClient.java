@@ -3,6 +3,7 @@ package dev.hangar.builds.providers;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hangar.builds.FileCopy;
+import dev.hangar.core.RedactedUrl;
 import dev.hangar.core.ports.BuildProgress;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -285,21 +286,47 @@ public final class OciRegistryClient {
         Matcher m = CHALLENGE_PARAM.matcher(c);
         while (m.find()) params.put(m.group(1).toLowerCase(java.util.Locale.ROOT), m.group(2));
         String realm = params.get("realm");
-        if (realm == null || !(realm.startsWith("http://") || realm.startsWith("https://"))) return false;
+        if (realm == null) return false;
+        URI realmUri = acceptableRealm(realm);
         String scope = params.getOrDefault("scope", "repository:" + repository + ":pull,push");
-        StringBuilder url = new StringBuilder(realm).append(realm.contains("?") ? '&' : '?').append("scope=").append(enc(scope));
+        StringBuilder url = new StringBuilder(realmUri.toString()).append(realm.contains("?") ? '&' : '?').append("scope=").append(enc(scope));
         if (params.containsKey("service")) url.append("&service=").append(enc(params.get("service")));
         HttpRequest.Builder tokenRequest = HttpRequest.newBuilder(URI.create(url.toString())).timeout(REQUEST_TIMEOUT).GET();
         if (basic != null) tokenRequest.header("Authorization", basic);
         HttpResponse<byte[]> r = exchange(tokenRequest.build(), HttpResponse.BodyHandlers.ofByteArray());
-        if (r.statusCode() != 200) throw failure("fetching a token from " + realm + " (as " + (username == null ? "anonymous" : username) + ")", r);
+        if (r.statusCode() != 200) throw failure("fetching a token from " + RedactedUrl.of(realm), r);
         JsonNode token = JSON.readTree(r.body());
         String value = token.path("token").asText(token.path("access_token").asText(""));
-        if (value.isEmpty()) throw new RegistryException(r.statusCode(), "the token service " + realm + " answered no token");
+        if (value.isEmpty()) throw new RegistryException(r.statusCode(), "the token service " + RedactedUrl.of(realm) + " answered no token");
         String bearer = "Bearer " + value;
         if (bearer.equals(before)) return false; // the same token was refused: retrying changes nothing
         authorization = bearer;
         return true;
+    }
+
+    /**
+     * The realm a Bearer challenge names, if Hangar may send the registry's credentials there: an https
+     * URL (any host: a registry's token service often has a host of its own), or plain http only where
+     * the registry itself is plain http on the same host. Anything else would hand the credentials, in
+     * the clear or to a stranger, to whoever wrote the challenge. (Every request, this one too, also
+     * passes the outbound policy in the HTTP client.)
+     */
+    URI acceptableRealm(String realm) throws RegistryException {
+        URI uri;
+        try {
+            uri = new URI(realm);
+        } catch (java.net.URISyntaxException e) {
+            throw new RegistryException(0, "the registry's token realm is not a URL");
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+        boolean sameHost = uri.getHost() != null && uri.getHost().equalsIgnoreCase(registry.getHost());
+        boolean plainRegistry = "http".equalsIgnoreCase(registry.getScheme());
+        if (uri.getHost() == null || uri.getRawUserInfo() != null
+                || !(scheme.equals("https") || scheme.equals("http") && plainRegistry && sameHost)) {
+            throw new RegistryException(0, "the registry " + RedactedUrl.of(registry) + " named the token realm " + RedactedUrl.of(realm)
+                    + ", which is refused: a realm must be https, or plain http only on the host of a plain-http registry");
+        }
+        return uri;
     }
 
     private static URI location(HttpResponse<?> r, URI base) throws IOException {
@@ -324,15 +351,32 @@ public final class OciRegistryClient {
         return failure(doing, r.statusCode(), r.body());
     }
 
+    /**
+     * A failure as it may be shown to anyone who reads the build: the status, the registry's URL without
+     * its secrets and a short reason of ours, never the body the server sent (it may echo what it was
+     * sent, or say anything). A registry's own error code (OCI's {@code DENIED}, {@code NAME_UNKNOWN}) is
+     * kept: it is a word from a fixed list, no text.
+     */
     private RegistryException failure(String doing, int status, byte[] body) {
-        String text = body == null ? "" : new String(body, 0, Math.min(body.length, 1024), StandardCharsets.UTF_8).strip();
         String why = switch (status) {
-            case 401 -> username == null ? "the registry requires credentials" : "the registry refused the credentials of " + username;
+            case 401 -> username == null ? "the registry requires credentials" : "the registry refused the credentials";
             case 403 -> "access denied";
             default -> "HTTP " + status;
         };
-        return new RegistryException(status, doing + " at " + registry + repository + " failed: " + why
-                + (text.isEmpty() ? "" : " (" + text + ")"));
+        String code = errorCode(body);
+        return new RegistryException(status, doing + " at " + RedactedUrl.of(registry) + repository + " failed: " + why
+                + (code == null ? "" : " (" + code + ")"));
+    }
+
+    /** The first OCI error code of an error body ({@code {"errors": [{"code": "DENIED", ...}]}}), if it is one. */
+    static String errorCode(byte[] body) {
+        if (body == null || body.length == 0) return null;
+        try {
+            String code = JSON.readTree(body).path("errors").path(0).path("code").asText("");
+            return code.matches("[A-Z_]{1,40}") ? code : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     private static String enc(String s) {

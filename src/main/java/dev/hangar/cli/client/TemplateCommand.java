@@ -80,7 +80,7 @@ public final class TemplateCommand implements Runnable {
                     .row("checksum", image.path("checksum_type").asText("") + (image.has("checksum") ? ":" + image.get("checksum").asText() : ""))
                     .row("cpus", Formats.text(tp, "cpus")).row("memory", Formats.text(tp, "memory"))
                     .row("disks", HostCommand.gib(tp.path("disks"))).row("networks", String.join(",", VmCommand.texts(tp.path("networks"))))
-                    .row("tags", VmCommand.tagsText(tp.path("tags"))).row("user-data", tp.hasNonNull("user_data") ? "yes" : "no")
+                    .row("tags", VmCommand.tagsText(tp.path("tags"))).row("user-data", tp.path("user_data_set").asBoolean() ? "yes" : "no")
                     .row("gui", Formats.text(tp, "launch_gui")).row("created", Formats.text(tp, "created_at"))
                     .row("updated", Formats.text(tp, "updated_at"));
             out().print(t.render());

@@ -15,6 +15,13 @@ public interface NetworkFabric {
     /** Throws HangarException when VMs cannot join this network here (no rights to make bridges, no host bridge). */
     void checkAvailable(Network network);
 
+    /**
+     * Throws HangarException (400 bridge-not-allowed) when a network being defined names a bridge Hangar
+     * may not take: one of this host's interfaces that is neither a switch Hangar made nor one the
+     * operator listed, or the bridge of a built-in network.
+     */
+    void checkBridgeAllowed(Network network);
+
     /** Makes sure the network exists on the host and gives the NIC its port on it. Idempotent. */
     NetAttachment attach(Nic nic, Network network) throws IOException;
 

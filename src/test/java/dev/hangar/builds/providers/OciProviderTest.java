@@ -142,7 +142,8 @@ class OciProviderTest {
         HangarException wrong = assertThrows(HangarException.class, () -> oci.publish(file, "vmware", "id2",
                 provider(guarded, "team/box", "bad", Map.of("username", USER, "password", "nope")), new RecordingProgress()));
         assertEquals("push-failed", wrong.code());
-        assertTrue(wrong.getMessage().contains("refused the credentials of " + USER), wrong.getMessage());
+        assertTrue(wrong.getMessage().contains("refused the credentials"), wrong.getMessage());
+        assertFalse(wrong.getMessage().contains(USER), "no user name in what anyone reading the build sees: " + wrong.getMessage());
 
         HangarException none = assertThrows(HangarException.class, () -> oci.publish(file, "vmware", "id3",
                 provider(guarded, "team/box", "anon", Map.of()), new RecordingProgress()));
@@ -178,6 +179,23 @@ class OciProviderTest {
                     new Provider("oci", settings, Map.of("username", USER, "password", "nope")), new RecordingProgress()));
             assertEquals("push-failed", wrong.code());
             assertTrue(wrong.getMessage().contains("fetching a token"), wrong.getMessage());
+            assertTrue(wrong.getMessage().contains("(UNAUTHORIZED)"), "the registry's error code: " + wrong.getMessage());
+            assertFalse(wrong.getMessage().contains("echo") || wrong.getMessage().contains("Basic"),
+                    "never the body the token service sent: " + wrong.getMessage());
+        }
+    }
+
+    @Test
+    void aPlainHttpTokenRealmOnAnotherHostGetsNoCredentialsAndNoRequest() throws Exception {
+        try (TokenAuthProxy proxy = new TokenAuthProxy(open.url(), USER, PASSWORD)) {
+            proxy.realmHost = "localhost"; // the same port, but not the registry's host (127.0.0.1), and not https
+            Path file = image("r.qcow2", 2, 7);
+            Map<String, String> settings = Map.of("registry", proxy.url().toString(), "repository", "hangar/realm", "tag", "t");
+            HangarException refused = assertThrows(HangarException.class, () -> oci.publish(file, "kvm", "id",
+                    new Provider("oci", settings, Map.of("username", USER, "password", PASSWORD)), new RecordingProgress()));
+            assertEquals("push-failed", refused.code());
+            assertTrue(refused.getMessage().contains("token realm http://localhost:"), refused.getMessage());
+            assertEquals(java.util.List.of(), proxy.tokenQueries, "the realm was never asked, so it never saw the credentials");
         }
     }
 

@@ -31,6 +31,8 @@ final class TokenAuthProxy implements AutoCloseable {
     private final Set<String> issued = ConcurrentHashMap.newKeySet();
     final List<String> tokenQueries = new CopyOnWriteArrayList<>();
     final List<String> forwarded = new CopyOnWriteArrayList<>();
+    /** The host the challenge names for the token realm (the proxy answers on every loopback name). */
+    volatile String realmHost = "127.0.0.1";
 
     TokenAuthProxy(URI upstream, String user, String password) throws IOException {
         this.upstream = upstream;
@@ -50,7 +52,11 @@ final class TokenAuthProxy implements AutoCloseable {
         try (exchange) {
             tokenQueries.add(exchange.getRequestURI().getRawQuery());
             if (!basic.equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
-                exchange.sendResponseHeaders(401, -1);
+                // A token service that echoes what it was sent, as some do: none of it may reach an error.
+                byte[] echo = ("{\"errors\": [{\"code\": \"UNAUTHORIZED\", \"message\": \"echo: "
+                        + exchange.getRequestHeaders().getFirst("Authorization") + "\"}]}").getBytes(StandardCharsets.UTF_8);
+                exchange.sendResponseHeaders(401, echo.length);
+                exchange.getResponseBody().write(echo);
                 return;
             }
             String token = "tok-" + issued.size();
@@ -65,7 +71,7 @@ final class TokenAuthProxy implements AutoCloseable {
         try (exchange) {
             String auth = exchange.getRequestHeaders().getFirst("Authorization");
             if (auth == null || !auth.startsWith("Bearer ") || !issued.contains(auth.substring(7))) {
-                exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"" + url() + "/token\",service=\"hangar-test\"");
+                exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"http://" + realmHost + ":" + server.getAddress().getPort() + "/token\",service=\"hangar-test\"");
                 exchange.sendResponseHeaders(401, -1);
                 return;
             }
