@@ -50,19 +50,27 @@ public final class ApiServer implements AutoCloseable {
         Admission admit(Exchange exchange);
     }
 
-    /** A guard's answer: admitted (principal may be null: anonymous), or refused with an error to send. */
+    /**
+     * A guard's answer: admitted (principal may be null: anonymous), or refused with an error to send. A
+     * refusal may keep a reason of its own for the audit log (reason), when the client is told less.
+     */
     public record Admission(boolean admitted, String principal, int status, String code, String message,
-                            Map<String, String> headers) {
+                            Map<String, String> headers, String reason) {
         public static Admission open() {
-            return new Admission(true, null, 0, null, null, Map.of());
+            return new Admission(true, null, 0, null, null, Map.of(), null);
         }
 
         public static Admission as(String principal) {
-            return new Admission(true, principal, 0, null, null, Map.of());
+            return new Admission(true, principal, 0, null, null, Map.of(), null);
         }
 
         public static Admission refused(int status, String code, String message, Map<String, String> headers) {
-            return new Admission(false, null, status, code, message, Map.copyOf(headers));
+            return new Admission(false, null, status, code, message, Map.copyOf(headers), null);
+        }
+
+        /** The same refusal, with the reason the audit log keeps. */
+        public Admission because(String auditReason) {
+            return new Admission(admitted, principal, status, code, message, headers, auditReason);
         }
     }
 
@@ -101,6 +109,8 @@ public final class ApiServer implements AutoCloseable {
     private RequestDeadlines deadlines;
     private final List<String> compressedPaths = new ArrayList<>();
     private AllowedHosts hosts = new AllowedHosts(List.of());
+    private int connectionsPerSource = 64;
+    private int connectionsTotal = 1024;
 
     /** Sets the guard every request passes before dispatch (default: every request is admitted). */
     public ApiServer guard(Guard guard) {
@@ -114,6 +124,16 @@ public final class ApiServer implements AutoCloseable {
      */
     public ApiServer hostnames(List<String> names) {
         this.hosts = new AllowedHosts(names);
+        return this;
+    }
+
+    /**
+     * At most perSource connections from one address and total in all (past which the longest idle one
+     * is closed; see ConnectionLimits). Set before start.
+     */
+    public ApiServer connectionLimits(int perSource, int total) {
+        this.connectionsPerSource = perSource;
+        this.connectionsTotal = total;
         return this;
     }
 
@@ -186,6 +206,7 @@ public final class ApiServer implements AutoCloseable {
         connector.setPort(address.getPort());
         connector.setAcceptQueueSize(128);
         connector.setIdleTimeout(idleTimeout.toMillis());
+        connector.addEventListener(new ConnectionLimits(connectionsPerSource, connectionsTotal));
         server.addConnector(connector);
         webSockets = ServerWebSocketContainer.ensure(server);
         webSockets.setIdleTimeout(WEBSOCKET_IDLE);
@@ -277,6 +298,7 @@ public final class ApiServer implements AutoCloseable {
                     exchange.setHeader("Connection", "close");
                     exchange.json(413, error("body-too-large", "the request body is larger than " + Exchange.MAX_BODY + " bytes"));
                 } else if (!admission.admitted()) {
+                    exchange.refusedBecause(admission.reason() != null ? admission.reason() : admission.code());
                     admission.headers().forEach(exchange::setHeader);
                     exchange.json(admission.status(), error(admission.code(), admission.message()));
                 } else if (match != null) {

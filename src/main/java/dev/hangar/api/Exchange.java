@@ -38,6 +38,8 @@ public final class Exchange {
     /** Set when the connection became a WebSocket: Jetty, not this exchange, ends the request then. */
     private boolean upgraded;
     private boolean broken;
+    /** Why the guard refused the exchange, for the audit log (it may say more than the client was told). */
+    private String refusalReason;
     /** Whether a signature admitted the exchange (then a form body is read as the signature covered it). */
     private boolean signed;
     /** The names this listener answers to (set by the server before any guard or face sees the exchange). */
@@ -285,6 +287,15 @@ public final class Exchange {
     void admitted(boolean asUpgrade, boolean signed) {
         this.admittedAsUpgrade = asUpgrade;
         this.signed = signed;
+    }
+
+    void refusedBecause(String reason) {
+        this.refusalReason = reason;
+    }
+
+    /** Why the guard refused this exchange (its own word, which the client may not have seen), or null. */
+    public String refusalReason() {
+        return refusalReason;
     }
 
     void onWebSocketClosed(java.util.function.BiConsumer<java.time.Duration, Long> listener) {

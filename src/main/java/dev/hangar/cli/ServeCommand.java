@@ -52,6 +52,7 @@ import dev.hangar.outbound.OutboundHttpClient;
 import dev.hangar.outbound.OutboundPolicy;
 import dev.hangar.outbound.OutboundTls;
 import dev.hangar.security.AuditLog;
+import dev.hangar.security.FailureLimiter;
 import dev.hangar.security.OAuth1Signer;
 import dev.hangar.security.OAuth1Verifier;
 import dev.hangar.security.OAuthGuard;
@@ -289,6 +290,8 @@ public final class ServeCommand implements Callable<Integer> {
 
     /** consumer key → secret, from the config file's "clients". */
     private Map<String, String> clients = Map.of();
+    /** Failed signatures one source address may send in a minute before it must wait. */
+    static final int SIGNATURE_FAILURES_PER_MINUTE = 30;
     /** The clients whose signed non-form bodies must carry oauth_body_hash ("require_body_hash"). */
     private java.util.Set<String> bodyHashRequired = java.util.Set.of();
 
@@ -454,9 +457,11 @@ public final class ServeCommand implements Callable<Integer> {
             http.signCatalogRequests((method, uri) -> self.authorization(method, uri, null, new byte[0]));
         }
         OAuth1Verifier oauthVerifier = verifier;
+        // Failed signatures are counted per source address over every listener: a guesser is slowed, nobody else.
+        FailureLimiter signatureFailures = new FailureLimiter(SIGNATURE_FAILURES_PER_MINUTE, Duration.ofMinutes(1), Clock.systemUTC());
         java.util.function.Function<String, ApiServer.Guard> guardOf = name -> oauthVerifier == null
                 ? exchange -> ApiServer.Admission.open()
-                : new OAuthGuard(oauthVerifier, segments -> signedRead(name, segments), uiSessions);
+                : new OAuthGuard(oauthVerifier, segments -> signedRead(name, segments), uiSessions, signatureFailures);
         AuditLog audit = new AuditLog(data.resolve("audit.log"), Clock.systemUTC(), auditMaxBytes).start();
         HangarMetrics metrics = new HangarMetrics(() -> vmStore.all().stream()
                 .collect(java.util.stream.Collectors.groupingBy(dev.hangar.core.Vm::status, java.util.stream.Collectors.counting())),

@@ -10,14 +10,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps the guests of one of Hangar's networks off the host itself: a guest may ask the network's
- * gateway for DHCP and DNS (dnsmasq) and ping it, and nothing else of this host, on any of its
- * addresses (a packet from the guest for any address of the host enters through INPUT on the
- * network's interface, whichever address it names); and what it sends on through the host (NAT) never
- * goes to a link-local address, where cloud metadata services answer. Two chains of Hangar's own per
- * interface, {@code HANGAR-IN-<if>} and {@code HANGAR-FW-<if>}, rebuilt whole each time (so a changed
- * rule takes effect at the next start) and jumped to first from INPUT and FORWARD. A network whose
- * operator wants its guests to reach the host ({@code --allow-host-access}) gets no INPUT chain.
+ * Keeps the guests of one of Hangar's networks off the host itself. A guest may answer what the host
+ * began (the host fetching its page), ask the network's gateway for DHCP and DNS (dnsmasq) and ping it,
+ * and reach nothing else of this host, on any of its addresses: a packet from the guest for any address
+ * of the host enters through INPUT on the network's interface, whichever address it names. What it sends
+ * on through the host (NAT) never goes to a link-local address, where cloud metadata services answer.
+ * Two chains of Hangar's own per interface, {@code HANGAR-IN-<if>} and {@code HANGAR-FW-<if>}, rebuilt
+ * whole each time (so a changed rule takes effect at the next start) and jumped to first from INPUT and
+ * FORWARD. A network whose operator wants its guests to reach the host ({@code --allow-host-access})
+ * gets no INPUT chain.
  */
 final class HostGuard {
     private static final Logger log = LoggerFactory.getLogger(HostGuard.class);
@@ -39,6 +40,8 @@ final class HostGuard {
         }
         String gateway = subnet.gatewayCidr().substring(0, subnet.gatewayCidr().indexOf('/'));
         chain(in, List.of(
+                // Answers to what the host began (the host fetching a guest's page, the console's ssh): not the guest's own asking.
+                List.of("-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"),
                 List.of("-p", "udp", "--dport", "67", "-j", "ACCEPT"), // DHCP: to the broadcast address too
                 List.of("-d", gateway, "-p", "udp", "--dport", "53", "-j", "ACCEPT"),
                 List.of("-d", gateway, "-p", "tcp", "--dport", "53", "-j", "ACCEPT"),

@@ -72,6 +72,7 @@ public final class AuditLog implements ApiServer.Recorder, AutoCloseable {
         line.put("method", exchange.method());
         path(line, exchange.path());
         line.put("status", exchange.status());
+        if (exchange.refusalReason() != null) line.put("reason", exchange.refusalReason());
         boolean refused = exchange.status() >= 400;
         lock.lock();
         try {

@@ -27,9 +27,14 @@ public final class OAuthGuard implements ApiServer.Guard {
     /** Where the web console logs in and out: open, since it is how a browser gets its credentials. */
     static final List<String> SESSION_PATH = List.of("ui", "session");
 
+    /** Failures that look like guessing: the client is told one word for both, the audit log which. */
+    private static final java.util.Set<String> GUESSES = java.util.Set.of("oauth-unknown-client", "oauth-invalid-signature",
+            "oauth-body-hash-mismatch", "oauth-body-hash-missing");
+
     private final OAuth1Verifier verifier;
     private final Predicate<List<String>> readIsProtected;
     private final UiSessions sessions;
+    private final FailureLimiter failures;
 
     /** {@code readIsProtected} gets the path's decoded segments (null for a path that routes nowhere). */
     public OAuthGuard(OAuth1Verifier verifier, Predicate<List<String>> readIsProtected) {
@@ -38,9 +43,18 @@ public final class OAuthGuard implements ApiServer.Guard {
 
     /** As above, and a valid cookie of these web console sessions also admits (null: none does). */
     public OAuthGuard(OAuth1Verifier verifier, Predicate<List<String>> readIsProtected, UiSessions sessions) {
+        this(verifier, readIsProtected, sessions, new FailureLimiter(Integer.MAX_VALUE, java.time.Duration.ofMinutes(1), java.time.Clock.systemUTC()));
+    }
+
+    /**
+     * As above, and past {@code failures}' limit of failed signatures from one source address, that source
+     * is answered 429 too-many-failures until a minute has passed (share one limiter between listeners).
+     */
+    public OAuthGuard(OAuth1Verifier verifier, Predicate<List<String>> readIsProtected, UiSessions sessions, FailureLimiter failures) {
         this.verifier = verifier;
         this.readIsProtected = readIsProtected;
         this.sessions = sessions;
+        this.failures = failures;
     }
 
     /**
@@ -75,13 +89,28 @@ public final class OAuthGuard implements ApiServer.Guard {
             // Its form parameters and body hash cannot be checked; the face would refuse it anyway.
             return ApiServer.Admission.refused(413, "body-too-large", "the body is larger than " + Exchange.MAX_BODY + " bytes", Map.of());
         }
+        String source = exchange.remoteAddress();
+        java.time.Duration wait = failures.waitFor(source);
+        if (!wait.isZero()) {
+            return ApiServer.Admission.refused(429, "too-many-failures", failures.limit() + " requests from " + source
+                    + " failed their signature in the last " + failures.window().toSeconds() + " s: wait " + wait.toSeconds() + " s",
+                    Map.of("Retry-After", String.valueOf(wait.toSeconds())));
+        }
         try {
             return ApiServer.Admission.as(verifier.verify(new OAuth1Verifier.SignedRequest(exchange.method(), exchange.scheme(),
                     exchange.host(), exchange.path(), exchange.rawQuery(), exchange.header("Authorization"),
                     exchange.header("Content-Type"), exchange.rawBody())));
         } catch (OAuthFailure f) {
-            return ApiServer.Admission.refused(f.status(), f.code(), f.getMessage(),
-                    f.status() == 401 ? Map.of("WWW-Authenticate", CHALLENGE) : Map.of());
+            Map<String, String> challenge = f.status() == 401 ? Map.of("WWW-Authenticate", CHALLENGE) : Map.of();
+            if (!GUESSES.contains(f.code())) return ApiServer.Admission.refused(f.status(), f.code(), f.getMessage(), challenge);
+            failures.failed(source);
+            // An unknown key and a wrong signature read alike, so a guesser learns nothing of which keys exist.
+            if (f.code().equals("oauth-unknown-client") || f.code().equals("oauth-invalid-signature")) {
+                return ApiServer.Admission.refused(401, "oauth-invalid-signature", "the signature does not match this request, or its"
+                        + " client is unknown: sign the method, the URL as sent, the query and form parameters with a configured"
+                        + " client's secret (RFC 5849 §3.4)", challenge).because(f.code());
+            }
+            return ApiServer.Admission.refused(f.status(), f.code(), f.getMessage(), challenge);
         }
     }
 

@@ -28,13 +28,13 @@ public final class UiSessions implements Logins {
     private static final int TOKEN_BYTES = 32; // 256 bits
 
     /**
-     * Failed logins allowed in a window, all clients together (one shared budget: a guesser cannot
-     * spread over made-up keys). Past it every login waits, the right one too, for under a minute;
-     * signed requests are never affected.
+     * Failed logins allowed in a window from one source address, all clients together (a guesser cannot
+     * spread over made-up keys). Past it that source waits, for under a minute; the operator's login from
+     * another address never does, and signed requests are never affected.
      */
     static final int MAX_FAILURES = 20;
     static final Duration FAILURE_WINDOW = Duration.ofMinutes(1);
-    private final java.util.ArrayDeque<Instant> failures = new java.util.ArrayDeque<>();
+    private final FailureLimiter failures;
 
     /** Consumer key → SHA-256 of its secret. */
     private final Map<String, byte[]> secrets = new HashMap<>();
@@ -55,6 +55,7 @@ public final class UiSessions implements Logins {
         this.clock = clock;
         this.lifetime = lifetime;
         this.capacity = capacity;
+        this.failures = new FailureLimiter(MAX_FAILURES, FAILURE_WINDOW, clock);
         random.nextBytes(decoy);
     }
 
@@ -65,22 +66,18 @@ public final class UiSessions implements Logins {
 
     /** A new session for this client when the secret is its secret (compared in constant time); else empty. */
     @Override
-    public Optional<Login> login(String client, String secret) {
+    public Optional<Login> login(String client, String secret, String source) {
         if (client == null || secret == null) return Optional.empty();
-        synchronized (failures) {
-            Instant now = clock.instant();
-            while (!failures.isEmpty() && !failures.peekFirst().isAfter(now.minus(FAILURE_WINDOW))) failures.removeFirst();
-            if (failures.size() >= MAX_FAILURES) {
-                throw new Throttled(MAX_FAILURES + " failed logins in the last " + FAILURE_WINDOW.toSeconds() + " s: try again in a minute");
-            }
+        Duration wait = failures.waitFor(source);
+        if (!wait.isZero()) {
+            throw new Throttled(MAX_FAILURES + " failed logins from " + source + " in the last " + FAILURE_WINDOW.toSeconds()
+                    + " s: try again in " + wait.toSeconds() + " s");
         }
         byte[] expected = secrets.get(client);
         // Digests of equal length, compared in constant time: neither the secret nor its length leaks.
         boolean match = MessageDigest.isEqual(expected != null ? expected : decoy, sha256(secret));
         if (expected == null || !match) {
-            synchronized (failures) {
-                failures.addLast(clock.instant());
-            }
+            failures.failed(source);
             return Optional.empty();
         }
         byte[] raw = new byte[TOKEN_BYTES];

@@ -309,6 +309,73 @@ class ApiServerTest {
         }
     }
 
+    /** A connection the server has closed: reading it ends (or resets) within 5 s. */
+    private static boolean closedByServer(java.net.Socket socket) throws Exception {
+        socket.setSoTimeout(5000);
+        try {
+            return socket.getInputStream().read() < 0;
+        } catch (java.net.SocketTimeoutException stillOpen) {
+            return false;
+        } catch (java.io.IOException reset) {
+            return true;
+        }
+    }
+
+    /** A server of one route that holds at most perSource connections from one address and total in all. */
+    private static ApiServer limited(int perSource, int total) throws java.io.IOException {
+        ApiServer limited = new ApiServer().connectionLimits(perSource, total);
+        limited.route("GET", "/things/:id", ex -> ex.json(200, Map.of("id", ex.pathParam("id"))));
+        limited.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        return limited;
+    }
+
+    @Test
+    void oneAddressHoldsAtMostItsShareOfConnections() throws Exception {
+        ApiServer limited = limited(3, 100);
+        java.util.List<java.net.Socket> held = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) held.add(new java.net.Socket("127.0.0.1", limited.address().getPort()));
+            Thread.sleep(300); // counted: the server's selectors take connections in no set order
+            java.net.Socket fourth = new java.net.Socket("127.0.0.1", limited.address().getPort());
+            held.add(fourth);
+            assertEquals(true, closedByServer(fourth), "the fourth from one address is closed");
+            // Another address (the operator's) still gets in.
+            java.net.Socket other = new java.net.Socket();
+            held.add(other);
+            other.bind(new InetSocketAddress("127.0.0.2", 0));
+            other.connect(new InetSocketAddress("127.0.0.1", limited.address().getPort()));
+            other.getOutputStream().write("GET /things/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes());
+            other.setSoTimeout(5000);
+            assertEquals("HTTP/1.1 200 OK", new java.io.BufferedReader(new java.io.InputStreamReader(other.getInputStream())).readLine());
+        } finally {
+            for (java.net.Socket s : held) s.close();
+            limited.close();
+        }
+    }
+
+    @Test
+    void pastTheTotalTheConnectionIdleTheLongestMakesRoom() throws Exception {
+        ApiServer limited = limited(100, 3);
+        java.util.List<java.net.Socket> held = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                held.add(new java.net.Socket("127.0.0.1", limited.address().getPort()));
+                Thread.sleep(300); // the first is idle the longest
+            }
+            Thread.sleep(ConnectionLimits.IDLE_MILLIS);
+            java.net.Socket fresh = new java.net.Socket("127.0.0.1", limited.address().getPort());
+            held.add(fresh);
+            fresh.getOutputStream().write("GET /things/2 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes());
+            fresh.setSoTimeout(5000);
+            assertEquals("HTTP/1.1 200 OK", new java.io.BufferedReader(new java.io.InputStreamReader(fresh.getInputStream())).readLine(),
+                    "the new connection is served");
+            assertEquals(true, closedByServer(held.get(0)), "the oldest idle one was closed to make room");
+        } finally {
+            for (java.net.Socket s : held) s.close();
+            limited.close();
+        }
+    }
+
     @Test
     void theFormsTheSeedsClientsSendReachTheFace() throws Exception {
         // A chunked body with no Content-Type (Python clients streaming a body), as one request.

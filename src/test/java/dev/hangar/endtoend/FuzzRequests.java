@@ -558,7 +558,7 @@ final class FuzzRequests {
     private void headers(Head head, List<String> mutations) {
         int times = 1 + r.nextInt(2);
         for (int i = 0; i < times; i++) {
-            int what = r.nextInt(14);
+            int what = r.nextInt(17);
             mutations.add("header #" + what);
             switch (what) {
                 case 0 -> head.add("Host", pick(List.of("", "evil.example", "127.0.0.1:1", "[::1", "a b", "x".repeat(3000))));
@@ -587,6 +587,18 @@ final class FuzzRequests {
                 case 10 -> head.add("content-type", pick(List.of("application/json", "text/plain"))); // a second type, other case
                 case 11 -> head.add("Connection", pick(List.of("close", "keep-alive", "Upgrade", "foo, close")));
                 case 12 -> head.add("Upgrade", pick(List.of("h2c", "websocket")));
+                case 13 -> { // two Upgrade headers, the second a WebSocket one: never an unsigned socket
+                    head.add("Upgrade", pick(List.of("h2c", "TLS/1.2", "websocket")));
+                    head.add("Upgrade", pick(List.of("websocket", "WebSocket", "websocket/13")));
+                    head.add("Connection", pick(List.of("Upgrade", "keep-alive, Upgrade", "close")));
+                    head.add("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+                    head.add("Sec-WebSocket-Version", "13");
+                }
+                case 14 -> head.add("Host", pick(List.of("127.0.0.1", "evil.example", "localhost"))); // a second Host
+                case 15 -> { // an Upgrade folded over two lines (obs-fold)
+                    head.add("Upgrade", "h2c,");
+                    head.raw(" websocket".getBytes(StandardCharsets.ISO_8859_1));
+                }
                 default -> head.add("Cookie", "a=" + "b".repeat(r.nextInt(1000)));
             }
         }

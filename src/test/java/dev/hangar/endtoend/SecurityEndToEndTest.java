@@ -302,6 +302,8 @@ class SecurityEndToEndTest {
             assertEquals(1, out.split("outside-ok", -1).length - 1, "and only that one: the metadata address is refused: " + out);
             assertFalse(out.contains("host-service-page"), "no port of the host: " + out);
             assertTrue(out.contains("dns-rc=0"), "the bridge's DNS still answers: " + out);
+            String ip = Json.MAPPER.readTree(call(signed, "GET", "/vms/" + vmId, null).body()).get("ip_address").textValue();
+            assertTrue(Guests.page(ip).startsWith("hangar-guest-ok"), "and the host still reaches the guest's page (its answers come back)");
         } finally {
             host.stop(0);
             if (httpd != null) {
@@ -311,6 +313,75 @@ class SecurityEndToEndTest {
             dev.hangar.process.Command.run(List.of("ip", "link", "delete", "hgsv0"), Duration.ofSeconds(10));
             dev.hangar.process.Command.run(List.of("ip", "route", "delete", "169.254.169.254/32"), Duration.ofSeconds(10));
             dev.hangar.process.Command.run(List.of("ip", "netns", "delete", outside), Duration.ofSeconds(10));
+        }
+    }
+
+    // ---- 8. one source cannot deny the service to others ---------------------------------------------
+
+    /** Sends a request from this source address (a loopback one) and returns its status line, or "closed". */
+    private static String statusFrom(String source, HangarProcess hangar, String request) throws Exception {
+        try (Socket socket = new Socket()) {
+            socket.bind(new InetSocketAddress(source, 0));
+            socket.connect(new InetSocketAddress("127.0.0.1", port(hangar)), 5000);
+            socket.setSoTimeout(10_000);
+            try {
+                socket.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+                String status = statusLine(socket.getInputStream());
+                return status.isEmpty() ? "closed" : status;
+            } catch (java.io.IOException reset) {
+                return "closed";
+            }
+        }
+    }
+
+    @Test
+    void oneAddressCannotTakeEveryEventStreamLoginOrConnection() throws Exception {
+        List<Socket> held = new java.util.ArrayList<>();
+        try {
+            // Event streams: eight from one address, then 429 for it alone.
+            String events = "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+            for (int i = 0; i < 8; i++) {
+                Socket s = new Socket();
+                held.add(s);
+                s.bind(new InetSocketAddress("127.0.0.5", 0));
+                s.connect(new InetSocketAddress("127.0.0.1", port(open)), 5000);
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write(events.getBytes(StandardCharsets.UTF_8));
+                assertEquals("HTTP/1.1 200 OK", statusLine(s.getInputStream()), "stream " + i);
+            }
+            assertEquals("HTTP/1.1 429 Too Many Requests", statusFrom("127.0.0.5", open, events));
+            assertEquals("HTTP/1.1 200 OK", statusFrom("127.0.0.1", open, "GET /events HTTP/1.0\r\n\r\n"),
+                    "the operator's console still gets its stream");
+
+            // Logins: twenty wrong secrets from one address hold that address back, not the operator's.
+            String badLogin = "{\"client\": \"" + CLIENT + "\", \"secret\": \"guess\"}";
+            String login = "POST /ui/session HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Hangar-Session: 1\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ";
+            for (int i = 0; i < 20; i++) assertEquals("HTTP/1.1 401 Unauthorized", statusFrom("127.0.0.6", signed, login + badLogin.length() + "\r\n\r\n" + badLogin));
+            assertEquals("HTTP/1.1 429 Too Many Requests", statusFrom("127.0.0.6", signed, login + badLogin.length() + "\r\n\r\n" + badLogin));
+            String goodLogin = "{\"client\": \"" + CLIENT + "\", \"secret\": \"" + SECRET + "\"}";
+            assertEquals("HTTP/1.1 200 OK", statusFrom("127.0.0.1", signed, login + goodLogin.length() + "\r\n\r\n" + goodLogin),
+                    "the real operator logs in from elsewhere");
+
+            // Signatures: thirty wrong ones from one address, then that address waits; a signed client elsewhere does not.
+            String forged = "GET /vms HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: OAuth oauth_consumer_key=\"" + CLIENT
+                    + "\", oauth_signature_method=\"HMAC-SHA1\", oauth_timestamp=\"" + java.time.Instant.now().getEpochSecond()
+                    + "\", oauth_nonce=\"n%d\", oauth_signature=\"AAAA\"\r\n\r\n";
+            for (int i = 0; i < 30; i++) assertEquals("HTTP/1.1 401 Unauthorized", statusFrom("127.0.0.7", signed, String.format(forged, i)));
+            assertEquals("HTTP/1.1 429 Too Many Requests", statusFrom("127.0.0.7", signed, String.format(forged, 99)));
+            assertEquals(200, call(signed, "GET", "/vms", null).statusCode());
+
+            // Connections: sixty-four from one address; the next is closed, the operator's is served.
+            for (int i = 0; i < 64; i++) {
+                Socket s = new Socket();
+                held.add(s);
+                s.bind(new InetSocketAddress("127.0.0.8", 0));
+                s.connect(new InetSocketAddress("127.0.0.1", port(open)), 5000);
+            }
+            Thread.sleep(500); // counted: the server's selectors take connections in no set order
+            assertEquals("closed", statusFrom("127.0.0.8", open, "GET /vms HTTP/1.0\r\n\r\n"));
+            assertEquals("HTTP/1.1 200 OK", statusFrom("127.0.0.1", open, "GET /vms HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
+        } finally {
+            for (Socket s : held) s.close();
         }
     }
 

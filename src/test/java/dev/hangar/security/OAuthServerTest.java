@@ -105,7 +105,8 @@ class OAuthServerTest {
         assertRefused(send(signed.get(1), r -> r.replace("\"size\": 3", "\"size\": 4")), 401, "oauth-body-hash-mismatch");
         assertRefused(send(signed.get(2), r -> r.replace("/things/7", "/things/8")), 401, "oauth-invalid-signature");
         assertRefused(send(signed.get(3), r -> r.replace("name=web", "name=wed")), 401, "oauth-invalid-signature");
-        assertRefused(send(signed.get(4), r -> r.replace("oauth_consumer_key=\"mock-key\"", "oauth_consumer_key=\"mock-kez\"")), 401, "oauth-unknown-client");
+        // An unknown key reads as a wrong signature to the client (the audit log keeps which it was: below).
+        assertRefused(send(signed.get(4), r -> r.replace("oauth_consumer_key=\"mock-key\"", "oauth_consumer_key=\"mock-kez\"")), 401, "oauth-invalid-signature");
         // Each refused request left its nonce unused: unchanged, it is accepted.
         for (JsonNode request : signed) assertTrue(send(request, null).statusCode() / 100 == 2);
     }
@@ -135,6 +136,15 @@ class OAuthServerTest {
         String authorization = new OAuth1Signer(key, secret).authorization("PUT", uri, type, signedBody.getBytes(StandardCharsets.UTF_8));
         return http.send(HttpRequest.newBuilder(uri).header("Authorization", authorization).header("Content-Type", type)
                 .PUT(HttpRequest.BodyPublishers.ofString(sentBody)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void anUnknownKeyIsToldWhatAWrongSignatureIsAndTheAuditLogKeepsWhichItWas() throws Exception {
+        HttpResponse<String> r = putSigned("no-such-key", "mock-secret", "application/json", "{}", "{}");
+        assertRefused(r, 401, "oauth-invalid-signature");
+        long until = System.nanoTime() + 5_000_000_000L;
+        while (!Files.readString(dir.resolve("audit.log")).contains("\"reason\":\"oauth-unknown-client\"") && System.nanoTime() < until) Thread.sleep(20);
+        assertTrue(Files.readString(dir.resolve("audit.log")).contains("\"reason\":\"oauth-unknown-client\""), Files.readString(dir.resolve("audit.log")));
     }
 
     @Test

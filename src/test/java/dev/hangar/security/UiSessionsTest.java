@@ -42,30 +42,30 @@ class UiSessionsTest {
 
     @Test
     void aConfiguredClientsKeyAndSecretLogInAsThatClient() {
-        dev.hangar.api.ui.Logins.Login login = sessions.login("ops", "s3cret-ops").orElseThrow();
+        dev.hangar.api.ui.Logins.Login login = sessions.login("ops", "s3cret-ops", "192.0.2.1").orElseThrow();
         assertEquals("ops", login.session().client());
         assertEquals(Instant.parse("2026-11-30T22:00:00Z"), login.session().expires());
         assertEquals("ops", sessions.session(login.token()).orElseThrow().client());
         // 256 random bits, base64url without padding
         assertTrue(login.token().matches("[A-Za-z0-9_-]{43}"), login.token());
-        assertNotEquals(login.token(), sessions.login("ops", "s3cret-ops").orElseThrow().token());
+        assertNotEquals(login.token(), sessions.login("ops", "s3cret-ops", "192.0.2.1").orElseThrow().token());
     }
 
     @Test
     void aWrongSecretAnUnknownClientOrAnotherClientsSecretLogsNobodyIn() {
-        assertTrue(sessions.login("ops", "s3cret-opz").isEmpty());
-        assertTrue(sessions.login("ops", "s3cret-ops ").isEmpty());
-        assertTrue(sessions.login("ops", "").isEmpty());
-        assertTrue(sessions.login("ops", "s3cret-ci").isEmpty());
-        assertTrue(sessions.login("nobody", "s3cret-ops").isEmpty());
-        assertTrue(sessions.login(null, null).isEmpty());
+        assertTrue(sessions.login("ops", "s3cret-opz", "192.0.2.1").isEmpty());
+        assertTrue(sessions.login("ops", "s3cret-ops ", "192.0.2.1").isEmpty());
+        assertTrue(sessions.login("ops", "", "192.0.2.1").isEmpty());
+        assertTrue(sessions.login("ops", "s3cret-ci", "192.0.2.1").isEmpty());
+        assertTrue(sessions.login("nobody", "s3cret-ops", "192.0.2.1").isEmpty());
+        assertTrue(sessions.login(null, null, "192.0.2.1").isEmpty());
         assertEquals(0, sessions.size());
     }
 
     @Test
     void aSessionEndsAtItsExpiryOrAtLogout() {
-        String a = sessions.login("ops", "s3cret-ops").orElseThrow().token();
-        String b = sessions.login("ci", "s3cret-ci").orElseThrow().token();
+        String a = sessions.login("ops", "s3cret-ops", "192.0.2.1").orElseThrow().token();
+        String b = sessions.login("ci", "s3cret-ci", "192.0.2.1").orElseThrow().token();
         sessions.logout(b);
         assertTrue(sessions.session(b).isEmpty());
         clock.now = clock.now.plus(Duration.ofHours(12)).minusSeconds(1);
@@ -77,7 +77,7 @@ class UiSessionsTest {
 
     @Test
     void anUnknownOrEmptyTokenIsNoSession() {
-        sessions.login("ops", "s3cret-ops").orElseThrow();
+        sessions.login("ops", "s3cret-ops", "192.0.2.1").orElseThrow();
         assertTrue(sessions.session("not-a-token").isEmpty());
         assertTrue(sessions.session("").isEmpty());
         assertTrue(sessions.session(null).isEmpty());
@@ -87,10 +87,10 @@ class UiSessionsTest {
 
     @Test
     void pastItsCapacityALoginEndsTheOldestSession() {
-        String first = sessions.login("ops", "s3cret-ops").orElseThrow().token();
-        String second = sessions.login("ops", "s3cret-ops").orElseThrow().token();
-        sessions.login("ci", "s3cret-ci").orElseThrow();
-        String fourth = sessions.login("ci", "s3cret-ci").orElseThrow().token();
+        String first = sessions.login("ops", "s3cret-ops", "192.0.2.1").orElseThrow().token();
+        String second = sessions.login("ops", "s3cret-ops", "192.0.2.1").orElseThrow().token();
+        sessions.login("ci", "s3cret-ci", "192.0.2.1").orElseThrow();
+        String fourth = sessions.login("ci", "s3cret-ci", "192.0.2.1").orElseThrow().token();
         assertEquals(3, sessions.size());
         assertTrue(sessions.session(first).isEmpty());
         assertTrue(sessions.session(second).isPresent());
@@ -106,11 +106,12 @@ class UiSessionsTest {
     }
 
     @Test
-    void guessingSecretsIsSlowedToAHandfulAMinute() {
-        for (int i = 0; i < UiSessions.MAX_FAILURES; i++) assertTrue(sessions.login("ops", "guess-" + i).isEmpty());
-        assertThrows(dev.hangar.api.ui.Logins.Throttled.class, () -> sessions.login("ops", "s3cret-ops"),
-                "past the budget even the right secret waits");
+    void guessingSecretsIsSlowedToAHandfulAMinuteForTheGuesserAlone() {
+        for (int i = 0; i < UiSessions.MAX_FAILURES; i++) assertTrue(sessions.login("ops", "guess-" + i, "192.0.2.1").isEmpty());
+        assertThrows(dev.hangar.api.ui.Logins.Throttled.class, () -> sessions.login("ops", "s3cret-ops", "192.0.2.1"),
+                "past the budget even the right secret waits, from that source");
+        assertTrue(sessions.login("ops", "s3cret-ops", "198.51.100.7").isPresent(), "the operator at another address is not locked out");
         clock.now = clock.now.plus(UiSessions.FAILURE_WINDOW).plusSeconds(1);
-        assertTrue(sessions.login("ops", "s3cret-ops").isPresent(), "a minute later the right secret logs in");
+        assertTrue(sessions.login("ops", "s3cret-ops", "192.0.2.1").isPresent(), "a minute later the right secret logs in");
     }
 }

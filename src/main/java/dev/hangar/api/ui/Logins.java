@@ -30,8 +30,11 @@ public interface Logins {
         }
     }
 
-    /** A new session for this client when the secret is its secret; empty otherwise; Throttled past the failures allowed. */
-    Optional<Login> login(String client, String secret);
+    /**
+     * A new session for this client when the secret is its secret; empty otherwise; Throttled past the
+     * failures allowed from this source address.
+     */
+    Optional<Login> login(String client, String secret, String source);
 
     /** The live session of this token, if it has one. */
     Optional<Session> session(String token);

@@ -163,7 +163,7 @@ public final class UiFace {
         }
         Optional<Logins.Login> login;
         try {
-            login = sessions.login(client.asText(), secret.asText());
+            login = sessions.login(client.asText(), secret.asText(), ex.remoteAddress());
         } catch (Logins.Throttled e) {
             throw new HangarException(HangarException.Kind.TOO_MANY, "too-many-logins", e.getMessage());
         }
