@@ -1,6 +1,5 @@
 package dev.hangar.images;
 
-import dev.hangar.core.RedactedUrl;
 import dev.hangar.core.CachedImage;
 import dev.hangar.core.Cancellation;
 import dev.hangar.core.FileTrees;
@@ -9,6 +8,7 @@ import dev.hangar.core.CloudInitSeed;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.HangarException.Kind;
 import dev.hangar.core.ImageRef;
+import dev.hangar.core.RedactedUrl;
 import dev.hangar.core.VmRequest;
 import dev.hangar.core.ports.ImageCatalog;
 import java.io.IOException;

@@ -1,9 +1,9 @@
 package dev.hangar.images;
 
-import dev.hangar.core.RedactedUrl;
 import dev.hangar.core.ChecksumType;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.Installer;
+import dev.hangar.core.RedactedUrl;
 import dev.hangar.core.ports.InstallerSource;
 import dev.hangar.core.ports.UrlPolicy;
 import java.io.IOException;

@@ -1,10 +1,10 @@
 package dev.hangar.builds.providers;
 
-import dev.hangar.core.RedactedUrl;
 import dev.hangar.builds.BuildErrors;
 import dev.hangar.builds.FileCopy;
 import dev.hangar.builds.ProgressSpan;
 import dev.hangar.core.FileTrees;
+import dev.hangar.core.RedactedUrl;
 import dev.hangar.core.ports.BuildProgress;
 import dev.hangar.core.ports.ProviderPublisher;
 import java.io.IOException;
