@@ -33,7 +33,7 @@ const session = {
       bar.replaceChildren(h('span', {}, `Logged in as ${session.state.client} `),
         h('button', { type: 'button', onclick: logout }, 'Log out'));
     } else {
-      bar.replaceChildren(h('a', { href: '#/login' }, 'Log in'), h('span', {}, ' to make changes'));
+      bar.replaceChildren(h('a', { href: '#/login' }, 'Log in'), h('span', {}, ' to see and change this Hangar'));
     }
   },
 };
