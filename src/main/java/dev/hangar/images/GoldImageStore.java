@@ -192,17 +192,24 @@ public final class GoldImageStore implements ImageCatalog {
         }
     }
 
-    /** The fetch's thread: another call may have published between the cache check and claiming the key. */
+    /**
+     * The fetch's thread: another call may have published between the cache check and claiming the key.
+     * The key is given up before the result is told, so a call that comes after a failure fetches afresh.
+     */
     private void make(String key, Fetch fetch, java.util.function.Function<FetchProgress, GoldImage> make) {
+        GoldImage gold = null;
+        Throwable failure = null;
         try {
-            fetch.result.complete(read(key).orElseGet(() -> make.apply(fetch.progress)));
+            gold = read(key).orElseGet(() -> make.apply(fetch.progress));
         } catch (RuntimeException | Error e) {
-            fetch.result.completeExceptionally(e);
+            failure = e;
         } finally {
             synchronized (inFlight) {
                 inFlight.remove(key, fetch);
             }
         }
+        if (failure != null) fetch.result.completeExceptionally(failure);
+        else fetch.result.complete(gold);
     }
 
     /** A caller stops waiting; the last one to leave a fetch still under way abandons it. */

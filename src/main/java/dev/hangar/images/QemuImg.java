@@ -57,6 +57,12 @@ public final class QemuImg {
     private static final int SIGKILL = 9;
     private static final int SIGXCPU = 24;
 
+    /**
+     * The most a VMDK may claim to hold: a sparse extent's own limit (2 TiB). A header that claims more
+     * (the 512 PiB of a fuzzed capacity) would keep qemu-img walking empty grains for its whole CPU limit.
+     */
+    static final long MAX_VMDK_VIRTUAL_SIZE = 2L << 40;
+
     private QemuImg() {}
 
     /** Converts any disk qemu-img reads into a standalone qcow2 (no backing file); the source format comes from its bytes. */
@@ -93,6 +99,10 @@ public final class QemuImg {
     private static void convertAsUser(Path source, String sourceFormat, Path target, Path common, String user) {
         long virtualSize = info(source, sourceFormat).path("virtual-size").asLong(-1);
         if (virtualSize < 0) throw new HangarException(Kind.INTERNAL, "qemu-img-failed", "qemu-img info gave no virtual size for " + source);
+        if (sourceFormat.equals("vmdk") && virtualSize > MAX_VMDK_VIRTUAL_SIZE) {
+            throw ImageFailures.tooLarge("the VMDK " + source.getFileName() + " claims " + virtualSize + " bytes, more than a VMDK holds ("
+                    + MAX_VMDK_VIRTUAL_SIZE + ")");
+        }
         run(List.of("qemu-img", "create", "-q", "-f", "qcow2", abs(target), String.valueOf(virtualSize)), null, CONVERT, INSPECT_TIMEOUT);
         try {
             lend(target, user);

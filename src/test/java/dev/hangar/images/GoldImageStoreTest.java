@@ -469,6 +469,16 @@ class GoldImageStoreTest {
     }
 
     @Test
+    void aVmdkClaimingMoreThanAVmdkHoldsIsTooLargeAtOnceNotMinutesOfEmptyGrains() {
+        byte[] body = read(convert(sourceRaw, "vmdk", tmp.resolve("src/huge.vmdk")));
+        java.nio.ByteBuffer.wrap(body).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(12, 1L << 40); // capacity: 2^40 sectors, 512 PiB
+        long started = System.nanoTime();
+        HangarException e = failure(ref(server.serve("/huge.vmdk", body), body));
+        assertEquals("image-too-large", e.code(), e.getMessage());
+        assertTrue(System.nanoTime() - started < java.time.Duration.ofSeconds(30).toNanos(), "refused before any conversion");
+    }
+
+    @Test
     void aBareQcow2Works() {
         byte[] body = read(convert(sourceRaw, "qcow2", tmp.resolve("src/cloud.qcow2")));
 
