@@ -290,7 +290,7 @@ public final class ApiServer implements AutoCloseable {
                 if (admission != null && admission.admitted()) {
                     Exchange admittedExchange = exchange;
                     String who = principal;
-                    admittedExchange.admitted(admittedExchange.isWebSocketUpgrade(), who != null);
+                    admittedExchange.admitted(admittedExchange.isWebSocketUpgrade(), who);
                     admittedExchange.onWebSocketClosed((open, bytes) -> webSocketClosed(admittedExchange, who, open, bytes));
                 }
                 if (admission == null) {

@@ -42,6 +42,8 @@ public final class Exchange {
     private String refusalReason;
     /** Whether a signature admitted the exchange (then a form body is read as the signature covered it). */
     private boolean signed;
+    /** Who the guard said sent it (an OAuth client, the client of a console session), or null. */
+    private String principal;
     /** The names this listener answers to (set by the server before any guard or face sees the exchange). */
     private AllowedHosts hosts = new AllowedHosts(java.util.List.of());
     /** Whether the guard admitted this exchange as the WebSocket upgrade it asks for (see {@link #webSocket}). */
@@ -284,9 +286,15 @@ public final class Exchange {
      * Set by the server once the guard admitted the exchange: whether it was judged as a WebSocket
      * upgrade, and whether someone stands behind it (a signature or a session).
      */
-    void admitted(boolean asUpgrade, boolean signed) {
+    void admitted(boolean asUpgrade, String principal) {
         this.admittedAsUpgrade = asUpgrade;
-        this.signed = signed;
+        this.principal = principal;
+        this.signed = principal != null;
+    }
+
+    /** Who the guard said sent this request: an OAuth client's key (a console session's too), or null when nobody signed. */
+    public String principal() {
+        return principal;
     }
 
     void refusedBecause(String reason) {

@@ -26,8 +26,9 @@ import java.util.concurrent.TimeUnit;
  * the object's id; {@code ?type=vm} or {@code ?type=operation} (repeatable) keeps only those. A comment
  * line every {@link #KEEPALIVE} keeps proxies from closing a quiet stream. A client too slow to take
  * {@link #BACKLOG} events is dropped (it reconnects and reads the current state from the API); past
- * {@link #MAX_STREAMS} open streams, or {@link #MAX_STREAMS_PER_SOURCE} from one address, a new one is
- * refused 429 too-many-event-streams: one client cannot take the streams everyone else needs.
+ * {@link #MAX_STREAMS} open streams, {@link #MAX_STREAMS_PER_SOURCE} from one address or
+ * {@link #MAX_STREAMS_PER_CLIENT} for one OAuth client, a new one is refused 429 too-many-event-streams:
+ * one client cannot take the streams everyone else needs.
  */
 public final class EventsFace {
     static final Duration KEEPALIVE = Duration.ofSeconds(15);
@@ -36,12 +37,14 @@ public final class EventsFace {
 
     private record Event(String type, String json) {}
 
-    private record Listener(String source, Set<String> types, BlockingQueue<Event> queue, java.util.concurrent.atomic.AtomicBoolean dropped) {}
+    private record Listener(String source, String client, Set<String> types, BlockingQueue<Event> queue, java.util.concurrent.atomic.AtomicBoolean dropped) {}
 
     /** Streams open at once at most: each holds a connection and a queue; reads are open to anyone who reaches the listener. */
     static final int MAX_STREAMS = 256;
     /** Streams one source address may hold: one client cannot take every stream (the console's lists need theirs). */
     static final int MAX_STREAMS_PER_SOURCE = 8;
+    /** Streams one OAuth client may hold, from however many addresses. */
+    static final int MAX_STREAMS_PER_CLIENT = 16;
 
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final Clock clock;
@@ -91,7 +94,7 @@ public final class EventsFace {
         for (String t : asked) {
             if (!TYPES.contains(t)) throw HangarException.invalid("invalid-event-type", "type must be one of " + TYPES + ", not " + t);
         }
-        Listener me = new Listener(ex.remoteAddress(), asked.isEmpty() ? TYPES : Set.copyOf(asked), new LinkedBlockingQueue<>(BACKLOG),
+        Listener me = new Listener(ex.remoteAddress(), ex.principal(), asked.isEmpty() ? TYPES : Set.copyOf(asked), new LinkedBlockingQueue<>(BACKLOG),
                 new java.util.concurrent.atomic.AtomicBoolean());
         synchronized (listeners) {
             if (listeners.size() >= MAX_STREAMS) {
@@ -101,6 +104,10 @@ public final class EventsFace {
             if (listeners.stream().filter(l -> l.source.equals(ex.remoteAddress())).count() >= MAX_STREAMS_PER_SOURCE) {
                 throw new HangarException(HangarException.Kind.TOO_MANY, "too-many-event-streams",
                         MAX_STREAMS_PER_SOURCE + " event streams are open from " + ex.remoteAddress() + ", the most one address may hold");
+            }
+            if (me.client != null && listeners.stream().filter(l -> me.client.equals(l.client)).count() >= MAX_STREAMS_PER_CLIENT) {
+                throw new HangarException(HangarException.Kind.TOO_MANY, "too-many-event-streams",
+                        MAX_STREAMS_PER_CLIENT + " event streams are open for client " + me.client + ", the most one client may hold");
             }
             listeners.add(me);
         }

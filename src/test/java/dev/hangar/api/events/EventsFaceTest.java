@@ -98,6 +98,42 @@ class EventsFaceTest {
         assertEquals("powered-on", next(vmsOnly, "vm").get("status").asText(), "the operation was left out");
     }
 
+    /** Opens a stream from this source address, as this client (X-Client, which the test's guard trusts); its status line. */
+    private static String streamFrom(int port, String source, String client, List<java.net.Socket> held) throws Exception {
+        java.net.Socket s = new java.net.Socket();
+        held.add(s);
+        s.bind(new InetSocketAddress(source, 0));
+        s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+        s.setSoTimeout(5000);
+        s.getOutputStream().write(("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n" + (client == null ? "" : "X-Client: " + client + "\r\n")
+                + "\r\n").getBytes(StandardCharsets.UTF_8));
+        return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
+    }
+
+    @Test
+    void oneAddressOrOneClientCannotTakeEveryStream() throws Exception {
+        ApiServer guarded = new ApiServer().guard(ex -> ex.header("X-Client") != null ? ApiServer.Admission.as(ex.header("X-Client"))
+                : ApiServer.Admission.open());
+        events.register(guarded);
+        guarded.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        int port = guarded.address().getPort();
+        List<java.net.Socket> held = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < EventsFace.MAX_STREAMS_PER_SOURCE; i++) assertEquals("HTTP/1.1 200 OK", streamFrom(port, "127.0.0.2", null, held));
+            assertEquals("HTTP/1.1 429 Too Many Requests", streamFrom(port, "127.0.0.2", null, held), "one address holds eight");
+            assertEquals("HTTP/1.1 200 OK", streamFrom(port, "127.0.0.3", null, held), "another address still gets one");
+            // One client over three addresses: sixteen, then no more, wherever it asks from.
+            for (int i = 0; i < EventsFace.MAX_STREAMS_PER_CLIENT; i++) {
+                assertEquals("HTTP/1.1 200 OK", streamFrom(port, "127.0.1." + (1 + i / EventsFace.MAX_STREAMS_PER_SOURCE), "ci", held));
+            }
+            assertEquals("HTTP/1.1 429 Too Many Requests", streamFrom(port, "127.0.1.9", "ci", held));
+            assertEquals("HTTP/1.1 200 OK", streamFrom(port, "127.0.1.9", "ops", held), "another client still gets one");
+        } finally {
+            for (java.net.Socket s : held) s.close();
+            guarded.close();
+        }
+    }
+
     @Test
     void anUnknownTypeIsACodedError() throws Exception {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/events?type=vms")).build(),
