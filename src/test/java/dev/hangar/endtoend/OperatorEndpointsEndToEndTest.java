@@ -85,7 +85,13 @@ class OperatorEndpointsEndToEndTest {
                 assertTrue(life.getLast().get("ip_address").asText().startsWith("10.213.0."), life.toString());
                 stream.body().close();
 
+                // The create's operation ends just after the VM's address is recorded (and streamed): wait for it.
+                String succeeded = "hangar_operation_duration_seconds_count{kind=\"vm.create\",outcome=\"succeeded\"} 1";
                 String metrics = get(base, "/metrics").body();
+                for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); !metrics.contains(succeeded) && System.nanoTime() < until; ) {
+                    Thread.sleep(100);
+                    metrics = get(base, "/metrics").body();
+                }
                 assertTrue(metrics.contains("hangar_vms{state=\"powered-on\"} 1.0"), metrics);
                 assertTrue(metrics.contains("hangar_vm_creates_total 1.0"), metrics);
                 assertTrue(metrics.contains("hangar_image_cache_misses_total 1.0"), "the first create downloads its image: " + metrics);
@@ -94,7 +100,7 @@ class OperatorEndpointsEndToEndTest {
                 assertEquals((double) java.nio.file.Files.size(image), Double.parseDouble(downloaded.group(1)), "the bytes downloaded are the image's");
                 assertTrue(metrics.contains("hangar_vm_boot_to_address_seconds_count 1"), metrics);
                 assertTrue(metrics.contains("hangar_http_requests_total{listener=\"main\",method=\"POST\",route=\"/vms\",status=\"202\"} 1.0"), metrics);
-                assertTrue(metrics.contains("hangar_operation_duration_seconds_count{kind=\"vm.create\",outcome=\"succeeded\"} 1"), metrics);
+                assertTrue(metrics.contains(succeeded), metrics);
                 assertEquals("text/plain; version=0.0.4; charset=utf-8", get(base, "/metrics").headers().firstValue("Content-Type").orElse(""));
 
                 consoleOverAWebSocket(base, id);
