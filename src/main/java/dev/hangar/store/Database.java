@@ -33,6 +33,7 @@ public final class Database implements AutoCloseable {
 
     public static Database open(Path file) throws IOException {
         Files.createDirectories(file.toAbsolutePath().getParent());
+        ownerOnly(file);
         try {
             Connection c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
             try (Statement s = c.createStatement()) {
@@ -46,6 +47,25 @@ public final class Database implements AutoCloseable {
             return db;
         } catch (SQLException e) {
             throw new IOException("cannot open database " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The database holds user-data, callback tokens and templates' secrets: it, and the WAL and shared
+     * memory files SQLite makes beside it (with the database's own mode), are the service's alone (0600),
+     * made so before SQLite first opens them, and made so again at each start for a file an earlier
+     * version left readable.
+     */
+    private static void ownerOnly(Path file) throws IOException {
+        var mode = java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");
+        if (!Files.exists(file)) {
+            Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(mode));
+        }
+        for (Path f : java.util.List.of(file, file.resolveSibling(file.getFileName() + "-wal"), file.resolveSibling(file.getFileName() + "-shm"))) {
+            if (Files.exists(f) && !Files.getPosixFilePermissions(f).equals(mode)) {
+                Files.setPosixFilePermissions(f, mode);
+                org.slf4j.LoggerFactory.getLogger(Database.class).info("{} was readable by others; it is the service's alone now (0600)", f);
+            }
         }
     }
 

@@ -54,6 +54,23 @@ class DatabaseTest {
     }
 
     @Test
+    void theDatabaseAndItsWalAreTheServicesAloneAndAnOldReadableOneIsMadeSo(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("hangar.db");
+        try (Database db = Database.open(file)) {
+            new VmRepository(db).insert(vm(Instant.parse("2026-01-01T00:00:00Z")));
+            for (String name : java.util.List.of("hangar.db", "hangar.db-wal")) {
+                assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                        java.nio.file.Files.getPosixFilePermissions(dir.resolve(name))), name);
+            }
+        }
+        java.nio.file.Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        try (Database db = Database.open(file)) {
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(file)),
+                    "a database an earlier version left readable by every local user");
+        }
+    }
+
+    @Test
     void vmsSurviveAReopenAndListNewestFirst(@TempDir Path dir) throws Exception {
         Vm older = vm(Instant.parse("2026-01-01T00:00:00Z"));
         Vm newer = vm(Instant.parse("2026-01-02T00:00:00Z"));
