@@ -40,9 +40,8 @@ public final class Exchange {
     private boolean broken;
     /** Why the guard refused the exchange, for the audit log (it may say more than the client was told). */
     private String refusalReason;
-    /** Whether a signature admitted the exchange (then a form body is read as the signature covered it). */
-    private boolean signed;
-    /** Who the guard said sent it (an OAuth client, the client of a console session), or null. */
+    /** Who the guard said sent it (an OAuth client, the client of a console session), or null; when someone
+     * did, a form body is read as the signature covered it. */
     private String principal;
     /** The names this listener answers to (set by the server before any guard or face sees the exchange). */
     private AllowedHosts hosts = new AllowedHosts(java.util.List.of());
@@ -289,7 +288,6 @@ public final class Exchange {
     void admitted(boolean asUpgrade, String principal) {
         this.admittedAsUpgrade = asUpgrade;
         this.principal = principal;
-        this.signed = principal != null;
     }
 
     /** Who the guard said sent this request: an OAuth client's key (a console session's too), or null when nobody signed. */
@@ -312,7 +310,7 @@ public final class Exchange {
 
     private JsonNode parseObject(HangarException.Kind kind, String code) throws IOException {
         if (bodyTooLarge()) throw new HangarException(kind, code, "the body is larger than " + MAX_BODY + " bytes");
-        byte[] json = signed && isForm() ? formDecoded(body) : body;
+        byte[] json = principal != null && isForm() ? formDecoded(body) : body;
         try {
             JsonNode node = json.length == 0 ? null : Json.MAPPER.readTree(json);
             if (node == null || !node.isObject()) throw new HangarException(kind, code, "the body must be a JSON object");

@@ -39,6 +39,7 @@ public final class Cancellation {
 
     /** Runs action when the work is called off (at once, if it was already); closing the registration removes it. */
     public Registration onCancel(Runnable action) {
+        if (this == NEVER) return () -> { }; // nothing to hear: every uncancellable caller need not queue on one lock
         synchronized (this) {
             if (!cancelled) {
                 listeners.add(action);

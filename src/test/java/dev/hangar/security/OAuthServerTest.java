@@ -143,7 +143,10 @@ class OAuthServerTest {
         HttpResponse<String> r = putSigned("no-such-key", "mock-secret", "application/json", "{}", "{}");
         assertRefused(r, 401, "oauth-invalid-signature");
         long until = System.nanoTime() + 5_000_000_000L;
-        while (!Files.readString(dir.resolve("audit.log")).contains("\"reason\":\"oauth-unknown-client\"") && System.nanoTime() < until) Thread.sleep(20);
+        Path audit = dir.resolve("audit.log"); // written just after the answer
+        while ((!Files.exists(audit) || !Files.readString(audit).contains("\"reason\":\"oauth-unknown-client\"")) && System.nanoTime() < until) {
+            Thread.sleep(20);
+        }
         assertTrue(Files.readString(dir.resolve("audit.log")).contains("\"reason\":\"oauth-unknown-client\""), Files.readString(dir.resolve("audit.log")));
     }
 
