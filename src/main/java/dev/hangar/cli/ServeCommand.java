@@ -59,7 +59,9 @@ import dev.hangar.security.OAuthGuard;
 import dev.hangar.security.UiSessions;
 import dev.hangar.security.TlsCertificate;
 import dev.hangar.store.CallbackOutbox;
+import dev.hangar.store.DataDirectory;
 import dev.hangar.store.Database;
+import dev.hangar.process.QemuUsers;
 import dev.hangar.store.GroupRepository;
 import dev.hangar.store.NetworkRepository;
 import dev.hangar.store.TemplateRepository;
@@ -159,8 +161,9 @@ public final class ServeCommand implements Callable<Integer> {
     String hostonlySubnet;
 
     @Option(names = {"--allow-host-access", "--allow_host_access"}, paramLabel = "NETWORK",
-            description = "Let the guests of this built-in network (nat or hostonly) reach the host's own services (repeatable;"
-                    + " \"allow_host_access\": [...]). By default they reach only its DHCP and DNS, and no link-local address.")
+            description = "Let the guests of this built-in network (nat or hostonly, or user for --network-mode user) reach the host's"
+                    + " own services (repeatable; \"allow_host_access\": [...]). By default they reach only its DHCP and DNS, and no"
+                    + " link-local address.")
     List<String> allowHostAccess = new java.util.ArrayList<>();
 
     @Option(names = {"--bridge", "--bridges"}, paramLabel = "BRIDGE",
@@ -349,8 +352,8 @@ public final class ServeCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--network-mode must be bridge or user, not " + networkMode);
             }
             for (String network : allowHostAccess) {
-                if (!network.equals("nat") && !network.equals("hostonly")) {
-                    throw new IllegalArgumentException("--allow-host-access must name nat or hostonly, not " + network);
+                if (!network.equals("nat") && !network.equals("hostonly") && !network.equals(NetworkSettings.USER_MODE)) {
+                    throw new IllegalArgumentException("--allow-host-access must name nat, hostonly or user, not " + network);
                 }
             }
             net = new NetworkSettings(networkMode.equals("user"), natBridge, Subnet.parse(natSubnet),
@@ -406,6 +409,13 @@ public final class ServeCommand implements Callable<Integer> {
             // Only the default path is at fault: the rest of Hangar need not stop for a plugin nobody asked for.
             log.warn("no InfraKit plugin socket at the default {}: {}; give --infrakit-socket to serve one", socket, e.getMessage());
             socket = null;
+        }
+        try {
+            // Under libvirt, QEMU runs as libvirt's own user, who is not in the QEMUs' group.
+            DataDirectory.secure(data, driverName.equals("libvirt") ? java.util.Optional.empty() : QemuUsers.onThisHost().map(QemuUsers::gid));
+        } catch (IOException e) {
+            System.err.println("hangar: the data directory " + data + ": " + e.getMessage());
+            return 2;
         }
         String instance = instanceId(data);
         MachineDriver driver;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.HangarException.Kind;
 import dev.hangar.process.Command;
-import dev.hangar.process.QemuUser;
+import dev.hangar.process.QemuUsers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,10 +24,11 @@ import java.util.Set;
  * <p>Disks from the internet are hostile input to a parser written in C, so every run is confined as
  * OpenStack confines its own: {@code prlimit} caps its address space and CPU time (a limit hit is
  * {@code image-inspect-limit} or {@code image-convert-limit}, never a hang), and {@code info}, which
- * only reads, runs as the unprivileged {@link QemuUser} (no files of its own, no capability), from the
- * disk's directory, so it can open what that directory holds for anyone and nothing of the service's.
- * {@code convert} runs as that user too, into a target the service made and takes back afterwards
- * ({@link #convertAsUser}); only a source the user cannot reach (a library folder) is converted by the service.
+ * only reads, runs as a uid of its own lent by {@link QemuUsers} (no files, no capability, no other
+ * process to signal), from the disk's directory, so it can open what that directory holds for anyone
+ * and nothing of the service's. {@code convert} runs as a uid of its own too, into a target the service
+ * made and lent to that uid alone, and takes back afterwards ({@link #convertAsUser}); only a source
+ * such a uid cannot reach (a library folder) is converted by the service.
  */
 public final class QemuImg {
     /** Limits of one run: bytes of address space, seconds of CPU, and the code of an image that hit them. */
@@ -76,10 +77,10 @@ public final class QemuImg {
     static void convertToQcow2(Path source, String sourceFormat, Path target) {
         requireFile(source);
         if (Files.exists(target)) throw new IllegalArgumentException("conversion target already exists: " + target);
-        Optional<String> user = QemuUser.name();
+        Optional<QemuUsers> users = QemuUsers.onThisHost();
         Path common = commonDirectory(source, target);
-        if (user.isPresent() && common != null && reachableByOthers(common, source) && searchableByOthers(common, target.toAbsolutePath().normalize().getParent())) {
-            convertAsUser(source, sourceFormat, target, common, user.get());
+        if (users.isPresent() && common != null && reachableByOthers(common, source) && searchableByOthers(common, target.toAbsolutePath().normalize().getParent())) {
+            convertAsUser(source, sourceFormat, target, common, users.get());
             return;
         }
         // No unprivileged user, or a source the user cannot reach (a library folder read in place, the
@@ -89,14 +90,14 @@ public final class QemuImg {
     }
 
     /**
-     * The parse of a hostile disk runs as the unprivileged user: the service makes the empty qcow2 target
-     * (its size is a number qemu-img info read, under its own limits) and lends it to the user, who
-     * converts into it ({@code -n}: no target creation, {@code --target-is-zero}: the gold stays sparse)
-     * from the directory that holds both, so it needs no way through the service's private directories.
-     * The target is the service's again afterwards, read-only to others: a QEMU, which runs as the same
-     * user, must never be able to write a gold image.
+     * The parse of a hostile disk runs as a uid of its own: the service makes the empty qcow2 target
+     * (its size is a number qemu-img info read, under its own limits), owner-only, and lends it to that
+     * uid, which converts into it ({@code -n}: no target creation, {@code --target-is-zero}: the gold
+     * stays sparse) from the directory that holds both, so it needs no way through the service's private
+     * directories. No other uid can open the target meanwhile, and afterwards it is root's and read-only:
+     * no QEMU, and no later conversion, can ever write a gold image.
      */
-    private static void convertAsUser(Path source, String sourceFormat, Path target, Path common, String user) {
+    private static void convertAsUser(Path source, String sourceFormat, Path target, Path common, QemuUsers users) {
         long virtualSize = info(source, sourceFormat).path("virtual-size").asLong(-1);
         if (virtualSize < 0) throw new HangarException(Kind.INTERNAL, "qemu-img-failed", "qemu-img info gave no virtual size for " + source);
         if (sourceFormat.equals("vmdk") && virtualSize > MAX_VMDK_VIRTUAL_SIZE) {
@@ -104,27 +105,25 @@ public final class QemuImg {
                     + MAX_VMDK_VIRTUAL_SIZE + ")");
         }
         run(List.of("qemu-img", "create", "-q", "-f", "qcow2", abs(target), String.valueOf(virtualSize)), null, CONVERT, INSPECT_TIMEOUT);
-        try {
-            lend(target, user);
-            run(confined(List.of("qemu-img", "convert", "-n", "--target-is-zero", "-f", sourceFormat, "-O", "qcow2",
-                    "./" + common.relativize(source.toAbsolutePath()), "./" + common.relativize(target.toAbsolutePath())),
-                    CONVERT, Optional.of(user)), common, CONVERT, CONVERT_TIMEOUT);
-        } finally {
-            UnpackDir.local(() -> {
-                var root = target.getFileSystem().getUserPrincipalLookupService();
-                Files.setOwner(target, root.lookupPrincipalByName("root"));
-                Files.getFileAttributeView(target, java.nio.file.attribute.PosixFileAttributeView.class)
-                        .setGroup(root.lookupPrincipalByGroupName("root"));
-                Files.setPosixFilePermissions(target, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-                return null;
-            });
+        try (QemuUsers.Lease lease = users.lend()) {
+            try {
+                own(target, lease.ids().uid(), lease.ids().gid(), "rw-------");
+                run(confined(List.of("qemu-img", "convert", "-n", "--target-is-zero", "-f", sourceFormat, "-O", "qcow2",
+                        "./" + common.relativize(source.toAbsolutePath()), "./" + common.relativize(target.toAbsolutePath())),
+                        CONVERT, Optional.of(lease.ids())), common, CONVERT, CONVERT_TIMEOUT);
+            } finally {
+                // Read-only to all: libvirt's QEMU user, in no group of Hangar's, reads it as a clone's backing file.
+                own(target, 0, 0, "r--r--r--");
+            }
         }
     }
 
-    /** Gives the file to the user for the conversion (the service keeps the directory). */
-    private static void lend(Path target, String user) {
+    /** Sets the file's owner, group and mode (the service keeps the directory). */
+    private static void own(Path file, int uid, int gid, String mode) {
         UnpackDir.local(() -> {
-            Files.setOwner(target, target.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(user));
+            Files.setAttribute(file, "unix:uid", uid);
+            Files.setAttribute(file, "unix:gid", gid);
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString(mode));
             return null;
         });
     }
@@ -160,7 +159,7 @@ public final class QemuImg {
 
     /**
      * The format qemu-img sees ("qcow2", "raw", "vmdk", ...); works on disks a running VM holds. Read as
-     * {@link QemuUser}, like {@link #info}.
+     * a lent uid, like {@link #info}.
      */
     public static String format(Path disk) {
         return info(disk, null).path("format").asText();
@@ -168,7 +167,7 @@ public final class QemuImg {
 
     /**
      * {@code qemu-img info --output=json}; with a format given, qemu-img does not probe. Backing files are
-     * not opened. Run as {@link QemuUser} within {@link #INSPECT}, so the disk must be readable and its
+     * not opened. Run as a uid {@link QemuUsers} lends within {@link #INSPECT}, so the disk must be readable and its
      * directory searchable by others (as what Hangar unpacks is). File names in the answer (a VMDK's
      * extents) are relative to the disk's directory.
      */
@@ -183,9 +182,13 @@ public final class QemuImg {
         // From the disk's directory: the user needs no way through the service's private directories.
         // "./" keeps a name with a colon from being read as a qemu protocol ("nbd:...").
         argv.add("./" + disk.getFileName());
-        Optional<String> user = QemuUser.name();
-        if (user.isPresent()) requireReadableByOthers(disk, user.get());
-        String out = run(confined(argv, limits, user), disk.toAbsolutePath().getParent(), limits, INSPECT_TIMEOUT).stdout();
+        Optional<QemuUsers> users = QemuUsers.onThisHost();
+        if (users.isPresent()) requireReadableByOthers(disk, users.get().gid());
+        String out;
+        try (QemuUsers.Lease lease = users.map(QemuUsers::lend).orElse(null)) {
+            out = run(confined(argv, limits, Optional.ofNullable(lease).map(QemuUsers.Lease::ids)), disk.toAbsolutePath().getParent(),
+                    limits, INSPECT_TIMEOUT).stdout();
+        }
         try {
             return JSON.readTree(out);
         } catch (IOException e) {
@@ -193,20 +196,28 @@ public final class QemuImg {
         }
     }
 
-    /** A host set up so the user cannot read the disk is this host's fault, not the image's: said so before qemu-img runs. */
-    private static void requireReadableByOthers(Path disk, String user) {
-        Set<PosixFilePermission> file = UnpackDir.local(() -> Files.getPosixFilePermissions(disk));
-        Set<PosixFilePermission> dir = UnpackDir.local(() -> Files.getPosixFilePermissions(disk.toAbsolutePath().getParent()));
-        if (!file.contains(PosixFilePermission.OTHERS_READ) || !dir.contains(PosixFilePermission.OTHERS_EXECUTE)) {
-            throw new HangarException(Kind.INTERNAL, "qemu-img-failed", "qemu-img reads disks as " + user + ", which cannot read " + disk
-                    + ": the disk must be readable (o+r) and its directory searchable (o+x) by others");
+    /**
+     * A host set up so a lent uid cannot read the disk is this host's fault, not the image's: said so
+     * before qemu-img runs. The uid reads what others may, or what the QEMUs' group may (a gold image).
+     */
+    private static void requireReadableByOthers(Path disk, int qemuGroup) {
+        boolean readable = UnpackDir.local(() -> granted(disk, qemuGroup, PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_READ)
+                && granted(disk.toAbsolutePath().getParent(), qemuGroup, PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.GROUP_EXECUTE));
+        if (!readable) {
+            throw new HangarException(Kind.INTERNAL, "qemu-img-failed", "qemu-img reads disks as a uid of its own, which cannot read " + disk
+                    + ": the disk must be readable (o+r) and its directory searchable (o+x) by others, or by the group " + qemuGroup);
         }
     }
 
-    /** argv under prlimit's limits and, given a user, as that user with no way back (setpriv). */
-    static List<String> confined(List<String> argv, Limits limits, Optional<String> user) {
+    private static boolean granted(Path p, int group, PosixFilePermission toOthers, PosixFilePermission toGroup) throws IOException {
+        Set<PosixFilePermission> mode = Files.getPosixFilePermissions(p);
+        return mode.contains(toOthers) || (mode.contains(toGroup) && ((Integer) Files.getAttribute(p, "unix:gid")) == group);
+    }
+
+    /** argv under prlimit's limits and, given ids, as that uid in that group alone with no way back (setpriv). */
+    static List<String> confined(List<String> argv, Limits limits, Optional<QemuUsers.Ids> ids) {
         List<String> a = new ArrayList<>(List.of("prlimit", "--as=" + limits.addressSpace(), "--cpu=" + limits.cpuSeconds()));
-        user.ifPresent(u -> a.addAll(List.of("setpriv", "--reuid=" + u, "--regid=" + u, "--clear-groups", "--no-new-privs")));
+        ids.ifPresent(u -> a.addAll(List.of("setpriv", "--reuid=" + u.uid(), "--regid=" + u.gid(), "--clear-groups", "--no-new-privs")));
         a.addAll(argv);
         return a;
     }

@@ -19,6 +19,14 @@ import org.slf4j.LoggerFactory;
  * whole each time (so a changed rule takes effect at the next start) and jumped to first from INPUT and
  * FORWARD. A network whose operator wants its guests to reach the host ({@code --allow-host-access})
  * gets no INPUT chain.
+ *
+ * <p>In user mode there is no interface to filter on: QEMU's own user network (slirp) makes each of the
+ * guest's connections as a socket of the QEMU process, and maps the guest's 10.0.2.2 to the host's
+ * 127.0.0.1; QEMU 7.2 has no option to stop that mapping. Every QEMU runs as a uid of the range
+ * {@link dev.hangar.process.QemuUsers} reserves, so one chain, {@code HANGAR-OUT-QEMU}, jumped to from
+ * OUTPUT for sockets of those uids, refuses every address of the host (loopback included) but its DNS
+ * port (slirp's 10.0.2.3 forwards to the host's resolver, which may listen on loopback), and every
+ * link-local address; what the host began (a forwarded port's answers) passes.
  */
 final class HostGuard {
     private static final Logger log = LoggerFactory.getLogger(HostGuard.class);
@@ -49,6 +57,34 @@ final class HostGuard {
                 List.of("-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset"),
                 List.of("-j", "REJECT", "--reject-with", "icmp-port-unreachable")));
         jump("INPUT", dev, in);
+    }
+
+    static final String USER_MODE_CHAIN = "HANGAR-OUT-QEMU";
+
+    /** The OUTPUT chain for QEMUs in user mode, whose uids are uidRange; with hostAccess, none. */
+    static void ensureForUserMode(String uidRange, boolean hostAccess) throws IOException {
+        List<String> match = List.of("-m", "owner", "--uid-owner", uidRange);
+        if (hostAccess) {
+            while (Command.run(jumpRule("-C", match), TIMEOUT).ok()) Command.check(jumpRule("-D", match), TIMEOUT);
+            return;
+        }
+        chain(USER_MODE_CHAIN, List.of(
+                List.of("-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "RETURN"),
+                List.of("-m", "addrtype", "--dst-type", "LOCAL", "-p", "udp", "--dport", "53", "-j", "RETURN"),
+                List.of("-m", "addrtype", "--dst-type", "LOCAL", "-p", "tcp", "--dport", "53", "-j", "RETURN"),
+                List.of("-m", "addrtype", "--dst-type", "LOCAL", "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset"),
+                List.of("-m", "addrtype", "--dst-type", "LOCAL", "-j", "REJECT", "--reject-with", "icmp-port-unreachable"),
+                List.of("-d", LINK_LOCAL, "-j", "REJECT", "--reject-with", "icmp-net-prohibited")));
+        if (Command.run(jumpRule("-C", match), TIMEOUT).ok()) return;
+        Command.check(jumpRule("-I", match), TIMEOUT);
+        log.info("iptables: OUTPUT of QEMU's user network (uids {}) goes through {}", uidRange, USER_MODE_CHAIN);
+    }
+
+    private static List<String> jumpRule(String op, List<String> match) {
+        List<String> argv = iptables(op, "OUTPUT");
+        argv.addAll(match);
+        argv.addAll(List.of("-j", USER_MODE_CHAIN));
+        return argv;
     }
 
     /** Makes the chain (unless it exists) and fills it with exactly these rules. */

@@ -6,6 +6,7 @@ import dev.hangar.core.Nic;
 import dev.hangar.core.ports.NetAttachment;
 import dev.hangar.core.ports.NetworkFabric;
 import dev.hangar.process.Command;
+import dev.hangar.process.QemuUsers;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -121,9 +122,31 @@ public final class LinuxNetworks implements NetworkFabric {
         }
     }
 
+    private volatile boolean userModeGuarded;
+
+    /**
+     * In user mode, guests reach the host through their QEMU's sockets: the OUTPUT chain for the QEMUs'
+     * uids (see {@link HostGuard}), made before the first guest starts. A service that is not root runs
+     * QEMU as itself, which no rule can tell from the service: it says so once (the README too).
+     */
+    private synchronized void guardUserMode() throws IOException {
+        if (userModeGuarded) return;
+        boolean hostAccess = settings.hostAccess().contains(NetworkSettings.USER_MODE);
+        if (QemuUsers.onThisHost().isPresent() && mayAdministerNetwork) {
+            HostGuard.ensureForUserMode(QemuUsers.uidRange(), hostAccess);
+        } else if (!hostAccess) {
+            log.warn("user-mode guests reach this host's loopback (10.0.2.2) and addresses: only a root service, whose QEMUs"
+                    + " run as uids of their own, keeps them out");
+        }
+        userModeGuarded = true;
+    }
+
     @Override
     public NetAttachment attach(Nic nic, Network network) throws IOException {
-        if (settings.userMode()) return NetAttachment.user();
+        if (settings.userMode()) {
+            guardUserMode();
+            return NetAttachment.user();
+        }
         String tap = nic.tapName();
         if (!Files.exists(Path.of("/sys/class/net", tap))) Command.check("ip", "tuntap", "add", "dev", tap, "mode", "tap");
         Command.check("ip", "link", "set", "dev", tap, "alias", owner);

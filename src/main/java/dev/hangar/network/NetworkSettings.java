@@ -7,7 +7,7 @@ import dev.hangar.core.Subnet;
  * where Hangar may not make bridges (the VMs then have no address the host can reach).
  * {@code allowedBridges}: existing bridges of the host the operator lets networks take ("bridges").
  * {@code hostAccess}: the built-in networks whose guests may reach the host's own services
- * ("allow_host_access"; by default they reach only its DHCP and DNS).
+ * ("allow_host_access"; by default they reach only its DHCP and DNS), {@value #USER_MODE} for user mode's.
  */
 public record NetworkSettings(
         boolean userMode,
@@ -18,6 +18,9 @@ public record NetworkSettings(
         String bridgedInterface,
         java.util.List<String> allowedBridges,
         java.util.Set<String> hostAccess) {
+    /** The name {@code hostAccess} gives user mode's guests. */
+    public static final String USER_MODE = "user";
+
     public NetworkSettings {
         allowedBridges = java.util.List.copyOf(allowedBridges);
         hostAccess = java.util.Set.copyOf(hostAccess);

@@ -23,6 +23,23 @@ final class Guests {
 
     private Guests() {}
 
+    /**
+     * Waits until the console's shell runs commands. A line typed while init still prints (just after
+     * HANGAR-GUEST-READY, while the guest agent starts) can be lost as the shell sets its terminal up, so
+     * a trivial command is typed until one comes back.
+     */
+    static void awaitShell(Path vmDir, Duration timeout) throws Exception {
+        long until = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                shell(vmDir, "true", Duration.ofSeconds(5));
+                return;
+            } catch (AssertionError lost) {
+                if (System.nanoTime() > until) throw lost;
+            }
+        }
+    }
+
     /** The command's output (stdout and stderr), once the shell has run it. */
     static String shell(Path vmDir, String command, Duration timeout) throws Exception {
         int n = SEQ.incrementAndGet();

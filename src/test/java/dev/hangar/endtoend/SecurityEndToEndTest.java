@@ -52,6 +52,8 @@ class SecurityEndToEndTest {
     static HangarProcess signed;
     static HangarProcess open;
     static String vmId;
+    /** The user-mode service's VM, once a test asked for it (see {@link #userModeVm}). */
+    static String userVmId;
     /** Secrets a client gave in URLs and user-data: stored, used, and never shown. */
     static final String IMAGE_SECRET = "img-sig-5e3f";
     static final String CALLBACK_SECRET = "cb-token-91aa";
@@ -61,6 +63,8 @@ class SecurityEndToEndTest {
     static void start() throws Exception {
         assumeTrue(System.getenv("HANGAR_TEST_NETNS") != null, "end-to-end tests make bridges: run them through ./test");
         Machines.prepare("qemu");
+        // Walkable by others (as /var/lib is), so what a local user or a QEMU may reach is decided by Hangar's modes below it.
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
         Path config = dir.resolve("hangar.json");
         Files.writeString(config, "{\"clients\": {\"" + CLIENT + "\": \"" + SECRET + "\"}}");
         Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
@@ -83,11 +87,15 @@ class SecurityEndToEndTest {
     @AfterAll
     static void stop() throws Exception {
         if (signed != null) {
-            if (vmId != null) call(signed, "DELETE", "/vms/" + vmId, null);
+            if (vmId != null) deleteAndWait(signed, vmId);
             signed.close();
             Processes.endDaemons(signed.dataDir());
         }
-        if (open != null) open.close();
+        if (open != null) {
+            if (userVmId != null) deleteAndWait(open, userVmId);
+            open.close();
+            Processes.endDaemons(open.dataDir());
+        }
         if (images != null) images.close();
     }
 
@@ -264,47 +272,45 @@ class SecurityEndToEndTest {
 
     // ---- 3. guests reach the outside, but nothing of the host and no metadata address ------------------
 
-    @Test
-    void aNatGuestReachesTheOutsideButNoPortOfTheHostAndNoLinkLocalAddress() throws Exception {
-        // "Outside the host": a namespace of this test's own behind a veth, serving a page on 198.18.7.2 and,
-        // as a cloud's metadata service would, on 169.254.169.254.
-        String outside = "hgsec-out-" + ProcessHandle.current().pid();
-        Path www = Files.createDirectories(dir.resolve("outside-www"));
-        Files.writeString(www.resolve("index.html"), "outside-ok\n");
-        Process httpd = null;
-        com.sun.net.httpserver.HttpServer host = com.sun.net.httpserver.HttpServer.create(new InetSocketAddress("0.0.0.0", 0), 10);
-        host.createContext("/", ex -> {
-            byte[] page = "host-service-page\n".getBytes(StandardCharsets.UTF_8);
-            ex.sendResponseHeaders(200, page.length);
-            try (var out = ex.getResponseBody()) {
-                out.write(page);
-            }
-        });
-        host.start();
-        try {
-            for (String command : List.of("ip netns add " + outside, "ip link add hgsv0 type veth peer name hgsv1",
-                    "ip link set hgsv1 netns " + outside, "ip addr add 198.18.7.1/24 dev hgsv0", "ip link set hgsv0 up",
-                    "ip route add 169.254.169.254/32 via 198.18.7.2", "ip -n " + outside + " link set lo up",
-                    "ip -n " + outside + " addr add 169.254.169.254/32 dev lo", "ip -n " + outside + " addr add 198.18.7.2/24 dev hgsv1",
-                    "ip -n " + outside + " link set hgsv1 up")) {
+    /**
+     * "Outside the host": a namespace of this test's own behind a veth, serving a page on 198.18.7.2 and,
+     * as a cloud's metadata service would, on 169.254.169.254; and a service of the host's own, on all of
+     * its addresses, that no guest may reach.
+     */
+    private static final class Outside implements AutoCloseable {
+        final String ns = "hgsec-out-" + ProcessHandle.current().pid();
+        final com.sun.net.httpserver.HttpServer host;
+        Process httpd;
+
+        Outside() throws Exception {
+            Path www = Files.createDirectories(dir.resolve("outside-www"));
+            Files.writeString(www.resolve("index.html"), "outside-ok\n");
+            host = com.sun.net.httpserver.HttpServer.create(new InetSocketAddress("0.0.0.0", 0), 10);
+            host.createContext("/", ex -> {
+                byte[] page = "host-service-page\n".getBytes(StandardCharsets.UTF_8);
+                ex.sendResponseHeaders(200, page.length);
+                try (var out = ex.getResponseBody()) {
+                    out.write(page);
+                }
+            });
+            host.start();
+            for (String command : List.of("ip netns add " + ns, "ip link add hgsv0 type veth peer name hgsv1",
+                    "ip link set hgsv1 netns " + ns, "ip addr add 198.18.7.1/24 dev hgsv0", "ip link set hgsv0 up",
+                    "ip route add 169.254.169.254/32 via 198.18.7.2", "ip -n " + ns + " link set lo up",
+                    "ip -n " + ns + " addr add 169.254.169.254/32 dev lo", "ip -n " + ns + " addr add 198.18.7.2/24 dev hgsv1",
+                    "ip -n " + ns + " link set hgsv1 up")) {
                 dev.hangar.process.Command.check(List.of(command.split(" ")), Duration.ofSeconds(10));
             }
-            httpd = new ProcessBuilder("ip", "netns", "exec", outside, "busybox", "httpd", "-f", "-p", "80", "-h", www.toString())
+            httpd = new ProcessBuilder("ip", "netns", "exec", ns, "busybox", "httpd", "-f", "-p", "80", "-h", www.toString())
                     .redirectErrorStream(true).start();
-            Path vmDir = signed.dataDir().resolve("vms").resolve(vmId);
-            int hostPort = host.getAddress().getPort();
-            String out = Guests.shell(vmDir, Guests.httpGet("198.18.7.2") + "; echo outside-rc=$?; "
-                    + Guests.httpGet("169.254.169.254") + "; echo metadata-rc=$?; "
-                    + "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 10.213.0.1 " + hostPort + "; echo host-rc=$?; "
-                    + "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 10.213.0.1 " + port(signed) + "; echo hangar-rc=$?; "
-                    + "nslookup hangar-test 10.213.0.1 >/dev/null; echo dns-rc=$?", Duration.ofSeconds(90));
-            assertTrue(out.contains("outside-ok"), "the guest reaches a server outside the host: " + out);
-            assertEquals(1, out.split("outside-ok", -1).length - 1, "and only that one: the metadata address is refused: " + out);
-            assertFalse(out.contains("host-service-page"), "no port of the host: " + out);
-            assertTrue(out.contains("dns-rc=0"), "the bridge's DNS still answers: " + out);
-            String ip = Json.MAPPER.readTree(call(signed, "GET", "/vms/" + vmId, null).body()).get("ip_address").textValue();
-            assertTrue(Guests.page(ip).startsWith("hangar-guest-ok"), "and the host still reaches the guest's page (its answers come back)");
-        } finally {
+        }
+
+        int hostPort() {
+            return host.getAddress().getPort();
+        }
+
+        @Override
+        public void close() throws Exception {
             host.stop(0);
             if (httpd != null) {
                 httpd.destroy();
@@ -312,8 +318,127 @@ class SecurityEndToEndTest {
             }
             dev.hangar.process.Command.run(List.of("ip", "link", "delete", "hgsv0"), Duration.ofSeconds(10));
             dev.hangar.process.Command.run(List.of("ip", "route", "delete", "169.254.169.254/32"), Duration.ofSeconds(10));
-            dev.hangar.process.Command.run(List.of("ip", "netns", "delete", outside), Duration.ofSeconds(10));
+            dev.hangar.process.Command.run(List.of("ip", "netns", "delete", ns), Duration.ofSeconds(10));
         }
+    }
+
+    /** What a guest fetches from ADDRESS:PORT with busybox nc, then "LABEL-rc=N". */
+    private static String probe(String address, int port, String label) {
+        return "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 " + address + " " + port + "; echo " + label + "-rc=$?; ";
+    }
+
+    @Test
+    void aNatGuestReachesTheOutsideButNoPortOfTheHostAndNoLinkLocalAddress() throws Exception {
+        try (Outside outside = new Outside()) {
+            Path vmDir = signed.dataDir().resolve("vms").resolve(vmId);
+            String out = Guests.shell(vmDir, Guests.httpGet("198.18.7.2") + "; echo outside-rc=$?; "
+                    + Guests.httpGet("169.254.169.254") + "; echo metadata-rc=$?; "
+                    + probe("10.213.0.1", outside.hostPort(), "host") + probe("10.213.0.1", port(signed), "hangar")
+                    + "nslookup hangar-test 10.213.0.1 >/dev/null; echo dns-rc=$?", Duration.ofSeconds(90));
+            assertTrue(out.contains("outside-ok"), "the guest reaches a server outside the host: " + out);
+            assertEquals(1, out.split("outside-ok", -1).length - 1, "and only that one: the metadata address is refused: " + out);
+            assertFalse(out.contains("host-service-page"), "no port of the host: " + out);
+            assertTrue(out.contains("dns-rc=0"), "the bridge's DNS still answers: " + out);
+            String ip = Json.MAPPER.readTree(call(signed, "GET", "/vms/" + vmId, null).body()).get("ip_address").textValue();
+            assertTrue(Guests.page(ip).startsWith("hangar-guest-ok"), "and the host still reaches the guest's page (its answers come back)");
+        }
+    }
+
+    /** A VM on the user-mode service, booted once for the tests that need a second guest. */
+    private static synchronized String userModeVm() throws Exception {
+        if (userVmId != null) return userVmId;
+        Path image = TestImages.directBoot();
+        ObjectNode body = Json.MAPPER.createObjectNode().put("name", "user-mode").put("memory", "256mib");
+        body.putObject("image").put("url", images.serve("/direct-boot.tar.gz", image))
+                .put("checksum", TestImages.sha256(image)).put("checksum_type", "sha256");
+        HttpResponse<String> created = call(open, "POST", "/vms", body.toString());
+        assertEquals(202, created.statusCode(), created.body());
+        userVmId = Json.MAPPER.readTree(created.body()).get("id").textValue();
+        Path vmDir = open.dataDir().resolve("vms").resolve(userVmId);
+        Guests.awaitConsole(vmDir, "HANGAR-GUEST-READY", Duration.ofSeconds(180));
+        Guests.awaitShell(vmDir, Duration.ofSeconds(60));
+        return userVmId;
+    }
+
+    @Test
+    void aUserModeGuestReachesTheOutsideButNotTheHostsLoopbackNorItsAddressesNorLinkLocal() throws Exception {
+        Path vmDir = open.dataDir().resolve("vms").resolve(userModeVm());
+        try (Outside outside = new Outside()) {
+            // 10.0.2.2 is QEMU's name for the host's 127.0.0.1, where Hangar listens unsigned.
+            // One probe a line: a long line typed into this console was seen to stall it.
+            StringBuilder all = new StringBuilder();
+            for (String probe : List.of(probe("198.18.7.2", 80, "outside"), probe("169.254.169.254", 80, "metadata"),
+                    probe("10.0.2.2", port(open), "hangar"), probe("10.0.2.2", outside.hostPort(), "loopback"),
+                    probe("198.18.7.1", outside.hostPort(), "address"))) {
+                all.append(Guests.shell(vmDir, probe, Duration.ofSeconds(45)));
+            }
+            String out = all.toString();
+            assertTrue(out.contains("hangar-rc=") && out.contains("address-rc="), "every probe ran: " + out);
+            assertTrue(out.contains("outside-ok"), "the guest reaches a server outside the host: " + out);
+            assertEquals(1, out.split("outside-ok", -1).length - 1, "and only that one: the metadata address is refused: " + out);
+            assertFalse(out.contains("HTTP/1.1"), "Hangar's port on the host's loopback is refused: " + out);
+            assertFalse(out.contains("host-service-page"), "no other port of the host, on loopback or its own address: " + out);
+        }
+    }
+
+    // ---- 11. one user per QEMU ------------------------------------------------------------------------
+
+    /** Runs argv as this uid in the QEMUs' group alone, as a QEMU a guest took over would; its exit code and output. */
+    private static dev.hangar.process.Command.Result as(int uid, int gid, String... argv) throws Exception {
+        List<String> a = new java.util.ArrayList<>(List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--"));
+        a.addAll(List.of(argv));
+        return dev.hangar.process.Command.run(a, Duration.ofSeconds(10));
+    }
+
+    private static long qemuPid(Path vmDir) throws Exception {
+        return Long.parseLong(Files.readString(vmDir.resolve("qemu.pid")).strip());
+    }
+
+    @Test
+    void eachQemuRunsAsAUidOfItsOwnThatCannotSignalTraceOrReadAnotherOrWriteAGold() throws Exception {
+        Path dirA = signed.dataDir().resolve("vms").resolve(vmId);
+        Path dirB = open.dataDir().resolve("vms").resolve(userModeVm());
+        long pidA = qemuPid(dirA);
+        long pidB = qemuPid(dirB);
+        int uidA = (Integer) Files.getAttribute(Path.of("/proc/" + pidA), "unix:uid");
+        int uidB = (Integer) Files.getAttribute(Path.of("/proc/" + pidB), "unix:uid");
+        int gid = (Integer) Files.getAttribute(signed.dataDir(), "unix:gid");
+        String range = dev.hangar.process.QemuUsers.uidRange();
+        assertTrue(uidA >= dev.hangar.process.QemuUsers.FIRST_UID && uidB >= dev.hangar.process.QemuUsers.FIRST_UID,
+                "both QEMUs run as uids of Hangar's range " + range + ": " + uidA + ", " + uidB);
+        assertTrue(uidA != uidB, "and not the same one: " + uidA);
+
+        assertEquals(0, as(uidB, gid, "kill", "-0", String.valueOf(pidB)).exitCode(), "a QEMU's own uid may signal it (the check below can fail)");
+        assertTrue(as(uidA, gid, "kill", "-0", String.valueOf(pidB)).exitCode() != 0, "A cannot signal B");
+        assertTrue(as(uidA, gid, "cat", "/proc/" + pidB + "/environ").exitCode() != 0, "nor trace it (its memory, its environment)");
+        assertEquals(0, as(uidA, gid, "stat", dirB.toString()).exitCode(), "A walks the way to B's directory (its group may)");
+        assertTrue(as(uidA, gid, "ls", dirB.toString()).exitCode() != 0, "but cannot list it");
+        assertTrue(as(uidA, gid, "cat", dirB.resolve("serial.log").toString()).exitCode() != 0, "nor read B's console");
+
+        Path gold;
+        try (var files = Files.walk(signed.dataDir().resolve("images"))) {
+            gold = files.filter(p -> p.getFileName().toString().equals("disk0.qcow2")).findFirst().orElseThrow();
+        }
+        assertEquals(0, Files.getAttribute(gold, "unix:uid"), "the gold is root's");
+        assertEquals("r--r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(gold)), "and read-only");
+        assertEquals(0, as(uidA, gid, "head", "-c", "4", gold.toString()).exitCode(), "a QEMU reads it (its clones' backing file)");
+        assertTrue(as(uidA, gid, "sh", "-c", "echo x >> \"$0\"", gold.toString()).exitCode() != 0, "and cannot write it");
+    }
+
+    // ---- 7. files no other local user can read ----------------------------------------------------------
+
+    @Test
+    void theDataDirectoryIsClosedToEveryOtherLocalUserAndTheDatabaseToTheQemusToo() throws Exception {
+        Path data = signed.dataDir();
+        int gid = (Integer) Files.getAttribute(data, "unix:gid");
+        assertEquals("rwx--x---", PosixFilePermissions.toString(Files.getPosixFilePermissions(data)));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(data.resolve("hangar.db"))));
+        assertTrue(as(65534, 65534, "ls", data.toString()).exitCode() != 0, "nobody lists it");
+        assertTrue(as(65534, 65534, "head", "-c", "1", data.resolve("hangar.db").toString()).exitCode() != 0, "nor reads the database");
+        int someQemu = dev.hangar.process.QemuUsers.FIRST_UID + 12345;
+        assertEquals(0, as(someQemu, gid, "stat", data.resolve("hangar.db").toString()).exitCode(), "a QEMU walks in");
+        assertTrue(as(someQemu, gid, "ls", data.toString()).exitCode() != 0, "but lists nothing");
+        assertTrue(as(someQemu, gid, "head", "-c", "1", data.resolve("hangar.db").toString()).exitCode() != 0, "nor reads the database");
     }
 
     // ---- 8. one source cannot deny the service to others ---------------------------------------------
@@ -413,6 +538,13 @@ class SecurityEndToEndTest {
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------
+
+    /** Deletes the VM and waits until it is gone (its QEMU ended), so no guest outlives the suite. */
+    private static void deleteAndWait(HangarProcess hangar, String id) throws Exception {
+        call(hangar, "DELETE", "/vms/" + id, null);
+        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (call(hangar, "GET", "/vms/" + id, null).statusCode() != 404 && System.nanoTime() < until) Thread.sleep(250);
+    }
 
     private static int port(HangarProcess hangar) {
         return URI.create(hangar.base()).getPort();

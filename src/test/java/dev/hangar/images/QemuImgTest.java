@@ -96,16 +96,16 @@ class QemuImgTest {
     }
 
     @Test
-    void aDownloadedDiskIsConvertedAsTheUnprivilegedUserIntoAGoldTheServiceOwns() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(dev.hangar.process.QemuUser.name().isPresent(), "needs the hangar-qemu user (install-deps)");
+    void aDownloadedDiskIsConvertedAsAUidOfItsOwnIntoAGoldTheServiceOwnsReadOnly() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.hangar.process.QemuUsers.onThisHost().isPresent(), "needs root and the hangar-qemu group (install-deps)");
         Path images = readableByOthers(dir.resolve("images"));
         Path raw = rawDisk(images, "src.raw", 1 << 20);
         Path vmdk = convert(raw, "vmdk", images.resolve("src.vmdk"));
         Path gold = images.resolve("gold.qcow2");
         QemuImg.convertToQcow2(vmdk, "vmdk", gold);
         assertTrue(TestDisks.sameContent(raw, gold));
-        assertEquals("root", Files.getOwner(gold).getName(), "the gold is the service's once converted");
-        assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(gold)));
+        assertEquals(0, Files.getAttribute(gold, "unix:uid"), "the gold is root's once converted");
+        assertEquals("r--r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(gold)), "and read-only");
 
         // Proof that qemu-img ran as the user: a split vmdk whose extent only root may read cannot be converted,
         // though the descriptor can (root would have read both).
@@ -126,9 +126,10 @@ class QemuImgTest {
     }
 
     @Test
-    void qemuImgInfoRunsConfinedAsTheUnprivilegedUserAndConvertWithinItsLimits() {
-        List<String> info = QemuImg.confined(List.of("qemu-img", "info", "./d.vmdk"), QemuImg.INSPECT, Optional.of("hangar-qemu"));
-        assertEquals(List.of("prlimit", "--as=1073741824", "--cpu=30", "setpriv", "--reuid=hangar-qemu", "--regid=hangar-qemu",
+    void qemuImgInfoRunsConfinedAsALentUidAndConvertWithinItsLimits() {
+        List<String> info = QemuImg.confined(List.of("qemu-img", "info", "./d.vmdk"), QemuImg.INSPECT,
+                Optional.of(new dev.hangar.process.QemuUsers.Ids(1_900_040_000, 995)));
+        assertEquals(List.of("prlimit", "--as=1073741824", "--cpu=30", "setpriv", "--reuid=1900040000", "--regid=995",
                 "--clear-groups", "--no-new-privs", "qemu-img", "info", "./d.vmdk"), info);
         List<String> convert = QemuImg.confined(List.of("qemu-img", "convert"), QemuImg.CONVERT, Optional.empty());
         assertEquals(List.of("prlimit", "--as=2147483648", "--cpu=1200", "qemu-img", "convert"), convert);
@@ -178,7 +179,7 @@ class QemuImgTest {
 
     @Test
     void aDiskTheUnprivilegedUserCannotReadIsTheHostsFaultSaidPlainly() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(dev.hangar.process.QemuUser.name().isPresent(), "runs as root with hangar-qemu present");
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.hangar.process.QemuUsers.onThisHost().isPresent(), "runs as root with hangar-qemu present");
         Path images = readableByOthers(dir.resolve("images"));
         Path disk = convert(rawDisk(images, "d.raw", 1 << 20), "qcow2", images.resolve("d.qcow2"));
         Files.setPosixFilePermissions(disk, PosixFilePermissions.fromString("rw-------"));
@@ -186,7 +187,7 @@ class QemuImgTest {
         HangarException e = assertThrows(HangarException.class, () -> QemuImg.info(disk, "qcow2"));
 
         assertEquals("qemu-img-failed", e.code());
-        assertTrue(e.getMessage().contains("hangar-qemu") && e.getMessage().contains("o+r"), e.getMessage());
+        assertTrue(e.getMessage().contains("uid of its own") && e.getMessage().contains("o+r"), e.getMessage());
         assertFalse(QemuImg.refused(e), "not the image's fault");
     }
 

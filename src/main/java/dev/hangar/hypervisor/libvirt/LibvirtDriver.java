@@ -149,6 +149,7 @@ public final class LibvirtDriver implements MachineDriver, AutoCloseable {
     public void start(MachineSpec spec) throws IOException {
         Files.createDirectories(spec.dir());
         if (spec.firmware() == Firmware.EFI) MachineFiles.ensureUefiVariables(spec.dir());
+        closeToOthers(spec);
         String xml = DomainXml.build(spec, accelerator, owner);
         Files.writeString(spec.dir().resolve("domain.xml"), xml);
         try {
@@ -157,6 +158,25 @@ public final class LibvirtDriver implements MachineDriver, AutoCloseable {
             log.info("domain {} started on {}", DomainXml.name(spec), uri);
         } catch (LibvirtException e) {
             throw new IOException("libvirt did not start " + DomainXml.name(spec) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The domain's directory may be walked (libvirt's QEMU user opens its files by name) but not listed,
+     * and its files (clones, blank disks, the seed with its user-data, UEFI variables) are owner-only:
+     * libvirt's dynamic ownership (qemu.conf's default) gives them to its QEMU user while the domain runs.
+     * Without this any local user could read the seed, whose path every {@code ps} shows.
+     */
+    private static void closeToOthers(MachineSpec spec) throws IOException {
+        Path dir = spec.dir().toAbsolutePath();
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+        List<Path> files = new ArrayList<>();
+        for (MachineSpec.Disk disk : spec.disks()) files.add(disk.file().toAbsolutePath());
+        files.add(dir.resolve(MachineFiles.VARS_FILE));
+        for (Path f : files) {
+            if (dir.equals(f.getParent()) && Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            }
         }
     }
 

@@ -9,7 +9,7 @@ import dev.hangar.core.ports.MachineStream;
 import dev.hangar.hypervisor.ConsoleLog;
 import dev.hangar.hypervisor.MachineFiles;
 import dev.hangar.hypervisor.SocketStream;
-import dev.hangar.process.QemuUser;
+import dev.hangar.process.QemuUsers;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -30,9 +30,11 @@ import org.slf4j.LoggerFactory;
  * running when the service stops. The machine's directory holds the pid file, the QMP, serial,
  * guest-agent and VNC sockets and the serial log, which is all a restarted service needs to adopt it.
  *
- * <p>QEMU runs under its seccomp sandbox and, when the service is root, switches to the unprivileged
- * {@link QemuUser} once it has opened its disks, taps, sockets and logs ({@code -runas}): the directory
- * stays root's and private, so a guest that took its QEMU over reaches neither it nor other machines.
+ * <p>QEMU runs under its seccomp sandbox and, when the service is root, switches to a uid of its own
+ * ({@link QemuUsers}: no other QEMU runs as it, so it can signal, trace or read no other) once it has
+ * opened its disks, taps, sockets and logs ({@code -runas UID:GID}). The directory stays root's and
+ * private (0700), stricter than owning it to that uid: QEMU needs nothing there after the switch, and a
+ * QEMU that a guest took over cannot rewrite the pid file that Hangar later signals.
  */
 public final class QemuDriver implements MachineDriver {
     private static final Logger log = LoggerFactory.getLogger(QemuDriver.class);
@@ -44,7 +46,7 @@ public final class QemuDriver implements MachineDriver {
 
     private final String qemuBinary;
     private final Accelerator accelerator;
-    private final Optional<String> runAs;
+    private final Optional<QemuUsers> users;
 
     /** The QEMU binary must exist and be executable (a path, or a name found on the PATH). */
     @Override
@@ -60,13 +62,13 @@ public final class QemuDriver implements MachineDriver {
     }
 
     public QemuDriver(String qemuBinary, Accelerator accelerator) {
-        this(qemuBinary, accelerator, QemuUser.name());
+        this(qemuBinary, accelerator, QemuUsers.onThisHost());
     }
 
-    QemuDriver(String qemuBinary, Accelerator accelerator, Optional<String> runAs) {
+    QemuDriver(String qemuBinary, Accelerator accelerator, Optional<QemuUsers> users) {
         this.qemuBinary = qemuBinary;
         this.accelerator = accelerator;
-        this.runAs = runAs;
+        this.users = users;
     }
 
     @Override
@@ -76,6 +78,7 @@ public final class QemuDriver implements MachineDriver {
         // Its sockets (QMP, console, agent, VNC) and the serial log are for root, that is Hangar, alone.
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         if (spec.firmware() == Firmware.EFI) MachineFiles.ensureUefiVariables(dir);
+        Optional<String> runAs = users.isPresent() ? Optional.of(users.get().forMachine(dir).runas()) : Optional.empty();
         List<String> argv = QemuCommandLine.build(qemuBinary, spec, accelerator, runAs);
         Files.writeString(dir.resolve("qemu.cmdline"), String.join(" ", argv) + "\n");
         List<String> detached = new ArrayList<>(List.of("setsid"));

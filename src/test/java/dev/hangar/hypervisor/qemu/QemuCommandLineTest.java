@@ -148,12 +148,12 @@ class QemuCommandLineTest {
     }
 
     @Test
-    void everyQemuRunsSandboxedAndSwitchesToTheUnprivilegedUserWhenThereIsOne() {
+    void everyQemuRunsSandboxedAndSwitchesToAUidOfItsOwnWhenThereIsOne() {
         MachineSpec s = spec(DiskBus.VIRTIO, NicModel.VIRTIO, Firmware.BIOS, false);
-        List<String> asUser = QemuCommandLine.build("qemu-system-x86_64", s, Accelerator.TCG, Optional.of("hangar-qemu"));
+        List<String> asUser = QemuCommandLine.build("qemu-system-x86_64", s, Accelerator.TCG, Optional.of("1900000007:995"));
         assertEquals("on,obsolete=deny,elevateprivileges=allow,spawn=deny,resourcecontrol=deny", asUser.get(asUser.indexOf("-sandbox") + 1),
                 "-runas needs setuid/setgid once, after the filter is in place");
-        assertEquals("hangar-qemu", asUser.get(asUser.indexOf("-runas") + 1));
+        assertEquals("1900000007:995", asUser.get(asUser.indexOf("-runas") + 1), "the uid of its own, in the QEMUs' group");
 
         List<String> asItself = QemuCommandLine.build("qemu-system-x86_64", s, Accelerator.TCG, Optional.empty());
         assertEquals("on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny", asItself.get(asItself.indexOf("-sandbox") + 1));
