@@ -1,4 +1,4 @@
-package dev.hangar.cli;
+package dev.hangar.app;
 
 import dev.hangar.api.ApiServer;
 import dev.hangar.api.events.EventsFace;

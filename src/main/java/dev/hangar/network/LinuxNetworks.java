@@ -50,7 +50,7 @@ public final class LinuxNetworks implements NetworkFabric {
     /** Capabilities do not change while the service runs: read once, not on every POST. */
     private final boolean mayAdministerNetwork = canAdministerNetwork();
 
-    /** @param instanceId this service's mark (see ServeCommand), put in the alias of every tap it makes */
+    /** @param instanceId this service's mark (see dev.hangar.app.Hangar), put in the alias of every tap it makes */
     public LinuxNetworks(NetworkSettings settings, Path stateDir, String instanceId) {
         this.settings = settings;
         this.stateDir = stateDir;

@@ -14,11 +14,11 @@ import picocli.CommandLine;
 class ServeCommandTest {
     @Test
     void listenTakesHostAndPort() throws Exception {
-        InetSocketAddress a = ServeCommand.parseListen("127.0.0.1:12345");
+        InetSocketAddress a = ServeOptions.parseListen("127.0.0.1:12345");
         assertEquals("127.0.0.1", a.getAddress().getHostAddress());
         assertEquals(12345, a.getPort());
-        assertEquals(8080, ServeCommand.parseListen("[::1]:8080").getPort());
-        assertThrows(IllegalArgumentException.class, () -> ServeCommand.parseListen("nohost"));
+        assertEquals(8080, ServeOptions.parseListen("[::1]:8080").getPort());
+        assertThrows(IllegalArgumentException.class, () -> ServeOptions.parseListen("nohost"));
     }
 
     @Test
@@ -131,11 +131,17 @@ class ServeCommandTest {
         return java.util.Map.entry(code, captured.toString(java.nio.charset.StandardCharsets.UTF_8));
     }
 
-    private static ServeCommand parsed(String... args) {
+    private static ServeOptions parsed(String... args) {
         ServeCommand serve = new ServeCommand();
         new CommandLine(serve).parseArgs(args);
-        serve.applyConfigFile();
-        return serve;
+        serve.options.applyConfigFile();
+        return serve.options;
+    }
+
+    private static dev.hangar.app.Settings settings(String... args) throws Exception {
+        ServeCommand serve = new ServeCommand();
+        new CommandLine(serve).parseArgs(args);
+        return serve.options.settings();
     }
 
     @Test
@@ -143,7 +149,7 @@ class ServeCommandTest {
         Path file = Files.writeString(dir.resolve("hangar.json"), """
                 {"listen": "127.0.0.1:1111", "max_builds": 3, "hosts-listen": "127.0.0.1:8420", "no_oauth": true,
                  "no_ssl": false, "download_stall_timeout": 7, "clients": {"mock-key": "mock-secret"}}""");
-        ServeCommand serve = parsed("--data-dir", dir.resolve("data").toString(), "--config", file.toString(),
+        ServeOptions serve = parsed("--data-dir", dir.resolve("data").toString(), "--config", file.toString(),
                 "--listen", "127.0.0.1:2222", "--download-stall-timeout", "9");
         assertEquals("127.0.0.1:2222", serve.listen);
         assertEquals(9, serve.downloadStallTimeout);
@@ -156,7 +162,7 @@ class ServeCommandTest {
         // require_body_hash is true unless it says false.
         Files.writeString(file, "{\"clients\": {\"old\": \"s1\", \"new\": {\"secret\": \"s2\"},"
                 + " \"lax\": {\"secret\": \"s3\", \"require_body_hash\": false}}}");
-        ServeCommand withClients = parsed("--data-dir", dir.resolve("data").toString(), "--config", file.toString());
+        ServeOptions withClients = parsed("--data-dir", dir.resolve("data").toString(), "--config", file.toString());
         assertEquals(java.util.Map.of("old", "s1", "new", "s2", "lax", "s3"), withClients.clients());
         assertEquals(java.util.Set.of("new"), withClients.bodyHashRequired());
         // A repeatable option takes an array: "hostnames", as --hostname given once for each.
@@ -212,34 +218,24 @@ class ServeCommandTest {
         result = serve("--data-dir", data.toString(), "--hosts-listen", "0.0.0.0:8420", "--no_ssl");
         assertEquals(2, result.getKey(), "the same rule for every listener, with or without TLS");
         assertFalse(Files.exists(data), "nothing is made");
-        InetSocketAddress any = ServeCommand.parseListen("0.0.0.0:12345");
-        assertEquals(null, parsed("--data-dir", data.toString(), "--no_oauth").exposureRefusal(java.util.List.of(any)));
+        InetSocketAddress any = ServeOptions.parseListen("0.0.0.0:12345");
+        assertEquals(null, settings("--data-dir", data.toString(), "--no_oauth").access().exposureRefusal(java.util.List.of(any)));
         Path file = Files.writeString(dir.resolve("c.json"), "{\"clients\": {\"mock-key\": \"mock-secret\"}}");
-        assertEquals(null, parsed("--data-dir", data.toString(), "--config", file.toString()).exposureRefusal(java.util.List.of(any)));
-        assertEquals(null, parsed("--data-dir", data.toString()).exposureRefusal(java.util.List.of()));
+        assertEquals(null, settings("--data-dir", data.toString(), "--config", file.toString()).access().exposureRefusal(java.util.List.of(any)));
+        assertEquals(null, settings("--data-dir", data.toString()).access().exposureRefusal(java.util.List.of()));
     }
 
     @Test
     void tlsIsOnOffLoopbackAndWhereverAPemIsGivenUnlessNoSsl(@TempDir Path dir) throws Exception {
-        InetSocketAddress loopback = ServeCommand.parseListen("127.0.0.1:12345");
-        InetSocketAddress any = ServeCommand.parseListen("0.0.0.0:12345");
-        ServeCommand plain = parsed("--data-dir", dir.toString());
+        InetSocketAddress loopback = ServeOptions.parseListen("127.0.0.1:12345");
+        InetSocketAddress any = ServeOptions.parseListen("0.0.0.0:12345");
+        var plain = settings("--data-dir", dir.toString()).listeners();
         assertFalse(plain.usesTls(loopback), "loopback with no options stays one-command plain HTTP");
         org.junit.jupiter.api.Assertions.assertTrue(plain.usesTls(any));
-        assertEquals(null, plain.tlsCertificate(java.util.List.of(loopback), dir.resolve("tls")));
-        assertFalse(Files.exists(dir.resolve("tls")), "no certificate is made when no listener needs one");
-        ServeCommand noSsl = parsed("--data-dir", dir.toString(), "--no_ssl");
-        assertFalse(noSsl.usesTls(any));
-        // Any PEM of a key and its certificate will do as the operator's: one made the way Hangar makes its own.
-        dev.hangar.security.TlsCertificate.selfSigned(dir.resolve("operator"), java.util.List.of("hangar.example"), java.util.List.of(),
-                java.time.Clock.systemUTC());
-        Path pem = dir.resolve("operator").resolve("hangar.pem");
-        ServeCommand withPem = parsed("--data-dir", dir.toString(), "--ssl_pem", pem.toString());
-        org.junit.jupiter.api.Assertions.assertTrue(withPem.usesTls(loopback), "the operator's certificate is used on loopback too");
-        org.junit.jupiter.api.Assertions.assertNotNull(withPem.tlsCertificate(java.util.List.of(loopback), dir.resolve("tls")));
-        assertFalse(Files.exists(dir.resolve("tls")), "the operator's PEM, not a self-signed one");
-        org.junit.jupiter.api.Assertions.assertNotNull(plain.tlsCertificate(java.util.List.of(loopback, any), dir.resolve("tls")));
-        org.junit.jupiter.api.Assertions.assertTrue(Files.exists(dir.resolve("tls").resolve("hangar.pem")));
+        assertFalse(settings("--data-dir", dir.toString(), "--no_ssl").listeners().usesTls(any));
+        Path pem = Files.writeString(dir.resolve("operator.pem"), "-----BEGIN CERTIFICATE-----");
+        org.junit.jupiter.api.Assertions.assertTrue(settings("--data-dir", dir.toString(), "--ssl_pem", pem.toString()).listeners().usesTls(loopback),
+                "the operator's certificate is used on loopback too");
     }
 
     @Test
@@ -253,7 +249,7 @@ class ServeCommandTest {
     @Test
     void imageFactorysOwnFlagsAreTaken(@TempDir Path dir) throws Exception {
         Path data = dir.resolve("data");
-        ServeCommand serve = parsed("--data-dir", data.toString(), "--no_ssl", "--no_oauth", "--port", "8075");
+        ServeOptions serve = parsed("--data-dir", data.toString(), "--no_ssl", "--no_oauth", "--port", "8075");
         org.junit.jupiter.api.Assertions.assertTrue(serve.noSsl && serve.noOauth);
         assertEquals(8075, serve.port);
         Path pem = Files.writeString(dir.resolve("cert.pem"), "-----BEGIN CERTIFICATE-----");

@@ -691,7 +691,7 @@ class FaultEndToEndTest {
         return macs;
     }
 
-    /** The mark the service puts on its taps (ServeCommand.instanceId): a hash of its data directory. */
+    /** The mark the service puts on its taps (Hangar.instanceId): a hash of its data directory. */
     private static String instanceId(Path dataDir) {
         return TestImages.sha256(dataDir.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 16);
     }

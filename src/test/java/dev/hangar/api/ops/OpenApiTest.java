@@ -18,7 +18,7 @@ import dev.hangar.api.images.ImagesFace;
 import dev.hangar.api.operations.OperationsFace;
 import dev.hangar.api.ui.UiFace;
 import dev.hangar.api.vms.VmsFace;
-import dev.hangar.cli.Faces;
+import dev.hangar.app.Faces;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
