@@ -36,8 +36,9 @@ import org.slf4j.LoggerFactory;
 public final class ApiServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
 
+    /** What answers one route: a face's method (named so it does not shadow Jetty's Handler). */
     @FunctionalInterface
-    public interface Handler {
+    public interface Endpoint {
         void handle(Exchange exchange) throws IOException;
     }
 
@@ -83,7 +84,7 @@ public final class ApiServer implements AutoCloseable {
         default void webSocketClosed(Exchange exchange, String principal, Duration open, long bytesReceived) { }
     }
 
-    private record Route(String method, String path, String[] segments, Handler handler) {}
+    private record Route(String method, String path, String[] segments, Endpoint handler) {}
 
     /** A registered route as a document names it: its method and its path pattern ({@code /vms/:id}). */
     public record RouteName(String method, String path) {}
@@ -165,7 +166,7 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /** Adds a route; a path segment written {@code :name} matches any one segment and is captured. */
-    public ApiServer route(String method, String path, Handler handler) {
+    public ApiServer route(String method, String path, Endpoint handler) {
         routes.add(new Route(method, path, split(path), handler));
         return this;
     }
@@ -310,6 +311,8 @@ public final class ApiServer implements AutoCloseable {
                 } else {
                     exchange.json(404, error("route-not-found", "no such route: " + request.getHttpURI().getDecodedPath()));
                 }
+            } catch (HttpRefusal e) {
+                exchange.failed(e.status(), error(e.code(), e.getMessage()));
             } catch (HangarException e) {
                 if (e.kind() == HangarException.Kind.INTERNAL) log.error("{} {} failed", request.getMethod(), request.getHttpURI().getPath(), e);
                 if (e.kind() == HangarException.Kind.TOO_MANY) exchange.setHeader("Retry-After", RETRY_AFTER_SECONDS);
@@ -385,8 +388,6 @@ public final class ApiServer implements AutoCloseable {
             case INVALID -> 400;
             case NOT_FOUND -> 404;
             case CONFLICT -> 409;
-            case UNSUPPORTED_MEDIA -> 415;
-            case NOT_ACCEPTABLE -> 406;
             case UNAVAILABLE -> 503;
             case TOO_MANY -> 429;
             case FULL -> 507;

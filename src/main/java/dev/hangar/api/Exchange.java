@@ -113,7 +113,7 @@ public final class Exchange {
                 throw unsupported("the body must be application/json, not " + type);
             }
         }
-        return parseObject(HangarException.Kind.UNSUPPORTED_MEDIA, "unsupported-media-type");
+        return parseObject(HttpRefusal::unsupportedMedia);
     }
 
     /**
@@ -121,7 +121,7 @@ public final class Exchange {
      * that is missing, too large or not a JSON object is a client error of the given code, 400.
      */
     public JsonNode jsonObject(String code) throws IOException {
-        return parseObject(HangarException.Kind.INVALID, code);
+        return parseObject(message -> HangarException.invalid(code, message));
     }
 
     /** The body's bytes, at most {@link #MAX_BODY}; larger is a client error of the given code. */
@@ -308,15 +308,16 @@ public final class Exchange {
         this.webSocketClosed = listener;
     }
 
-    private JsonNode parseObject(HangarException.Kind kind, String code) throws IOException {
-        if (bodyTooLarge()) throw new HangarException(kind, code, "the body is larger than " + MAX_BODY + " bytes");
+    /** The body as a JSON object; what is not one is the failure made of its reason. */
+    private JsonNode parseObject(java.util.function.Function<String, RuntimeException> failure) throws IOException {
+        if (bodyTooLarge()) throw failure.apply("the body is larger than " + MAX_BODY + " bytes");
         byte[] json = principal != null && isForm() ? formDecoded(body) : body;
         try {
             JsonNode node = json.length == 0 ? null : Json.MAPPER.readTree(json);
-            if (node == null || !node.isObject()) throw new HangarException(kind, code, "the body must be a JSON object");
+            if (node == null || !node.isObject()) throw failure.apply("the body must be a JSON object");
             return node;
         } catch (JsonProcessingException e) {
-            throw new HangarException(kind, code, "the body is not valid JSON: " + e.getOriginalMessage());
+            throw failure.apply("the body is not valid JSON: " + e.getOriginalMessage());
         }
     }
 
@@ -504,7 +505,7 @@ public final class Exchange {
         }
     }
 
-    private static HangarException unsupported(String message) {
-        return new HangarException(HangarException.Kind.UNSUPPORTED_MEDIA, "unsupported-media-type", message);
+    private static HttpRefusal unsupported(String message) {
+        return HttpRefusal.unsupportedMedia(message);
     }
 }

@@ -17,6 +17,11 @@ public final class BuildErrors {
         return HangarException.invalid("invalid-provider", "provider setting " + setting + ": " + message);
     }
 
+    /** A publisher given a provider of another type (ProviderPublishers routes by type, so a wiring mistake): 400 invalid-provider. */
+    public static void requireType(String served, dev.hangar.core.ports.ProviderPublisher.Provider provider) {
+        if (!served.equals(provider.type())) throw invalidProvider("type", "this publisher serves " + served + ", not " + provider.type());
+    }
+
     /** Converting a base image into a target failed; the message carries the tool's own words. */
     public static HangarException targetFailed(String message, Throwable cause) {
         return new HangarException(Kind.INTERNAL, "target-failed", message, cause);

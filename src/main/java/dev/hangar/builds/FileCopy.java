@@ -27,6 +27,15 @@ public final class FileCopy {
     /** Copies file into out (not closed) and returns the hex SHA-256 of what was copied. */
     public static String copy(Path file, OutputStream out, ProgressSpan progress, String activity) throws IOException {
         MessageDigest sha256 = sha256();
+        copy(file, out, sha256, progress, activity);
+        return HexFormat.of().formatHex(sha256.digest());
+    }
+
+    /**
+     * The one copy loop: file into out (not closed), through the digest when one is given, progress 0 to
+     * 100 over the file's size as it was when the copy began; returns the bytes copied.
+     */
+    public static long copy(Path file, OutputStream out, MessageDigest digest, ProgressSpan progress, String activity) throws IOException {
         long total = Files.size(file);
         long done = 0;
         byte[] buffer = new byte[CHUNK];
@@ -34,13 +43,13 @@ public final class FileCopy {
             int n;
             while ((n = in.read(buffer)) > 0) {
                 if (progress.cancelled()) throw BuildErrors.cancelled(activity);
-                sha256.update(buffer, 0, n);
+                if (digest != null) digest.update(buffer, 0, n);
                 out.write(buffer, 0, n);
                 done += n;
                 progress.reportBytes(done, total, activity);
             }
         }
-        return HexFormat.of().formatHex(sha256.digest());
+        return done;
     }
 
     public static MessageDigest sha256() {

@@ -273,12 +273,12 @@ final class ServeOptions {
         if (sslPem != null && noSsl) throw new IllegalArgumentException("--ssl_pem and --no_ssl contradict each other");
         if (sslPem != null && !Files.isReadable(sslPem)) throw new IllegalArgumentException("--ssl_pem: cannot read " + sslPem);
         atLeast(1, maxBuilds, "--max-builds must be at least 1");
-        long buildMinFreeBytes = bytes("--build-min-free", buildMinFree);
+        long buildMinFreeBytes = bytes("--build-min-free", buildMinFree, "2gib");
         if (aptProxy != null && !aptProxy.matches("(?i)https?://\\S+")) throw new IllegalArgumentException("--apt-proxy must be an http URL, not " + aptProxy);
         atLeast(1, downloadStallTimeout, "--download-stall-timeout must be at least 1 second");
         atLeast(1, groupResync, "--group-resync must be at least 1 second");
-        long maxImageBytes = maxImageBytes(maxImageSize);
-        OptionalLong imageCacheLimit = imageCacheSize != null ? OptionalLong.of(bytes("--image-cache-size", imageCacheSize)) : OptionalLong.empty();
+        long maxImageBytes = bytes("--max-image-size", maxImageSize, "64gib");
+        OptionalLong imageCacheLimit = imageCacheSize != null ? OptionalLong.of(bytes("--image-cache-size", imageCacheSize, "100gib")) : OptionalLong.empty();
         long auditMaxBytes = auditBytes(auditMaxSize);
         OutboundPolicy outbound = new OutboundPolicy(ranges("--outbound-allow", outboundAllow), ranges("--outbound-deny", outboundDeny),
                 ImageFactoryFace.PUBLISHED);
@@ -388,11 +388,12 @@ final class ServeOptions {
         }
     }
 
-    private static long bytes(String option, String size) {
+    /** A size option in whole MiB or more (2gib, 512mib), in bytes; the example is the option's own default. */
+    private static long bytes(String option, String size, String example) {
         try {
             return MemorySize.parseMib(size) * 1024 * 1024;
         } catch (HangarException e) {
-            throw new IllegalArgumentException(option + " must be an IEC size like 2gib, not " + size);
+            throw new IllegalArgumentException(option + " must be an IEC size like " + example + ", not " + size);
         }
     }
 
@@ -402,14 +403,6 @@ final class ServeOptions {
         long bytes = m.matches() ? Long.parseLong(m.group(1)) << switch (m.group(2)) { case "kib" -> 10; case "mib" -> 20; default -> 30; } : 0;
         if (bytes < 64 << 10) throw new IllegalArgumentException("--audit-max-bytes must be a size like 10mib of at least 64kib, not " + size);
         return bytes;
-    }
-
-    private static long maxImageBytes(String size) {
-        try {
-            return MemorySize.parseMib(size) * 1024 * 1024;
-        } catch (HangarException e) {
-            throw new IllegalArgumentException("--max-image-size must be an IEC size like 64gib, not " + size);
-        }
     }
 
     static InetSocketAddress parseListen(String listen) throws UnknownHostException {

@@ -9,7 +9,7 @@ public class HangarException extends RuntimeException {
      * What sort of failure. TOO_MANY: a limit on work at once was reached; asking again later may
      * succeed (429). FULL: a limit on what is kept was reached (VMs, disk); something must go first (507).
      */
-    public enum Kind { INVALID, NOT_FOUND, CONFLICT, UNSUPPORTED_MEDIA, NOT_ACCEPTABLE, UNAVAILABLE, TOO_MANY, FULL, INTERNAL }
+    public enum Kind { INVALID, NOT_FOUND, CONFLICT, UNAVAILABLE, TOO_MANY, FULL, INTERNAL }
 
     private final Kind kind;
     private final String code;

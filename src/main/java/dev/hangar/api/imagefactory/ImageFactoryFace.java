@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hangar.api.ApiServer;
 import dev.hangar.api.Exchange;
+import dev.hangar.api.HttpRefusal;
 import dev.hangar.api.Json;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.builds.FactoryImage;
@@ -176,7 +177,7 @@ public final class ImageFactoryFace {
         if (accept == null || accept.isBlank()) return;
         String a = accept.toLowerCase(Locale.ROOT);
         if (!a.contains("json") && !a.contains("*/*") && !a.contains("application/*")) {
-            throw new HangarException(HangarException.Kind.NOT_ACCEPTABLE, "not-acceptable", "answers are application/json; Accept says " + accept);
+            throw HttpRefusal.notAcceptable("answers are application/json; Accept says " + accept);
         }
     }
 

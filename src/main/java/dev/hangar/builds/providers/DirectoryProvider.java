@@ -49,7 +49,7 @@ public final class DirectoryProvider implements ProviderPublisher {
 
     @Override
     public void check(Provider provider) {
-        if (!TYPE.equals(provider.type())) throw BuildErrors.invalidProvider("type", "this publisher serves " + TYPE + ", not " + provider.type());
+        BuildErrors.requireType(TYPE, provider);
         String path = provider.settings().get("path");
         if (path == null || path.isBlank()) throw BuildErrors.invalidProvider("path", "is required: the directory or file to copy the image to");
         if (path.indexOf('\0') >= 0) throw BuildErrors.invalidProvider("path", "holds a NUL character");

@@ -61,7 +61,7 @@ public final class HangarProvider implements ProviderPublisher {
 
     @Override
     public void check(Provider provider) {
-        if (!TYPE.equals(provider.type())) throw BuildErrors.invalidProvider("type", "this publisher serves " + TYPE + ", not " + provider.type());
+        BuildErrors.requireType(TYPE, provider);
     }
 
     @Override

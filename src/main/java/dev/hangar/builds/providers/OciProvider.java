@@ -61,7 +61,7 @@ public final class OciProvider implements ProviderPublisher {
 
     @Override
     public void check(Provider provider) {
-        if (!TYPE.equals(provider.type())) throw BuildErrors.invalidProvider("type", "this publisher serves " + TYPE + ", not " + provider.type());
+        BuildErrors.requireType(TYPE, provider);
         URI registry = registry(provider);
         urls.deliveryRefusal(registry.toString())
                 .ifPresent(why -> { throw BuildErrors.invalidProvider("registry", "Hangar does not push there: " + why); });

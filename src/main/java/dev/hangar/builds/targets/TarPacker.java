@@ -1,10 +1,9 @@
 package dev.hangar.builds.targets;
 
-import dev.hangar.builds.BuildErrors;
+import dev.hangar.builds.FileCopy;
 import dev.hangar.builds.ProgressSpan;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +17,6 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
  * directories, small texts and large files, streaming the files with progress and cancellation checks.
  */
 final class TarPacker implements Closeable {
-    private static final int CHUNK = 1 << 20;
     private final TarArchiveOutputStream tar;
     private final Date mtime = Date.from(Instant.now());
 
@@ -46,17 +44,7 @@ final class TarPacker implements Closeable {
     void file(String name, Path file, ProgressSpan progress, String activity) throws IOException {
         long size = Files.size(file);
         tar.putArchiveEntry(fileEntry(name, size));
-        long done = 0;
-        byte[] buffer = new byte[CHUNK];
-        try (InputStream in = Files.newInputStream(file)) {
-            int n;
-            while ((n = in.read(buffer)) > 0) {
-                if (progress.cancelled()) throw BuildErrors.cancelled(activity);
-                tar.write(buffer, 0, n);
-                done += n;
-                progress.reportBytes(done, size, activity);
-            }
-        }
+        long done = FileCopy.copy(file, tar, null, progress, activity);
         if (done != size) throw new IOException(file.getFileName() + " changed size while it was packed");
         tar.closeArchiveEntry();
     }

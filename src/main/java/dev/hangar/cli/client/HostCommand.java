@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
@@ -101,7 +102,7 @@ public final class HostCommand implements Runnable {
         Install install;
 
         @ArgGroup(exclusive = false)
-        Image image;
+        VmSpecOptions.Image image;
     }
 
     static final class Install {
@@ -110,17 +111,6 @@ public final class HostCommand implements Runnable {
 
         @Option(names = "--cmdline", paramLabel = "ARGS", description = "the installer's kernel command line (with --location)")
         String cmdline;
-    }
-
-    static final class Image {
-        @Option(names = "--image", required = true, paramLabel = "URL", description = "boot this image instead of installing")
-        String url;
-
-        @Option(names = "--checksum", required = true, paramLabel = "HEX", description = "the image's checksum, hex (with --image)")
-        String checksum;
-
-        @Option(names = "--checksum-type", paramLabel = "TYPE", defaultValue = "sha256", description = "sha256 (default), sha512, sha1 or md5")
-        String checksumType;
     }
 
     @Command(name = "create", mixinStandardHelpOptions = true,
@@ -146,18 +136,15 @@ public final class HostCommand implements Runnable {
         @Option(names = "--network", required = true, paramLabel = "NAME", description = "a NIC on this network (repeatable, in order)")
         List<String> networks = new ArrayList<>();
 
-        @Option(names = "--cpus", paramLabel = "N", description = "virtual CPUs")
-        Integer cpus;
-
-        @Option(names = "--tag", paramLabel = "KEY=VALUE", description = "a tag (repeatable)")
-        List<String> tags = new ArrayList<>();
+        @Mixin
+        VmSpecOptions.Shape shape;
 
         @ArgGroup(exclusive = true)
         Boot boot = new Boot();
 
         @Override
         Integer execute() {
-            client().post(path(name), body(VmCommand.tags(tags, spec.commandLine())));
+            client().post(path(name), body(shape.tags(spec.commandLine())));
             out().println("created host " + name);
             return 0;
         }
@@ -166,17 +153,14 @@ public final class HostCommand implements Runnable {
             ObjectNode b = HangarClient.JSON.createObjectNode().put("memory", memory);
             disks.forEach(b.putArray("disks")::add);
             networks.forEach(b.putArray("networks")::add);
-            if (cpus != null) b.put("cpus", cpus);
+            shape.putCpus(b);
             if (!tagMap.isEmpty()) b.set("tags", HangarClient.JSON.valueToTree(tagMap));
             b.put("install", boot.install != null);
             if (boot.install != null) {
                 b.put("location", boot.install.location);
                 if (boot.install.cmdline != null) b.put("cmdline", boot.install.cmdline);
             }
-            if (boot.image != null) {
-                b.putObject("image").put("url", boot.image.url).put("checksum", boot.image.checksum)
-                        .put("checksum_type", boot.image.checksumType);
-            }
+            if (boot.image != null) boot.image.putInto(b);
             return b;
         }
     }

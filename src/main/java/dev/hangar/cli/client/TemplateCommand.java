@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
@@ -91,21 +92,10 @@ public final class TemplateCommand implements Runnable {
     /** An image by URL and checksum, or a library image by name. */
     static final class Source {
         @ArgGroup(exclusive = false)
-        Url url;
+        VmSpecOptions.Image url;
 
         @Option(names = "--library", required = true, paramLabel = "NAME", description = "a library image by name, instead of --image")
         String library;
-    }
-
-    static final class Url {
-        @Option(names = "--image", required = true, paramLabel = "URL", description = "the image's URL (an archive or a disk image)")
-        String image;
-
-        @Option(names = "--checksum", required = true, paramLabel = "HEX", description = "the image's checksum, hex")
-        String checksum;
-
-        @Option(names = "--checksum-type", paramLabel = "TYPE", defaultValue = "sha256", description = "sha256 (default), sha512, sha1 or md5")
-        String checksumType;
     }
 
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a template: the settings of the VMs a group keeps. Nothing boots.",
@@ -122,11 +112,11 @@ public final class TemplateCommand implements Runnable {
         @ArgGroup(exclusive = true, multiplicity = "1")
         Source source;
 
-        @Option(names = "--cpus", paramLabel = "N", description = "virtual CPUs")
-        Integer cpus;
+        @Mixin
+        VmSpecOptions.Shape shape;
 
-        @Option(names = "--memory", paramLabel = "SIZE", description = "memory: 512MiB, 2GiB, or a whole number of MiB")
-        String memory;
+        @Mixin
+        VmSpecOptions.Guest guest;
 
         @Option(names = "--disk", paramLabel = "GB", description = "an extra blank disk of this many GiB (repeatable)")
         List<Long> disks = new ArrayList<>();
@@ -134,19 +124,12 @@ public final class TemplateCommand implements Runnable {
         @Option(names = "--network", paramLabel = "NAME", description = "a NIC on this network (repeatable; default: the service's)")
         List<String> networks = new ArrayList<>();
 
-        @Option(names = "--tag", paramLabel = "KEY=VALUE", description = "a tag of every VM made from it (repeatable)")
-        List<String> tags = new ArrayList<>();
-
-        @Option(names = "--user-data", paramLabel = "FILE", description = "cloud-init user-data for its guests")
-        Path userData;
-
         @Option(names = "--gui", description = "give its VMs a graphical screen (launch_gui)")
         boolean gui;
 
         @Override
         Integer execute() {
-            JsonNode created = client().post("/templates", body(VmCommand.tags(tags, spec.commandLine()),
-                    VmCommand.userData(userData, spec.commandLine())));
+            JsonNode created = client().post("/templates", body(shape.tags(spec.commandLine()), guest.userData(spec.commandLine())));
             out().println("created template " + Formats.text(created, "name"));
             return 0;
         }
@@ -154,9 +137,9 @@ public final class TemplateCommand implements Runnable {
         ObjectNode body(Map<String, String> tagMap, String userDataText) {
             ObjectNode b = HangarClient.JSON.createObjectNode().put("name", name);
             if (source.library != null) b.putObject("image").put("library", source.library);
-            else b.putObject("image").put("url", source.url.image).put("checksum", source.url.checksum).put("checksum_type", source.url.checksumType);
-            if (cpus != null) b.put("cpus", cpus);
-            VmCommand.putMemory(b, memory);
+            else source.url.putInto(b);
+            shape.putCpus(b);
+            guest.putMemory(b);
             if (!disks.isEmpty()) disks.forEach(b.putArray("disks")::add);
             if (!networks.isEmpty()) networks.forEach(b.putArray("networks")::add);
             if (!tagMap.isEmpty()) b.set("tags", HangarClient.JSON.valueToTree(tagMap));

@@ -16,7 +16,9 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
@@ -54,34 +56,6 @@ public final class VmCommand implements Runnable {
         }
     }
 
-    /** --memory as the API takes it: a whole number is MiB (a JSON number), anything else a size string ("2GiB"). */
-    static void putMemory(ObjectNode body, String memory) {
-        if (memory == null) return;
-        if (memory.matches("[0-9]+")) body.put("memory", Long.parseLong(memory));
-        else body.put("memory", memory);
-    }
-
-    /** The text of a --user-data file, or null without one; an unreadable file is a usage error. */
-    static String userData(Path file, picocli.CommandLine commandLine) {
-        if (file == null) return null;
-        try {
-            return Files.readString(file);
-        } catch (IOException e) {
-            throw new ParameterException(commandLine, "cannot read --user-data " + file + ": " + e.getMessage());
-        }
-    }
-
-    /** KEY=VALUE options as a map; one without '=' is a usage error. */
-    static Map<String, String> tags(List<String> pairs, picocli.CommandLine commandLine) {
-        Map<String, String> tags = new LinkedHashMap<>();
-        for (String p : pairs) {
-            int eq = p.indexOf('=');
-            if (eq <= 0) throw new ParameterException(commandLine, "--tag takes KEY=VALUE, not " + p);
-            tags.put(p.substring(0, eq), p.substring(eq + 1));
-        }
-        return tags;
-    }
-
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a VM from an image (a URL and its checksum); --wait follows it until it has an address.",
             footer = {"", "Examples:",
                     "  hangar vm create --image https://images.example/debian-12.tar.gz \\",
@@ -90,29 +64,17 @@ public final class VmCommand implements Runnable {
                     "      --name web1 --tag role=web --user-data cloud.yaml",
                     "", "Exit status: 0 created (with --wait: it has an address), 1 failed (the error's code and message), 2 usage."})
     static final class Create extends ClientCommand {
-        @Option(names = "--image", required = true, paramLabel = "URL", description = "the image's URL (an archive or a disk image)")
-        String image;
+        @ArgGroup(exclusive = false, multiplicity = "1")
+        VmSpecOptions.Image image;
 
-        @Option(names = "--checksum", required = true, paramLabel = "HEX", description = "the image's checksum, hex")
-        String checksum;
+        @Mixin
+        VmSpecOptions.Shape shape;
 
-        @Option(names = "--checksum-type", paramLabel = "TYPE", defaultValue = "sha256", description = "sha256 (default), sha512, sha1 or md5")
-        String checksumType;
-
-        @Option(names = "--cpus", paramLabel = "N", description = "virtual CPUs")
-        Integer cpus;
-
-        @Option(names = "--memory", paramLabel = "SIZE", description = "memory: 512MiB, 2GiB, or a whole number of MiB")
-        String memory;
+        @Mixin
+        VmSpecOptions.Guest guest;
 
         @Option(names = "--name", paramLabel = "NAME", description = "a unique host name")
         String name;
-
-        @Option(names = "--tag", paramLabel = "KEY=VALUE", description = "a tag (repeatable)")
-        List<String> tags = new ArrayList<>();
-
-        @Option(names = "--user-data", paramLabel = "FILE", description = "cloud-init user-data for the guest")
-        Path userData;
 
         @Option(names = "--wait", description = "follow the creation until the VM has its address (a progress line on a terminal)")
         boolean await;
@@ -120,13 +82,13 @@ public final class VmCommand implements Runnable {
         @Override
         Integer execute() throws Exception {
             ObjectNode body = HangarClient.JSON.createObjectNode();
-            body.putObject("image").put("url", image).put("checksum", checksum).put("checksum_type", checksumType);
-            if (cpus != null) body.put("cpus", cpus);
-            putMemory(body, memory);
+            image.putInto(body);
+            shape.putCpus(body);
+            guest.putMemory(body);
             if (name != null) body.put("name", name);
-            Map<String, String> t = tags(tags, spec.commandLine());
+            Map<String, String> t = shape.tags(spec.commandLine());
             if (!t.isEmpty()) body.set("tags", HangarClient.JSON.valueToTree(t));
-            String data = userData(userData, spec.commandLine());
+            String data = guest.userData(spec.commandLine());
             if (data != null) body.put("user_data", data);
             if (!await) {
                 JsonNode vm = client().post("/vms", body);
@@ -206,7 +168,7 @@ public final class VmCommand implements Runnable {
         @Override
         Integer execute() {
             StringBuilder query = new StringBuilder();
-            for (Map.Entry<String, String> t : tags(tags, spec.commandLine()).entrySet()) {
+            for (Map.Entry<String, String> t : VmSpecOptions.tags(tags, spec.commandLine()).entrySet()) {
                 query.append(query.isEmpty() ? "?" : "&").append("tag=").append(HangarClient.escape(t.getKey() + "=" + t.getValue()));
             }
             JsonNode vms = client().get("/vms" + query);

@@ -4,14 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hangar.core.MachineProfile.Firmware;
 import dev.hangar.core.ports.GuestInfo;
-import dev.hangar.core.ports.MachineDriver;
 import dev.hangar.core.ports.MachineSpec;
 import dev.hangar.core.ports.MachineState;
-import dev.hangar.core.ports.MachineStream;
-import dev.hangar.hypervisor.ConsoleLog;
 import dev.hangar.hypervisor.GuestAgentReplies;
 import dev.hangar.hypervisor.MachineFiles;
-import dev.hangar.hypervisor.SocketStream;
+import dev.hangar.hypervisor.SocketConsoles;
 import dev.hangar.hypervisor.qemu.Accelerator;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -41,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * VM's directory. Domains Hangar did not make (no mark of this service in their metadata) are never
  * touched.
  */
-public final class LibvirtDriver implements MachineDriver, AutoCloseable {
+public final class LibvirtDriver implements SocketConsoles, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LibvirtDriver.class);
     private static final int UNDEFINE_NVRAM = 4; // VIR_DOMAIN_UNDEFINE_NVRAM
     private static final int METADATA_ELEMENT = 2; // VIR_DOMAIN_METADATA_ELEMENT
@@ -260,21 +257,6 @@ public final class LibvirtDriver implements MachineDriver, AutoCloseable {
         } catch (LibvirtException e) {
             return Optional.empty();
         }
-    }
-
-    @Override
-    public String console(Path dir) {
-        return ConsoleLog.tail(dir.resolve(MachineFiles.SERIAL_LOG));
-    }
-
-    @Override
-    public MachineStream openConsole(Path dir) throws IOException {
-        return SocketStream.serialConsole(dir);
-    }
-
-    @Override
-    public MachineStream openScreen(Path dir) throws IOException {
-        return SocketStream.vnc(vncAddress(dir));
     }
 
     /** virtlogd rotates the console log itself. */

@@ -2,13 +2,11 @@ package dev.hangar.hypervisor.qemu;
 
 import dev.hangar.core.MachineProfile.Firmware;
 import dev.hangar.core.ports.GuestInfo;
-import dev.hangar.core.ports.MachineDriver;
 import dev.hangar.core.ports.MachineSpec;
 import dev.hangar.core.ports.MachineState;
-import dev.hangar.core.ports.MachineStream;
 import dev.hangar.hypervisor.ConsoleLog;
 import dev.hangar.hypervisor.MachineFiles;
-import dev.hangar.hypervisor.SocketStream;
+import dev.hangar.hypervisor.SocketConsoles;
 import dev.hangar.process.QemuUsers;
 import java.io.File;
 import java.io.IOException;
@@ -36,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * private (0700), stricter than owning it to that uid: QEMU needs nothing there after the switch, and a
  * QEMU that a guest took over cannot rewrite the pid file that Hangar later signals.
  */
-public final class QemuDriver implements MachineDriver {
+public final class QemuDriver implements SocketConsoles {
     private static final Logger log = LoggerFactory.getLogger(QemuDriver.class);
     private static final Duration QMP_TIMEOUT = Duration.ofSeconds(2);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
@@ -169,21 +167,6 @@ public final class QemuDriver implements MachineDriver {
         if (!waitForExit(dir, Duration.ofSeconds(10))) {
             throw new IllegalStateException("QEMU of " + dir.getFileName() + " does not end");
         }
-    }
-
-    @Override
-    public String console(Path dir) {
-        return ConsoleLog.tail(dir.resolve(MachineFiles.SERIAL_LOG));
-    }
-
-    @Override
-    public MachineStream openConsole(Path dir) throws IOException {
-        return SocketStream.serialConsole(dir);
-    }
-
-    @Override
-    public MachineStream openScreen(Path dir) throws IOException {
-        return SocketStream.vnc(vncAddress(dir));
     }
 
     @Override

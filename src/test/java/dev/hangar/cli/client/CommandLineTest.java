@@ -41,11 +41,11 @@ class CommandLineTest {
                 "--cpus", "2", "--memory", "2GiB", "--name", "web1", "--tag", "role=web", "--tag", "env=test", "--wait",
                 "--url", "http://10.0.0.1:8080");
         VmCommand.Create create = (VmCommand.Create) parsed.subcommand().subcommand().commandSpec().userObject();
-        assertEquals("http://i.test/a.tar.gz", create.image);
-        assertEquals("sha256", create.checksumType);
-        assertEquals(2, create.cpus);
-        assertEquals("2GiB", create.memory);
-        assertEquals(java.util.List.of("role=web", "env=test"), create.tags);
+        assertEquals("http://i.test/a.tar.gz", create.image.url);
+        assertEquals("sha256", create.image.checksumType);
+        assertEquals(2, create.shape.cpus);
+        assertEquals("2GiB", create.guest.memory);
+        assertEquals(java.util.List.of("role=web", "env=test"), create.shape.tags);
         assertTrue(create.await);
         assertEquals("http://10.0.0.1:8080", create.options.baseUrl(Map.of()).toString());
     }
