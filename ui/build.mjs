@@ -34,8 +34,25 @@ function remember(stamp, value) {
   writeFileSync(join(target, stamp), value);
 }
 
+// Vite 7 needs Node 20.19+ (or 22.12+), and Debian 12's own nodejs (18) is older and has no npm: say
+// so plainly, with the way out, rather than fail deep inside npm or Vite.
+function refuse(why) {
+  console.error(`hangar ui: ${why}. Install Node 20.19 or newer with npm (nodesource's nodejs, say), or build `
+    + 'without the web console: mvn -Dui.skip=true (the jar then answers /ui with 404 ui-not-built).');
+  process.exit(1);
+}
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19) || (major === 22 && minor < 12)) {
+  refuse(`the web console's build (Vite 7) needs Node 20.19+ or 22.12+, and this is Node ${process.versions.node}`);
+}
+
 function npm(...args) {
-  execFileSync('npm', args, { cwd: ui, stdio: 'inherit' });
+  try {
+    execFileSync('npm', args, { cwd: ui, stdio: 'inherit' });
+  } catch (e) {
+    if (e.code === 'ENOENT') refuse('there is no npm on the PATH (Debian 12\'s nodejs comes without it)');
+    throw e;
+  }
 }
 
 const lock = digest(['package.json', 'package-lock.json']);
