@@ -14,9 +14,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Writes cloud-init NoCloud seed disks: an ISO 9660 image labelled {@code cidata} (cloud-init's own
- * documented recipe, {@code genisoimage -volid cidata -joliet -rock}). The client's text only ever
- * goes into files; genisoimage gets an argument list of our own file names, and no shell runs.
+ * Writes cloud-init NoCloud seed disks: an ISO 9660 image labelled {@code cidata} with Joliet and Rock
+ * Ridge names (cloud-init's own documented recipe, made by xorriso's mkisofs emulation: genisoimage is
+ * no longer maintained). The client's text only ever goes into files; xorriso gets an argument list of
+ * our own file names, and no shell runs.
  */
 final class SeedDisk {
     private static final Duration TIMEOUT = Duration.ofMinutes(1);
@@ -29,7 +30,7 @@ final class SeedDisk {
             work = Files.createTempDirectory(file.getParent(), ".seed-");
             Path userData = Files.writeString(work.resolve("user-data"), seed.userData(), StandardCharsets.UTF_8);
             Path metaData = Files.writeString(work.resolve("meta-data"), seed.metaData(), StandardCharsets.UTF_8);
-            List<String> argv = new ArrayList<>(List.of("genisoimage", "-quiet", "-output", work.resolve("seed.iso").toString(),
+            List<String> argv = new ArrayList<>(List.of("xorriso", "-as", "mkisofs", "-quiet", "-output", work.resolve("seed.iso").toString(),
                     "-volid", "cidata", "-joliet", "-rock", "-input-charset", "utf-8", userData.toString(), metaData.toString()));
             if (seed.networkConfig() != null) {
                 argv.add(Files.writeString(work.resolve("network-config"), seed.networkConfig(), StandardCharsets.UTF_8).toString());
