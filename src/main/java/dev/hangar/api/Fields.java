@@ -1,12 +1,12 @@
 package dev.hangar.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.hangar.core.BootSource;
-import dev.hangar.core.ChecksumType;
 import dev.hangar.core.HangarException;
-import dev.hangar.core.ImageRef;
 import dev.hangar.core.MemorySize;
-import dev.hangar.core.VmRequest;
+import dev.hangar.core.images.ChecksumType;
+import dev.hangar.core.images.ImageRef;
+import dev.hangar.core.vms.BootSource;
+import dev.hangar.core.vms.VmRequest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

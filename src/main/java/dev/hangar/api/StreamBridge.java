@@ -1,6 +1,6 @@
 package dev.hangar.api;
 
-import dev.hangar.core.ports.MachineStream;
+import dev.hangar.core.vms.MachineStream;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;

@@ -1,7 +1,7 @@
 package dev.hangar.builds;
 
-import dev.hangar.core.HangarException;
 import dev.hangar.core.HangarException.Kind;
+import dev.hangar.core.HangarException;
 
 /** The stable codes image builds fail with, made in one place so every step words them alike. */
 public final class BuildErrors {
@@ -18,7 +18,7 @@ public final class BuildErrors {
     }
 
     /** A publisher given a provider of another type (ProviderPublishers routes by type, so a wiring mistake): 400 invalid-provider. */
-    public static void requireType(String served, dev.hangar.core.ports.ProviderPublisher.Provider provider) {
+    public static void requireType(String served, dev.hangar.core.builds.ProviderPublisher.Provider provider) {
         if (!served.equals(provider.type())) throw invalidProvider("type", "this publisher serves " + served + ", not " + provider.type());
     }
 

@@ -1,8 +1,8 @@
 package dev.hangar.builds;
 
 import dev.hangar.core.HangarException;
-import dev.hangar.core.ports.TemplateFetcher;
-import dev.hangar.core.ports.UrlPolicy;
+import dev.hangar.core.UrlPolicy;
+import dev.hangar.core.builds.TemplateFetcher;
 import dev.hangar.outbound.OutboundRefusedException;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,9 +1,9 @@
 package dev.hangar.builds;
 
 import dev.hangar.core.HangarException;
+import dev.hangar.core.builds.BaseImageBuilder;
+import dev.hangar.core.builds.BuildProgress;
 import dev.hangar.core.builds.ImageTemplate;
-import dev.hangar.core.ports.BaseImageBuilder;
-import dev.hangar.core.ports.BuildProgress;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package dev.hangar.builds;
 
-import dev.hangar.core.ports.BuildProgress;
+import dev.hangar.core.builds.BuildProgress;
 
 /**
  * One step's share of a longer piece of work: the step reports 0 to 100 of its own work and the

@@ -1,7 +1,7 @@
 package dev.hangar.callbacks;
 
 import dev.hangar.core.RedactedUrl;
-import dev.hangar.core.ports.UrlPolicy;
+import dev.hangar.core.UrlPolicy;
 import dev.hangar.outbound.OutboundRefusedException;
 import dev.hangar.store.CallbackOutbox;
 import java.io.IOException;

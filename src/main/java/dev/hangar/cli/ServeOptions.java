@@ -1,11 +1,11 @@
 package dev.hangar.cli;
 
+import dev.hangar.api.imagefactory.ImageFactoryFace;
 import dev.hangar.app.Settings;
 import dev.hangar.app.StartupException;
-import dev.hangar.api.imagefactory.ImageFactoryFace;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.MemorySize;
-import dev.hangar.core.Subnet;
+import dev.hangar.core.networks.Subnet;
 import dev.hangar.hypervisor.qemu.Accelerator;
 import dev.hangar.network.NetworkSettings;
 import dev.hangar.outbound.AddressRange;
@@ -25,11 +25,11 @@ import java.util.OptionalLong;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code hangar serve}'s options, and the config file that gives what the command line does not. The

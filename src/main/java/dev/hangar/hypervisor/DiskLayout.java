@@ -1,8 +1,8 @@
 package dev.hangar.hypervisor;
 
 import dev.hangar.core.HangarException;
-import dev.hangar.core.MachineProfile.DiskBus;
-import dev.hangar.core.ports.MachineSpec;
+import dev.hangar.core.images.MachineProfile.DiskBus;
+import dev.hangar.core.vms.MachineSpec;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

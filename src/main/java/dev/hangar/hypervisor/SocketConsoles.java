@@ -1,7 +1,7 @@
 package dev.hangar.hypervisor;
 
-import dev.hangar.core.ports.MachineDriver;
-import dev.hangar.core.ports.MachineStream;
+import dev.hangar.core.vms.MachineDriver;
+import dev.hangar.core.vms.MachineStream;
 import java.io.IOException;
 import java.nio.file.Path;
 

@@ -1,6 +1,6 @@
 package dev.hangar.hypervisor;
 
-import dev.hangar.core.ports.MachineStream;
+import dev.hangar.core.vms.MachineStream;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;

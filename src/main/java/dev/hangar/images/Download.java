@@ -1,7 +1,7 @@
 package dev.hangar.images;
 
-import dev.hangar.core.ChecksumType;
 import dev.hangar.core.HangarException;
+import dev.hangar.core.images.ChecksumType;
 import dev.hangar.outbound.OutboundRefusedException;
 import java.io.IOException;
 import java.io.InputStream;

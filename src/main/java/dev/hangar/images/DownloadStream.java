@@ -1,6 +1,6 @@
 package dev.hangar.images;
 
-import dev.hangar.core.ports.ImageCatalog;
+import dev.hangar.core.images.ImageCatalog;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;

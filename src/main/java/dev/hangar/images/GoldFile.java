@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.hangar.core.MachineProfile;
+import dev.hangar.core.images.MachineProfile;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,16 +1,16 @@
 package dev.hangar.images;
 
-import dev.hangar.core.CachedImage;
 import dev.hangar.core.Cancellation;
 import dev.hangar.core.FileTrees;
-import dev.hangar.core.GoldImage;
-import dev.hangar.core.CloudInitSeed;
-import dev.hangar.core.HangarException;
 import dev.hangar.core.HangarException.Kind;
-import dev.hangar.core.ImageRef;
+import dev.hangar.core.HangarException;
 import dev.hangar.core.RedactedUrl;
-import dev.hangar.core.VmRequest;
-import dev.hangar.core.ports.ImageCatalog;
+import dev.hangar.core.images.CachedImage;
+import dev.hangar.core.images.CloudInitSeed;
+import dev.hangar.core.images.GoldImage;
+import dev.hangar.core.images.ImageCatalog;
+import dev.hangar.core.images.ImageRef;
+import dev.hangar.core.vms.VmRequest;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;

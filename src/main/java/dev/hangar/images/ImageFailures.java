@@ -1,8 +1,8 @@
 package dev.hangar.images;
 
-import dev.hangar.core.HangarException;
 import dev.hangar.core.HangarException.Kind;
-import dev.hangar.core.ports.UrlPolicy;
+import dev.hangar.core.HangarException;
+import dev.hangar.core.UrlPolicy;
 
 /**
  * The error codes this package reports, in one place so that each code always comes with the same kind.

@@ -1,11 +1,11 @@
 package dev.hangar.images;
 
-import dev.hangar.core.ChecksumType;
 import dev.hangar.core.HangarException;
-import dev.hangar.core.Installer;
 import dev.hangar.core.RedactedUrl;
-import dev.hangar.core.ports.InstallerSource;
-import dev.hangar.core.ports.UrlPolicy;
+import dev.hangar.core.UrlPolicy;
+import dev.hangar.core.images.ChecksumType;
+import dev.hangar.core.images.Installer;
+import dev.hangar.core.images.InstallerSource;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

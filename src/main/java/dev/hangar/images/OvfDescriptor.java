@@ -1,10 +1,10 @@
 package dev.hangar.images;
 
-import dev.hangar.core.MachineProfile;
 import dev.hangar.core.SafeXml;
-import dev.hangar.core.MachineProfile.DiskBus;
-import dev.hangar.core.MachineProfile.Firmware;
-import dev.hangar.core.MachineProfile.NicModel;
+import dev.hangar.core.images.MachineProfile.DiskBus;
+import dev.hangar.core.images.MachineProfile.Firmware;
+import dev.hangar.core.images.MachineProfile.NicModel;
+import dev.hangar.core.images.MachineProfile;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.ArrayList;

@@ -1,8 +1,8 @@
 package dev.hangar.images;
 
-import dev.hangar.core.CloudInitSeed;
 import dev.hangar.core.FileTrees;
 import dev.hangar.core.HangarException;
+import dev.hangar.core.images.CloudInitSeed;
 import dev.hangar.process.Command;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,6 +1,6 @@
 package dev.hangar.images;
 
-import dev.hangar.core.MachineProfile;
+import dev.hangar.core.images.MachineProfile;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -1,9 +1,9 @@
 package dev.hangar.images;
 
-import dev.hangar.core.MachineProfile;
-import dev.hangar.core.MachineProfile.DiskBus;
-import dev.hangar.core.MachineProfile.Firmware;
-import dev.hangar.core.MachineProfile.NicModel;
+import dev.hangar.core.images.MachineProfile.DiskBus;
+import dev.hangar.core.images.MachineProfile.Firmware;
+import dev.hangar.core.images.MachineProfile.NicModel;
+import dev.hangar.core.images.MachineProfile;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;

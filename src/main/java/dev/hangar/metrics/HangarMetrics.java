@@ -1,8 +1,8 @@
 package dev.hangar.metrics;
 
-import dev.hangar.core.Operation;
-import dev.hangar.core.Vm;
-import dev.hangar.core.VmStatus;
+import dev.hangar.core.operations.Operation;
+import dev.hangar.core.vms.Vm;
+import dev.hangar.core.vms.VmStatus;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;

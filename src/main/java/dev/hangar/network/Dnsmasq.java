@@ -1,6 +1,6 @@
 package dev.hangar.network;
 
-import dev.hangar.core.Subnet;
+import dev.hangar.core.networks.Subnet;
 import dev.hangar.process.Command;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,10 +1,10 @@
 package dev.hangar.network;
 
 import dev.hangar.core.HangarException;
-import dev.hangar.core.Network;
-import dev.hangar.core.Nic;
-import dev.hangar.core.ports.NetAttachment;
-import dev.hangar.core.ports.NetworkFabric;
+import dev.hangar.core.networks.NetAttachment;
+import dev.hangar.core.networks.Network;
+import dev.hangar.core.networks.NetworkFabric;
+import dev.hangar.core.networks.Nic;
 import dev.hangar.process.Command;
 import dev.hangar.process.QemuUsers;
 import java.io.IOException;

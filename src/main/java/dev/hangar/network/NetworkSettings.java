@@ -1,6 +1,6 @@
 package dev.hangar.network;
 
-import dev.hangar.core.Subnet;
+import dev.hangar.core.networks.Subnet;
 
 /**
  * How VMs are wired on this host. {@code userMode}: QEMU's user-mode stack for every VM, for hosts

@@ -1,6 +1,6 @@
 package dev.hangar.outbound;
 
-import dev.hangar.core.ports.UrlPolicy;
+import dev.hangar.core.UrlPolicy;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.NetworkInterface;

@@ -2,10 +2,10 @@ package dev.hangar.store;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.hangar.core.HangarException;
-import dev.hangar.core.VmStatus;
 import dev.hangar.core.groups.Group;
 import dev.hangar.core.groups.GroupEvent;
-import dev.hangar.core.ports.GroupStore;
+import dev.hangar.core.groups.GroupStore;
+import dev.hangar.core.vms.VmStatus;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;

@@ -1,9 +1,9 @@
 package dev.hangar.store;
 
 import dev.hangar.core.HangarException;
-import dev.hangar.core.Network;
-import dev.hangar.core.Subnet;
-import dev.hangar.core.ports.NetworkStore;
+import dev.hangar.core.networks.Network;
+import dev.hangar.core.networks.NetworkStore;
+import dev.hangar.core.networks.Subnet;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;

@@ -1,8 +1,8 @@
 package dev.hangar.store;
 
-import dev.hangar.core.Operation;
 import dev.hangar.core.Problem;
-import dev.hangar.core.ports.OperationStore;
+import dev.hangar.core.operations.Operation;
+import dev.hangar.core.operations.OperationStore;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;

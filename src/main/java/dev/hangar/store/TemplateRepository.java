@@ -2,7 +2,7 @@ package dev.hangar.store;
 
 import dev.hangar.core.HangarException;
 import dev.hangar.core.groups.Template;
-import dev.hangar.core.ports.TemplateStore;
+import dev.hangar.core.groups.TemplateStore;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;

@@ -3,7 +3,7 @@ package dev.hangar.api;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.hangar.core.ports.MachineStream;
+import dev.hangar.core.vms.MachineStream;
 import java.io.IOException;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;

@@ -2,7 +2,7 @@ package dev.hangar.builds;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.hangar.core.ports.BuildProgress;
+import dev.hangar.core.builds.BuildProgress;
 import dev.hangar.process.Command;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,6 +1,13 @@
 package dev.hangar.core;
 
-import dev.hangar.core.ports.MachineState;
+import dev.hangar.core.images.Installer;
+import dev.hangar.core.networks.NetworkService;
+import dev.hangar.core.operations.OperationLog;
+import dev.hangar.core.vms.MachineState;
+import dev.hangar.core.vms.Vm;
+import dev.hangar.core.vms.VmService;
+import dev.hangar.core.vms.VmServiceTest;
+import dev.hangar.core.vms.VmSettings;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -20,7 +27,7 @@ public final class InMemoryCore implements AutoCloseable {
 
     public InMemoryCore(Path data) throws IOException {
         VmServiceTest.Fabric fabric = new VmServiceTest.Fabric();
-        NetworkService networks = new NetworkService(new VmServiceTest.Networks(), fabric, store, Clock.systemUTC());
+        NetworkService networks = new NetworkService(new VmServiceTest.Networks(), fabric, new dev.hangar.core.vms.VmsOnNetwork(store), Clock.systemUTC());
         service = new VmService(new VmService.Ports(store, new VmServiceTest.Images(),
                 location -> new Installer(data.resolve("linux"), data.resolve("initrd.gz")), driver, fabric, new VmServiceTest.Callbacks(),
                 new InMemoryUrlPolicy()),

@@ -1,6 +1,5 @@
 package dev.hangar.core;
 
-import dev.hangar.core.ports.UrlPolicy;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;

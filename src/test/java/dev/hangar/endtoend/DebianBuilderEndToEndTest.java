@@ -8,10 +8,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.hangar.builds.debian.DebianImageBuilder;
-import dev.hangar.core.builds.ImageTemplate;
+import dev.hangar.core.builds.BuildProgress;
 import dev.hangar.core.builds.ImageTemplate.Encoding;
 import dev.hangar.core.builds.ImageTemplate.InstallType;
-import dev.hangar.core.ports.BuildProgress;
+import dev.hangar.core.builds.ImageTemplate;
 import dev.hangar.process.Command;
 import java.io.File;
 import java.io.IOException;

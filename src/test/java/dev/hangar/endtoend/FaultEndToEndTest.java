@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hangar.api.Json;
-import dev.hangar.core.Nic;
+import dev.hangar.core.networks.Nic;
 import dev.hangar.process.Command;
 import dev.hangar.testing.ImageServer;
 import java.io.ByteArrayOutputStream;

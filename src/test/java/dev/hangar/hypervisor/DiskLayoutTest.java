@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hangar.core.HangarException;
-import dev.hangar.core.MachineProfile.DiskBus;
-import dev.hangar.core.ports.MachineSpec;
+import dev.hangar.core.images.MachineProfile.DiskBus;
+import dev.hangar.core.vms.MachineSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -2,9 +2,9 @@ package dev.hangar.images;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.hangar.core.GoldImage;
-import dev.hangar.core.HangarException;
 import dev.hangar.core.FileTrees;
+import dev.hangar.core.HangarException;
+import dev.hangar.core.images.GoldImage;
 import dev.hangar.testing.ImageServer;
 import java.io.IOException;
 import java.net.http.HttpClient;

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpsServer;
-import dev.hangar.core.ChecksumType;
 import dev.hangar.core.HangarException;
+import dev.hangar.core.images.ChecksumType;
 import dev.hangar.outbound.OutboundHttpClient;
 import dev.hangar.outbound.OutboundPolicy;
 import dev.hangar.outbound.OutboundTls;

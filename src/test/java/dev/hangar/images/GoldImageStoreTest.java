@@ -1,6 +1,5 @@
 package dev.hangar.images;
 
-import dev.hangar.testing.ImageServer;
 import static dev.hangar.images.Archives.dir;
 import static dev.hangar.images.Archives.file;
 import static dev.hangar.images.Archives.symlink;
@@ -16,18 +15,19 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hangar.core.Cancellation;
-import dev.hangar.core.ChecksumType;
-import dev.hangar.core.ports.ImageCatalog;
-import dev.hangar.core.GoldImage;
 import dev.hangar.core.HangarException;
-import dev.hangar.core.ImageRef;
-import dev.hangar.core.MachineProfile;
-import dev.hangar.core.MachineProfile.DiskBus;
-import dev.hangar.core.MachineProfile.Firmware;
-import dev.hangar.core.MachineProfile.NicModel;
+import dev.hangar.core.images.ChecksumType;
+import dev.hangar.core.images.GoldImage;
+import dev.hangar.core.images.ImageCatalog;
+import dev.hangar.core.images.ImageRef;
+import dev.hangar.core.images.MachineProfile.DiskBus;
+import dev.hangar.core.images.MachineProfile.Firmware;
+import dev.hangar.core.images.MachineProfile.NicModel;
+import dev.hangar.core.images.MachineProfile;
 import dev.hangar.outbound.OutboundHttpClient;
 import dev.hangar.outbound.OutboundPolicy;
 import dev.hangar.outbound.OutboundTls;
+import dev.hangar.testing.ImageServer;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -166,7 +166,7 @@ class GoldImageStoreTest {
         byte[] body = vmwareBundle(VMX);
         ImageRef ref = ref(server.serve("/box.tar.gz", body), body);
         List<String> told = new java.util.ArrayList<>();
-        store.obtain(ref, new dev.hangar.core.ports.ImageCatalog.FetchProgress() {
+        store.obtain(ref, new dev.hangar.core.images.ImageCatalog.FetchProgress() {
             @Override
             public void downloaded(long bytes, long total) {
                 told.add(bytes + "/" + total);
@@ -190,7 +190,7 @@ class GoldImageStoreTest {
         ImageRef ref = ref(server.serve("/box.tar.gz", body), body);
         assertEquals(List.of(), store.cachedImages());
         GoldImage gold = store.obtain(ref);
-        dev.hangar.core.CachedImage listed = store.cachedImages().getFirst();
+        dev.hangar.core.images.CachedImage listed = store.cachedImages().getFirst();
         assertEquals(ref.cacheKey(), listed.key());
         assertTrue(listed.bytes() >= Files.size(gold.disks().getFirst()), "its size counts its disks: " + listed);
         Files.setLastModifiedTime(gold.dir().resolve("last-used"), java.nio.file.attribute.FileTime.fromMillis(0));

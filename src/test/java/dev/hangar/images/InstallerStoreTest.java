@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hangar.core.HangarException;
-import dev.hangar.core.Installer;
+import dev.hangar.core.images.Installer;
 import dev.hangar.testing.ImageServer;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.hangar.core.CloudInitSeed;
+import dev.hangar.core.images.CloudInitSeed;
 import dev.hangar.process.Command;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

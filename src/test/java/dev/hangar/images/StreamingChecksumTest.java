@@ -3,17 +3,17 @@ package dev.hangar.images;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.hangar.core.ChecksumType;
 import dev.hangar.core.HangarException;
+import dev.hangar.core.images.ChecksumType;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 /** The download's checksum is computed as the bytes stream past, however they are read. */
 class StreamingChecksumTest {

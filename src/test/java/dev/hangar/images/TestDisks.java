@@ -2,8 +2,8 @@ package dev.hangar.images;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.hangar.core.ChecksumType;
-import dev.hangar.core.ImageRef;
+import dev.hangar.core.images.ChecksumType;
+import dev.hangar.core.images.ImageRef;
 import dev.hangar.process.Command;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -3,10 +3,10 @@ package dev.hangar.metrics;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.hangar.core.Operation;
 import dev.hangar.core.Problem;
-import dev.hangar.core.Vm;
-import dev.hangar.core.VmStatus;
+import dev.hangar.core.operations.Operation;
+import dev.hangar.core.vms.Vm;
+import dev.hangar.core.vms.VmStatus;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;

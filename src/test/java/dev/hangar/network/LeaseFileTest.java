@@ -1,10 +1,9 @@
 package dev.hangar.network;
 
-import dev.hangar.core.Subnet;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.hangar.core.networks.Subnet;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;

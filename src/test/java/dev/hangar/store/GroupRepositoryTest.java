@@ -4,14 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.hangar.core.BlankDisk;
-import dev.hangar.core.BootSource;
 import dev.hangar.core.HangarException;
-import dev.hangar.core.VmBlueprint;
-import dev.hangar.core.VmStatus;
 import dev.hangar.core.groups.Group;
 import dev.hangar.core.groups.GroupEvent;
 import dev.hangar.core.groups.Template;
+import dev.hangar.core.images.BlankDisk;
+import dev.hangar.core.vms.BootSource;
+import dev.hangar.core.vms.VmBlueprint;
+import dev.hangar.core.vms.VmStatus;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;

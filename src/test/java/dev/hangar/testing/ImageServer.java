@@ -1,6 +1,5 @@
 package dev.hangar.testing;
 
-import dev.hangar.testing.ImageServer;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.ByteArrayInputStream;

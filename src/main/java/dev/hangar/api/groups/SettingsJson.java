@@ -4,12 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hangar.api.Fields;
 import dev.hangar.api.Json;
-import dev.hangar.core.BlankDisk;
-import dev.hangar.core.BootSource;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.MemorySize;
 import dev.hangar.core.RedactedUrl;
-import dev.hangar.core.VmBlueprint;
+import dev.hangar.core.images.BlankDisk;
+import dev.hangar.core.vms.BootSource;
+import dev.hangar.core.vms.VmBlueprint;
 import java.util.List;
 
 /**

@@ -1,8 +1,8 @@
 package dev.hangar.api.imagefactory;
 
 import dev.hangar.core.RedactedUrl;
+import dev.hangar.core.builds.BuildNotifier;
 import dev.hangar.core.builds.FactoryImage;
-import dev.hangar.core.ports.BuildNotifier;
 import dev.hangar.outbound.OutboundRefusedException;
 import java.io.InputStream;
 import java.net.URI;

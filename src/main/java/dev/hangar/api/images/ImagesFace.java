@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hangar.api.ApiServer;
 import dev.hangar.api.Exchange;
 import dev.hangar.api.Json;
-import dev.hangar.core.CachedImage;
-import dev.hangar.core.ImageCache;
+import dev.hangar.core.images.CachedImage;
+import dev.hangar.core.vms.ImageCache;
 import java.io.IOException;
 import java.util.List;
 

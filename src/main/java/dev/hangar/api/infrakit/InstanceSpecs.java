@@ -2,13 +2,13 @@ package dev.hangar.api.infrakit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hangar.api.Fields;
-import dev.hangar.core.BlankDisk;
-import dev.hangar.core.BootSource;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.MemorySize;
-import dev.hangar.core.Vm;
-import dev.hangar.core.VmRequest;
 import dev.hangar.core.groups.GroupPlan;
+import dev.hangar.core.images.BlankDisk;
+import dev.hangar.core.vms.BootSource;
+import dev.hangar.core.vms.Vm;
+import dev.hangar.core.vms.VmRequest;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,14 +1,14 @@
 package dev.hangar.api.vms;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.hangar.api.Json;
 import dev.hangar.callbacks.CallbackDispatcher;
-import dev.hangar.core.ports.CallbackSink;
-import dev.hangar.core.Vm;
+import dev.hangar.core.vms.CallbackSink;
+import dev.hangar.core.vms.Vm;
 import dev.hangar.store.CallbackOutbox;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
-import com.fasterxml.jackson.core.JsonProcessingException;
 
 /**
  * The OS X Builder's callbacks: the VM JSON when creation finishes, the error object with the VM id

@@ -5,17 +5,17 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hangar.api.ApiServer;
 import dev.hangar.api.Fields;
 import dev.hangar.api.Json;
-import dev.hangar.core.BlankDisk;
-import dev.hangar.core.BootSource;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.MemorySize;
 import dev.hangar.core.RedactedUrl;
-import dev.hangar.core.Network;
-import dev.hangar.core.NetworkType;
-import dev.hangar.core.Nic;
-import dev.hangar.core.Vm;
-import dev.hangar.core.VmRequest;
-import dev.hangar.core.VmStatus;
+import dev.hangar.core.images.BlankDisk;
+import dev.hangar.core.networks.Network;
+import dev.hangar.core.networks.NetworkType;
+import dev.hangar.core.networks.Nic;
+import dev.hangar.core.vms.BootSource;
+import dev.hangar.core.vms.Vm;
+import dev.hangar.core.vms.VmRequest;
+import dev.hangar.core.vms.VmStatus;
 import java.util.List;
 
 /**

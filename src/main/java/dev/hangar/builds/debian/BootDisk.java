@@ -1,7 +1,7 @@
 package dev.hangar.builds.debian;
 
 import dev.hangar.core.HangarException;
-import dev.hangar.core.ports.BuildProgress;
+import dev.hangar.core.builds.BuildProgress;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;

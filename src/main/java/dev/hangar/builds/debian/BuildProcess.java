@@ -1,6 +1,6 @@
 package dev.hangar.builds.debian;
 
-import dev.hangar.core.ports.BuildProgress;
+import dev.hangar.core.builds.BuildProgress;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;

@@ -1,13 +1,13 @@
 package dev.hangar.builds.debian;
 
-import dev.hangar.process.Privileges;
 import dev.hangar.core.HangarException;
-import dev.hangar.core.builds.ImageTemplate;
+import dev.hangar.core.UrlPolicy;
+import dev.hangar.core.builds.BaseImageBuilder;
+import dev.hangar.core.builds.BuildProgress;
 import dev.hangar.core.builds.ImageTemplate.Os;
-import dev.hangar.core.ports.BaseImageBuilder;
-import dev.hangar.core.ports.BuildProgress;
-import dev.hangar.core.ports.UrlPolicy;
+import dev.hangar.core.builds.ImageTemplate;
 import dev.hangar.outbound.OutboundRefusedException;
+import dev.hangar.process.Privileges;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,8 +1,8 @@
 package dev.hangar.builds.providers;
 
 import dev.hangar.builds.BuildErrors;
-import dev.hangar.core.ports.BuildProgress;
-import dev.hangar.core.ports.ProviderPublisher;
+import dev.hangar.core.builds.BuildProgress;
+import dev.hangar.core.builds.ProviderPublisher;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,7 +1,6 @@
 package dev.hangar.core.builds;
 
 import dev.hangar.core.Problem;
-import dev.hangar.core.ports.ProviderPublisher;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;

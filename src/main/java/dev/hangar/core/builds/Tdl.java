@@ -1,5 +1,6 @@
 package dev.hangar.core.builds;
 
+import dev.hangar.core.SafeXml;
 import dev.hangar.core.builds.ImageTemplate.Encoding;
 import dev.hangar.core.builds.ImageTemplate.InstallType;
 import java.io.StringReader;

@@ -1,9 +1,9 @@
 package dev.hangar.core.groups;
 
 import dev.hangar.core.HangarException;
-import dev.hangar.core.VmBlueprint;
-import dev.hangar.core.VmRequest;
-import dev.hangar.core.VmStatus;
+import dev.hangar.core.vms.VmBlueprint;
+import dev.hangar.core.vms.VmRequest;
+import dev.hangar.core.vms.VmStatus;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;

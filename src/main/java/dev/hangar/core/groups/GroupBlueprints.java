@@ -1,8 +1,7 @@
 package dev.hangar.core.groups;
 
 import dev.hangar.core.HangarException;
-import dev.hangar.core.VmBlueprint;
-import dev.hangar.core.ports.TemplateStore;
+import dev.hangar.core.vms.VmBlueprint;
 
 /** The settings a group makes members with: its template's, read afresh each time, or its own. */
 final class GroupBlueprints {

@@ -1,7 +1,7 @@
 package dev.hangar.core.groups;
 
-import dev.hangar.core.Vm;
-import dev.hangar.core.VmStatus;
+import dev.hangar.core.vms.Vm;
+import dev.hangar.core.vms.VmStatus;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;

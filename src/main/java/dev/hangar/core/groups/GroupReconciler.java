@@ -1,11 +1,10 @@
 package dev.hangar.core.groups;
 
 import dev.hangar.core.HangarException;
-import dev.hangar.core.Vm;
-import dev.hangar.core.VmRequest;
-import dev.hangar.core.VmService;
-import dev.hangar.core.VmStatus;
-import dev.hangar.core.ports.GroupStore;
+import dev.hangar.core.vms.Vm;
+import dev.hangar.core.vms.VmRequest;
+import dev.hangar.core.vms.VmService;
+import dev.hangar.core.vms.VmStatus;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,10 +1,8 @@
 package dev.hangar.core.groups;
 
 import dev.hangar.core.HangarException;
-import dev.hangar.core.VmBlueprint;
-import dev.hangar.core.VmService;
-import dev.hangar.core.ports.GroupStore;
-import dev.hangar.core.ports.TemplateStore;
+import dev.hangar.core.vms.VmBlueprint;
+import dev.hangar.core.vms.VmService;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;

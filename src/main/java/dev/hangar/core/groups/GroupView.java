@@ -1,6 +1,6 @@
 package dev.hangar.core.groups;
 
-import dev.hangar.core.Vm;
+import dev.hangar.core.vms.Vm;
 import java.util.List;
 
 /** A group as faces show it: its settings' hash, its members (newest first), what it does next, what it did. */

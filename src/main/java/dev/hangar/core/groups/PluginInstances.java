@@ -1,9 +1,9 @@
 package dev.hangar.core.groups;
 
 import dev.hangar.core.HangarException;
-import dev.hangar.core.Vm;
-import dev.hangar.core.VmRequest;
-import dev.hangar.core.VmService;
+import dev.hangar.core.vms.Vm;
+import dev.hangar.core.vms.VmRequest;
+import dev.hangar.core.vms.VmService;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,6 +1,6 @@
 package dev.hangar.core.groups;
 
-import dev.hangar.core.VmBlueprint;
+import dev.hangar.core.vms.VmBlueprint;
 import java.time.Instant;
 
 /** Named VM settings that groups (and people) make VMs from. */

@@ -2,10 +2,10 @@ package dev.hangar.hypervisor.libvirt;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.hangar.core.MachineProfile.Firmware;
-import dev.hangar.core.ports.GuestInfo;
-import dev.hangar.core.ports.MachineSpec;
-import dev.hangar.core.ports.MachineState;
+import dev.hangar.core.images.MachineProfile.Firmware;
+import dev.hangar.core.vms.GuestInfo;
+import dev.hangar.core.vms.MachineSpec;
+import dev.hangar.core.vms.MachineState;
 import dev.hangar.hypervisor.GuestAgentReplies;
 import dev.hangar.hypervisor.MachineFiles;
 import dev.hangar.hypervisor.SocketConsoles;
@@ -25,8 +25,8 @@ import java.util.regex.Pattern;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.DomainInfo.DomainState;
-import org.libvirt.LibvirtException;
 import org.libvirt.Library;
+import org.libvirt.LibvirtException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,7 +1,7 @@
 package dev.hangar.hypervisor.qemu;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.hangar.core.ports.GuestInfo;
+import dev.hangar.core.vms.GuestInfo;
 import dev.hangar.hypervisor.GuestAgentReplies;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,10 +1,10 @@
 package dev.hangar.hypervisor.qemu;
 
-import dev.hangar.core.MachineProfile.DiskBus;
-import dev.hangar.core.MachineProfile.Firmware;
-import dev.hangar.core.MachineProfile.NicModel;
-import dev.hangar.core.ports.MachineSpec;
-import dev.hangar.core.ports.NetAttachment;
+import dev.hangar.core.images.MachineProfile.DiskBus;
+import dev.hangar.core.images.MachineProfile.Firmware;
+import dev.hangar.core.images.MachineProfile.NicModel;
+import dev.hangar.core.networks.NetAttachment;
+import dev.hangar.core.vms.MachineSpec;
 import dev.hangar.hypervisor.DiskLayout;
 import dev.hangar.hypervisor.MachineFiles;
 import java.nio.file.Path;

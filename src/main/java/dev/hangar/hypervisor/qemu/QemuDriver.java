@@ -1,9 +1,9 @@
 package dev.hangar.hypervisor.qemu;
 
-import dev.hangar.core.MachineProfile.Firmware;
-import dev.hangar.core.ports.GuestInfo;
-import dev.hangar.core.ports.MachineSpec;
-import dev.hangar.core.ports.MachineState;
+import dev.hangar.core.images.MachineProfile.Firmware;
+import dev.hangar.core.vms.GuestInfo;
+import dev.hangar.core.vms.MachineSpec;
+import dev.hangar.core.vms.MachineState;
 import dev.hangar.hypervisor.ConsoleLog;
 import dev.hangar.hypervisor.MachineFiles;
 import dev.hangar.hypervisor.SocketConsoles;

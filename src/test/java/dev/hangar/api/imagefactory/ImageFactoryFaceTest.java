@@ -47,7 +47,7 @@ class ImageFactoryFaceTest {
                 new ImageFactoryTest.Targets(), new ImageFactoryTest.Providers(), url -> MOCK_TDL, image -> { },
                 new dev.hangar.core.InMemoryUrlPolicy()),
                 new ImageFactory.Settings(dir, 2, 0),
-                new dev.hangar.core.OperationLog(new dev.hangar.core.VmServiceTest.Operations(), Clock.systemUTC()), Clock.systemUTC());
+                new dev.hangar.core.operations.OperationLog(new dev.hangar.core.vms.VmServiceTest.Operations(), Clock.systemUTC()), Clock.systemUTC());
         factory.start();
         server = new ApiServer();
         new ImageFactoryFace(factory, (id, name) -> java.util.Optional.empty()).register(server);

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.hangar.core.HangarException;
-import dev.hangar.core.builds.ImageTemplate;
 import dev.hangar.core.builds.ImageTemplate.InstallType;
 import dev.hangar.core.builds.ImageTemplate.Os;
+import dev.hangar.core.builds.ImageTemplate;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -228,7 +228,7 @@ class DebianImageBuilderTest {
             });
             Path work = dir.resolve("work");
             AtomicBoolean waiting = new AtomicBoolean();
-            var progress = new dev.hangar.core.ports.BuildProgress() {
+            var progress = new dev.hangar.core.builds.BuildProgress() {
                 @Override
                 public void report(int percent, String activity) {
                     if (activity.equals("fetching the package lists")) waiting.set(true);

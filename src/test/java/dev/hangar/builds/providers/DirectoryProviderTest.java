@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.hangar.builds.TestImages;
 import dev.hangar.builds.TestImages.RecordingProgress;
+import dev.hangar.builds.TestImages;
 import dev.hangar.core.HangarException;
-import dev.hangar.core.ports.ProviderPublisher.Provider;
-import dev.hangar.core.ports.ProviderPublisher.Published;
+import dev.hangar.core.builds.ProviderPublisher.Provider;
+import dev.hangar.core.builds.ProviderPublisher.Published;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.hangar.builds.TestImages;
 import dev.hangar.builds.TestImages.RecordingProgress;
+import dev.hangar.builds.TestImages;
 import dev.hangar.core.HangarException;
-import dev.hangar.core.ports.ProviderPublisher.Provider;
-import dev.hangar.core.ports.ProviderPublisher.Published;
+import dev.hangar.core.builds.ProviderPublisher.Provider;
+import dev.hangar.core.builds.ProviderPublisher.Published;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

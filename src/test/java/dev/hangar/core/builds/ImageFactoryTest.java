@@ -9,11 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.builds.FactoryImage.Kind;
 import dev.hangar.core.builds.FactoryImage.Status;
-import dev.hangar.core.ports.BaseImageBuilder;
-import dev.hangar.core.ports.BuildProgress;
-import dev.hangar.core.ports.FactoryImageStore;
-import dev.hangar.core.ports.ProviderPublisher;
-import dev.hangar.core.ports.TargetConverter;
+import dev.hangar.core.operations.Operation;
+import dev.hangar.core.operations.OperationLog;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -53,7 +50,7 @@ public class ImageFactoryTest {
     final Providers providers = new Providers();
     final List<FactoryImage> notified = new CopyOnWriteArrayList<>();
     final dev.hangar.core.InMemoryUrlPolicy urls = new dev.hangar.core.InMemoryUrlPolicy();
-    final dev.hangar.core.OperationLog operations = new dev.hangar.core.OperationLog(new dev.hangar.core.VmServiceTest.Operations(), Clock.systemUTC());
+    final dev.hangar.core.operations.OperationLog operations = new dev.hangar.core.operations.OperationLog(new dev.hangar.core.vms.VmServiceTest.Operations(), Clock.systemUTC());
     ImageFactory factory;
 
     ImageFactory factory(int slots, long minFree) throws IOException {
@@ -87,7 +84,7 @@ public class ImageFactoryTest {
                 notified.stream().filter(i -> i.id().equals(base.id())).map(FactoryImage::status).toList(), "each status change once");
         assertEquals(List.of(target.id()), factory.madeFrom(base.id()).stream().map(FactoryImage::id).toList());
         assertTrue(operations.recent().stream().anyMatch(o -> o.kind().equals("image.build") && o.target().equals(base.id().toString())
-                && o.status() == dev.hangar.core.Operation.Status.SUCCEEDED), "each image's work is an operation too: " + operations.recent());
+                && o.status() == dev.hangar.core.operations.Operation.Status.SUCCEEDED), "each image's work is an operation too: " + operations.recent());
         assertEquals("invalid-target", assertThrows(HangarException.class,
                 () -> factory.createTarget(base.id(), null, "floppy", Map.of(), List.of())).code());
         assertEquals("image-not-found", assertThrows(HangarException.class, () -> factory.get(base.id(), Kind.TARGET)).code());
@@ -101,7 +98,7 @@ public class ImageFactoryTest {
         FactoryImage failed = await(base.id(), i -> i.status() == Status.FAILED);
         assertEquals("os-not-buildable", failed.error().code());
         assertTrue(operations.recent().stream().anyMatch(o -> o.target().equals(base.id().toString())
-                && o.status() == dev.hangar.core.Operation.Status.FAILED && o.error().code().equals("os-not-buildable")));
+                && o.status() == dev.hangar.core.operations.Operation.Status.FAILED && o.error().code().equals("os-not-buildable")));
         assertTrue(failed.error().message().contains("Fedora 14"), failed.error().message());
         assertEquals("source-image-failed", await(target.id(), i -> i.status() == Status.FAILED).error().code());
         assertFalse(Files.exists(dir.resolve("builds").resolve(base.id().toString())), "no files of a failed image");

@@ -3,12 +3,12 @@ package dev.hangar.core.groups;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.hangar.core.BootSource;
-import dev.hangar.core.ChecksumType;
-import dev.hangar.core.ImageRef;
-import dev.hangar.core.Vm;
-import dev.hangar.core.VmBlueprint;
-import dev.hangar.core.VmStatus;
+import dev.hangar.core.images.ChecksumType;
+import dev.hangar.core.images.ImageRef;
+import dev.hangar.core.vms.BootSource;
+import dev.hangar.core.vms.Vm;
+import dev.hangar.core.vms.VmBlueprint;
+import dev.hangar.core.vms.VmStatus;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;

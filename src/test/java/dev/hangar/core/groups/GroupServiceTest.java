@@ -4,19 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.hangar.core.BlankDisk;
 import dev.hangar.core.HangarException;
-import dev.hangar.core.Installer;
-import dev.hangar.core.NetworkService;
-import dev.hangar.core.OperationLog;
-import dev.hangar.core.Vm;
-import dev.hangar.core.VmBlueprint;
-import dev.hangar.core.VmService;
-import dev.hangar.core.VmServiceTest;
-import dev.hangar.core.VmSettings;
-import dev.hangar.core.VmStatus;
-import dev.hangar.core.ports.GroupStore;
-import dev.hangar.core.ports.TemplateStore;
+import dev.hangar.core.images.BlankDisk;
+import dev.hangar.core.images.Installer;
+import dev.hangar.core.networks.NetworkService;
+import dev.hangar.core.operations.OperationLog;
+import dev.hangar.core.vms.Vm;
+import dev.hangar.core.vms.VmBlueprint;
+import dev.hangar.core.vms.VmService;
+import dev.hangar.core.vms.VmServiceTest;
+import dev.hangar.core.vms.VmSettings;
+import dev.hangar.core.vms.VmStatus;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -54,7 +52,7 @@ class GroupServiceTest {
     @BeforeEach
     void start() throws Exception {
         fabric.leases = true;
-        NetworkService networks = new NetworkService(new VmServiceTest.Networks(), fabric, store, Clock.systemUTC());
+        NetworkService networks = new NetworkService(new VmServiceTest.Networks(), fabric, new dev.hangar.core.vms.VmsOnNetwork(store), Clock.systemUTC());
         vms = new VmService(new VmService.Ports(store, images, location -> new Installer(data.resolve("k"), null),
                 driver, fabric, new VmServiceTest.Callbacks(), urls), networks, new OperationLog(new VmServiceTest.Operations(), Clock.systemUTC()),
                 new VmSettings(data.resolve("vms"), 2, 1024, Duration.ofSeconds(30), Duration.ZERO, Duration.ofMillis(50)),

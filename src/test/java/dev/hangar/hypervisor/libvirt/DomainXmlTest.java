@@ -3,11 +3,11 @@ package dev.hangar.hypervisor.libvirt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.hangar.core.MachineProfile.DiskBus;
-import dev.hangar.core.MachineProfile.Firmware;
-import dev.hangar.core.MachineProfile.NicModel;
-import dev.hangar.core.ports.MachineSpec;
-import dev.hangar.core.ports.NetAttachment;
+import dev.hangar.core.images.MachineProfile.DiskBus;
+import dev.hangar.core.images.MachineProfile.Firmware;
+import dev.hangar.core.images.MachineProfile.NicModel;
+import dev.hangar.core.networks.NetAttachment;
+import dev.hangar.core.vms.MachineSpec;
 import dev.hangar.hypervisor.qemu.Accelerator;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;

@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.hangar.core.MachineProfile.DiskBus;
-import dev.hangar.core.MachineProfile.Firmware;
-import dev.hangar.core.MachineProfile.NicModel;
-import dev.hangar.core.ports.MachineSpec;
-import dev.hangar.core.ports.NetAttachment;
+import dev.hangar.core.images.MachineProfile.DiskBus;
+import dev.hangar.core.images.MachineProfile.Firmware;
+import dev.hangar.core.images.MachineProfile.NicModel;
+import dev.hangar.core.networks.NetAttachment;
+import dev.hangar.core.vms.MachineSpec;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;

@@ -1,4 +1,0 @@
-package dev.hangar.core.ports;
-
-/** What a guest agent reports; either field may be empty when the guest does not say. */
-public record GuestInfo(String ipAddress, String osName) {}

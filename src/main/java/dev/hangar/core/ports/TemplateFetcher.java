@@ -1,7 +1,0 @@
-package dev.hangar.core.ports;
-
-/** Fetches a template given by URL. */
-public interface TemplateFetcher {
-    /** The document at the URL, as text; HangarException template-fetch-failed (400) when it cannot be had. */
-    String fetch(String url);
-}

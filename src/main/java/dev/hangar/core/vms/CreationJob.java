@@ -1,0 +1,275 @@
+package dev.hangar.core.vms;
+
+import dev.hangar.core.Cancellation;
+import dev.hangar.core.HangarException;
+import dev.hangar.core.Problem;
+import dev.hangar.core.images.ImageCatalog;
+import dev.hangar.core.networks.NetworkFabric;
+import dev.hangar.core.networks.NetworkService;
+import dev.hangar.core.networks.Nic;
+import dev.hangar.core.operations.Operation;
+import dev.hangar.core.operations.OperationLog;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A VM's creation, as a job that a restarted service runs again from the record: fetch what it boots
+ * from, make its disks, wire it, boot it (under the VM's lock), then wait for its address and call
+ * back. Its progress is an {@link Operation}; a failure ends the VM in error with a code, stops what
+ * was started, and calls back.
+ */
+final class CreationJob {
+    private static final Logger log = LoggerFactory.getLogger(CreationJob.class);
+    private static final Duration IP_POLL = Duration.ofMillis(100);
+    private static final Duration AGENT_POLL = Duration.ofSeconds(2);
+    static final String KIND = "vm.create";
+
+    private final VmStore vms;
+    private final MachineLauncher launcher;
+    private final MachineDriver driver;
+    private final NetworkFabric fabric;
+    private final NetworkService networks;
+    private final CallbackSink callbacks;
+    private final OperationLog operations;
+    private final VmLocks locks;
+    private final VmSettings settings;
+    private final Clock clock;
+    private final BooleanSupplier running;
+    /** The creations under way, each with what calls it off. */
+    private final java.util.concurrent.ConcurrentHashMap<UUID, Cancellation> underway = new java.util.concurrent.ConcurrentHashMap<>();
+
+    CreationJob(VmStore vms, MachineLauncher launcher, MachineDriver driver, NetworkFabric fabric, NetworkService networks,
+                CallbackSink callbacks, OperationLog operations, VmLocks locks, VmSettings settings, Clock clock,
+                BooleanSupplier running) {
+        this.vms = vms;
+        this.launcher = launcher;
+        this.driver = driver;
+        this.fabric = fabric;
+        this.networks = networks;
+        this.callbacks = callbacks;
+        this.operations = operations;
+        this.locks = locks;
+        this.settings = settings;
+        this.clock = clock;
+        this.running = running;
+    }
+
+    void run(UUID id) {
+        Vm vm = vms.find(id).orElse(null);
+        if (vm == null) return;
+        Cancellation cancellation = new Cancellation();
+        if (underway.putIfAbsent(id, cancellation) != null) return; // already running (a resume racing a create)
+        try {
+            run(vm, cancellation);
+        } finally {
+            underway.remove(id, cancellation);
+        }
+    }
+
+    /** Calls off the VM's creation, if one is under way (its VM is being deleted). */
+    void cancel(UUID id) {
+        Cancellation cancellation = underway.get(id);
+        if (cancellation != null) cancellation.cancel();
+    }
+
+    private void run(Vm vm, Cancellation cancellation) {
+        UUID id = vm.id();
+        Operation op = operations.start(KIND, id.toString());
+        try {
+            op = operations.progress(op, 10, switch (vm.boot()) {
+                case BootSource.Image i -> "fetching the image";
+                case BootSource.NetworkInstall n -> "fetching the installer";
+                case BootSource.Disk d -> "making the disks";
+                case BootSource.Library l -> "importing the library VM";
+            });
+            DownloadReport download = new DownloadReport(op);
+            MachineLauncher.BootMedia media = launcher.media(vm, download, cancellation);
+            op = download.op;
+            op = operations.progress(op, 60, "starting the machine");
+            if (!locks.with(id, () -> boot(id, media))) {
+                operations.failed(op, new Problem("vm-deleted", "the VM was deleted before its machine started"));
+                return;
+            }
+            if (vm.boot() instanceof BootSource.NetworkInstall) {
+                operations.progress(operations.start(VmMonitor.INSTALL_KIND, id.toString()), 50, "the installer runs");
+            }
+            op = operations.progress(op, 80, "waiting for the address");
+            report(id);
+            operations.succeeded(op);
+        } catch (HangarException e) {
+            if (!running.getAsBoolean()) return; // cut off by shutdown: the record says creating, the next start resumes it
+            if (cancellation.isCancelled()) {
+                operations.failed(op, new Problem("vm-deleted", "the VM was deleted while it was being created"));
+                return;
+            }
+            // Failures of this host (not of the image or the request) all read vm-create-failed.
+            fail(id, op, e.kind() == HangarException.Kind.INTERNAL ? new Problem("vm-create-failed", e.getMessage()) : Problem.of(e));
+        } catch (RuntimeException e) {
+            if (!running.getAsBoolean()) return;
+            log.warn("creating VM {} failed", id, e);
+            Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
+            fail(id, op, new Problem("vm-create-failed", cause.getMessage() == null ? cause.toString() : cause.getMessage()));
+        }
+    }
+
+    /**
+     * The download's bytes in the operation, for people watching (the CLI's bar): at most once a second,
+     * as "downloading the image: N of M bytes" between 10 and 50 percent, then "converting the disks".
+     */
+    private final class DownloadReport implements ImageCatalog.FetchProgress {
+        private static final long EVERY_MILLIS = 1000;
+        private Operation op;
+        private long lastSaved = clock.millis();
+
+        DownloadReport(Operation op) {
+            this.op = op;
+        }
+
+        @Override
+        public void downloaded(long bytes, long total) {
+            long now = clock.millis();
+            if (now - lastSaved < EVERY_MILLIS) return;
+            lastSaved = now;
+            int percent = total > 0 ? 10 + (int) Math.min(40, bytes * 40 / total) : op.progress();
+            op = operations.progress(op, percent, "downloading the image: " + bytes + (total > 0 ? " of " + total : "") + " bytes");
+        }
+
+        @Override
+        public void converting() {
+            op = operations.progress(op, 50, "converting the disks");
+        }
+    }
+
+    /** The address wait and callback of a creation a restart cut off in that phase; ends its operation. */
+    void resumeReport(UUID id) {
+        report(id);
+        if (running.getAsBoolean()) operations.succeeded(operations.start(KIND, id.toString()));
+    }
+
+    /** Sizes, wires and starts the machine under the VM's lock; false when the VM was deleted meanwhile. */
+    private boolean boot(UUID id, MachineLauncher.BootMedia media) {
+        Vm vm = vms.find(id).orElse(null);
+        if (vm == null || vm.status() != VmStatus.CREATING) return false;
+        vm = Sizing.sized(vm, media.profile(), settings);
+        try {
+            vms.update(launcher.launch(vm, media));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return true;
+    }
+
+    /**
+     * The last phase of a creation: waits for the guest's address until tools_init_timeout, records it,
+     * and calls back either way. The lease file is read every poll; the guest agent, which costs a
+     * timeout when the guest has none, only every {@link #AGENT_POLL}. The VM stays marked "awaiting
+     * address" until its callback is in the outbox, so a restart in between resumes here. A guest that
+     * powers off meanwhile ends the wait (the monitor records its status). An installer's address
+     * means nothing to anyone: it is not waited for.
+     */
+    void report(UUID id) {
+        Vm vm = vms.find(id).orElse(null);
+        if (vm == null) return;
+        Duration timeout = vm.toolsInitTimeoutSeconds() > 0
+                ? Duration.ofSeconds(vm.toolsInitTimeoutSeconds()) : settings.toolsInitTimeout();
+        Instant until = clock.instant().plus(timeout);
+        Instant nextAgentQuery = clock.instant();
+        Vm observed = vm;
+        while (!(vm.boot() instanceof BootSource.NetworkInstall)) {
+            if (!running.getAsBoolean()) return;
+            boolean askAgent = !clock.instant().isBefore(nextAgentQuery);
+            if (askAgent) nextAgentQuery = clock.instant().plus(AGENT_POLL);
+            observed = observeGuest(vm, askAgent);
+            if (!observed.ipAddress().isEmpty() || clock.instant().isAfter(until)) break;
+            sleep(IP_POLL);
+            vm = vms.find(id).orElse(null);
+            if (vm == null || vm.status() == VmStatus.DELETING) return;
+            if (vm.status() == VmStatus.POWERED_OFF) {
+                log.info("VM {} powered off before it had an address", id);
+                observed = vm;
+                break;
+            }
+        }
+        if (observed.ipAddress().isEmpty()) log.info("VM {}: no address within {}", id, timeout);
+        Vm seen = observed;
+        locks.with(id, () -> {
+            Vm current = vms.find(id).orElse(null);
+            if (current == null || !current.status().isSettled()) return null; // deleted meanwhile
+            Vm done = current.toBuilder().ipAddress(seen.ipAddress().isEmpty() ? current.ipAddress() : seen.ipAddress())
+                    .guestOs(seen.guestOs().isEmpty() ? current.guestOs() : seen.guestOs()).build();
+            if (!done.equals(current)) vms.update(done);
+            callbacks.created(done);
+            vms.reported(id);
+            return null;
+        });
+    }
+
+    /** The VM with its address and guest OS filled in from a DHCP lease or, if asked, the guest agent. */
+    Vm observeGuest(Vm vm, boolean askAgent) {
+        String ip = leasedIp(vm).orElse("");
+        String os = vm.guestOs();
+        if (askAgent && (ip.isEmpty() || os.isEmpty())) {
+            Optional<GuestInfo> agent = driver.guestInfo(launcher.dir(vm.id()));
+            if (agent.isPresent()) {
+                if (ip.isEmpty()) ip = agent.get().ipAddress();
+                if (os.isEmpty()) os = agent.get().osName();
+            }
+        }
+        return vm.toBuilder().ipAddress(ip.isEmpty() ? vm.ipAddress() : ip).guestOs(os).build();
+    }
+
+    /** The first address any NIC holds a lease for. */
+    private Optional<String> leasedIp(Vm vm) {
+        for (Nic nic : vm.nics()) {
+            Optional<String> ip = networks.find(nic.network()).flatMap(n -> fabric.leasedIp(nic, n));
+            if (ip.isPresent()) return ip;
+        }
+        return Optional.empty();
+    }
+
+    private void fail(UUID id, Operation op, Problem problem) {
+        log.warn("VM {} failed: {} ({})", id, problem.code(), problem.message());
+        operations.failed(op, problem);
+        stopQuietly(id);
+        boolean recorded = locks.with(id, () -> {
+            Optional<Vm> vm = vms.find(id);
+            if (vm.isEmpty() || vm.get().status() == VmStatus.DELETING) return false;
+            launcher.detach(vm.get());
+            vms.update(vm.get().failed(problem));
+            return true;
+        });
+        if (recorded) reportFailure(id);
+    }
+
+    /** Calls back with the failure, then marks it reported; a restart in between calls back again. */
+    void reportFailure(UUID id) {
+        vms.find(id).filter(vm -> vm.status() == VmStatus.ERROR).ifPresent(vm -> {
+            callbacks.failed(vm);
+            vms.reported(id);
+        });
+    }
+
+    private void stopQuietly(UUID id) {
+        try {
+            driver.stop(launcher.dir(id), Duration.ZERO);
+        } catch (RuntimeException e) {
+            log.warn("stopping VM {}: {}", id, e.toString());
+        }
+    }
+
+    private void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

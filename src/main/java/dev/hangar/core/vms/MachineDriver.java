@@ -1,0 +1,64 @@
+package dev.hangar.core.vms;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * A hypervisor as the core sees it. Machines are addressed by their directory, whose name is the VM's
+ * id; there the driver keeps what it needs to find them again after a restart of the service:
+ * machines outlive the service.
+ */
+public interface MachineDriver {
+    /** Why machines cannot be started now (the hypervisor is missing or unreachable), or null: for /readyz. */
+    default String unusable() {
+        return null;
+    }
+
+    /** Starts the machine detached from the service and returns once it runs. */
+    void start(MachineSpec spec) throws IOException;
+
+    MachineState state(Path dir);
+
+    /**
+     * A clean power-off, waiting up to {@code grace}, then a hard stop. Returns when nothing of the
+     * machine runs, also when its directory is gone (the process is found by the VM's id).
+     */
+    void stop(Path dir, Duration grace);
+
+    /** The guest agent's view of the guest, if the guest runs one and answers quickly. */
+    Optional<GuestInfo> guestInfo(Path dir);
+
+    /** Where the VNC server of a machine started with a display listens: {@code unix:/path/vnc.sock} (root's alone). */
+    Optional<String> vncAddress(Path dir);
+
+    /** The end of the machine's serial console log (a few MiB at most), "" when it printed nothing. */
+    String console(Path dir);
+
+    /**
+     * Connects to the running machine's serial console: what the guest prints, live, and what is typed
+     * into it. One client at a time (the others wait); an IOException when the machine does not run.
+     */
+    MachineStream openConsole(Path dir) throws IOException;
+
+    /** Connects to the VNC server of a running machine started with a display; an IOException otherwise. */
+    MachineStream openScreen(Path dir) throws IOException;
+
+    /** Keeps the machine's files bounded (the console log); called now and then, cheap when there is nothing to do. */
+    void housekeep(Path dir);
+
+    /**
+     * Removes machines of this service that no record names (by VM id), where the hypervisor keeps
+     * them apart from their directories (libvirt's domains); machines of others are never touched.
+     */
+    default void removeLeftovers(Set<String> knownIds) {}
+
+    /**
+     * Calls back with a machine's VM id when the hypervisor reports a change of its state (libvirt's
+     * lifecycle events), so a dead machine reads powered-off at once; the monitor's polling covers the rest.
+     */
+    default void onStateChange(Consumer<String> changed) {}
+}

@@ -1,0 +1,367 @@
+package dev.hangar.core.vms;
+
+import dev.hangar.core.Cancellation;
+import dev.hangar.core.FileTrees;
+import dev.hangar.core.HangarException;
+import dev.hangar.core.RedactedUrl;
+import dev.hangar.core.UrlPolicy;
+import dev.hangar.core.images.GoldImage;
+import dev.hangar.core.images.ImageCatalog;
+import dev.hangar.core.images.InstallerSource;
+import dev.hangar.core.images.MachineProfile;
+import dev.hangar.core.networks.NetworkFabric;
+import dev.hangar.core.networks.NetworkService;
+import dev.hangar.core.networks.Nic;
+import dev.hangar.core.operations.Operation;
+import dev.hangar.core.operations.OperationLog;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * VMs, as every face asks for them: create, get (by id or name), list, start, delete, console. The
+ * record in the database is the truth. The work is done by parts named for what they do:
+ * {@link CreationJob} (fetch, clone, wire, boot, wait for the address, call back), {@link VmMonitor}
+ * (status, addresses, the end of installs), {@link Adoption} (what happens at start),
+ * {@link MachineLauncher} (a record made a running machine) and {@link Sizing}.
+ */
+public final class VmService implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(VmService.class);
+
+    /** The adapters the core needs; the composition root (cli/) passes them in. */
+    public record Ports(VmStore vms, ImageCatalog images, InstallerSource installers, MachineDriver driver,
+                        NetworkFabric fabric, CallbackSink callbacks, UrlPolicy urls) {}
+
+    private final WatchedVmStore vms;
+    private final ImageCatalog images;
+    private final UrlPolicy urls;
+    private final MachineDriver driver;
+    private final NetworkService networks;
+    private final OperationLog operations;
+    private final VmSettings settings;
+    private final Clock clock;
+    private final VmLocks locks = new VmLocks();
+    private final MachineLauncher launcher;
+    private final CreationJob creation;
+    private final VmMonitor monitor;
+    private final Adoption adoption;
+    private final ExecutorService jobs = Executors.newVirtualThreadPerTaskExecutor();
+    private final java.util.concurrent.locks.ReentrantLock admission = new java.util.concurrent.locks.ReentrantLock();
+    private final Thread monitorThread;
+    private volatile boolean running = true;
+
+    public VmService(Ports ports, NetworkService networks, OperationLog operations, VmSettings settings, Clock clock) {
+        this.vms = new WatchedVmStore(ports.vms());
+        this.images = ports.images();
+        this.urls = ports.urls();
+        this.driver = ports.driver();
+        this.networks = networks;
+        this.operations = operations;
+        this.settings = settings;
+        this.clock = clock;
+        this.launcher = new MachineLauncher(images, ports.installers(), driver, ports.fabric(), networks, settings);
+        this.creation = new CreationJob(vms, launcher, driver, ports.fabric(), networks, ports.callbacks(), operations, locks,
+                settings, clock, () -> running);
+        this.monitor = new VmMonitor(vms, driver, launcher, creation, operations, locks, settings.monitorInterval(), () -> running);
+        this.adoption = new Adoption(vms, images, ports.installers(), driver, ports.fabric(), networks, creation, monitor, settings);
+        this.monitorThread = Thread.ofVirtual().name("vm-monitor").unstarted(monitor::watch);
+    }
+
+    /** Adopts what runs, resumes cut-off jobs, removes leftovers; then starts watching. */
+    public void start() throws IOException {
+        adoption.adopt(jobs, this::deleteQuietly);
+        monitorThread.start();
+    }
+
+    /**
+     * Calls the watcher with every VM record written or removed (a removed one reads deleting), on the
+     * writer's thread: it must only take note and return.
+     */
+    public void watch(java.util.function.Consumer<Vm> watcher) {
+        vms.watch(watcher);
+    }
+
+    /** Accepts the request (checked up front) and starts its creation job; the VM comes back "creating". */
+    public Vm create(VmRequest request) {
+        request.validated();
+        checkUrls(request);
+        String name = request.name() == null ? null : VmRequest.checkedHostname(request.name());
+        if (name != null && vms.findByName(name).isPresent()) throw nameTaken(name);
+        List<Nic> nics = new ArrayList<>();
+        for (String network : request.networks()) {
+            networks.checkUsable(networks.resolve(network));
+            nics.add(new Nic(network, freshMac(nics)));
+        }
+        // With the image cached, the first answer already shows the image's own cpus, memory and guest OS.
+        MachineProfile profile = request.boot() instanceof BootSource.Image i
+                ? images.cached(i.image()).map(GoldImage::profile).orElse(MachineProfile.EMPTY) : MachineProfile.EMPTY;
+        Vm vm = Sizing.sized(Vm.builder().id(UUID.randomUUID()).name(name).tags(request.tags()).origin(request.origin())
+                .boot(request.boot()).requestedCpus(request.cpus()).requestedMemoryMib(request.memoryMib())
+                .disks(request.disks()).nics(nics).gui(request.gui()).toolsInitTimeoutSeconds(request.toolsInitTimeoutSeconds())
+                .callbackUrl(blankToNull(request.callbackUrl())).dialect(request.dialect())
+                .userData(request.userData()).networkConfig(request.networkConfig()).status(VmStatus.CREATING)
+                .createdAt(clock.instant()).build(), profile, settings);
+        admit(vm);
+        log.info("VM {} accepted{}: {}", vm.id(), name == null ? "" : " as " + name, describe(vm.boot()));
+        jobs.submit(() -> creation.run(vm.id()));
+        return vm;
+    }
+
+    /**
+     * Inserts the record if the limits allow one more VM and one more creation at once; the count and the
+     * insert are one step, so concurrent creates cannot together pass a limit.
+     */
+    private void admit(Vm vm) {
+        admission.lock();
+        try {
+            List<Vm> all = vms.all();
+            long kept = all.stream().filter(v -> v.status() != VmStatus.DELETING).count();
+            if (kept >= settings.limits().maxVms()) {
+                throw new HangarException(HangarException.Kind.FULL, "vm-limit-reached",
+                        "this service keeps at most " + settings.limits().maxVms() + " VMs; delete one first");
+            }
+            long creating = all.stream().filter(v -> v.status() == VmStatus.CREATING).count();
+            if (creating >= settings.limits().maxConcurrentCreates()) {
+                throw new HangarException(HangarException.Kind.TOO_MANY, "too-many-creates",
+                        creating + " VMs are being created, the most at once; ask again when one is done");
+            }
+            vms.insert(vm);
+        } finally {
+            admission.unlock();
+        }
+    }
+
+    /**
+     * Refuses (400) a request whose image or install tree Hangar must not fetch ({@code image-url-forbidden})
+     * or whose callback it must not send ({@code callback-url-forbidden}), as the outbound policy says now;
+     * redirects are checked when they happen, and end the VM in error with the same code.
+     */
+    public void checkUrls(VmRequest request) {
+        String fetched = switch (request.boot()) {
+            case BootSource.Image i -> i.image() == null ? null : i.image().url();
+            case BootSource.NetworkInstall n -> n.location();
+            case BootSource.Disk d -> null;
+            case BootSource.Library l -> null;
+        };
+        if (fetched != null) {
+            urls.fetchRefusal(fetched).ifPresent(why -> {
+                throw HangarException.invalid(UrlPolicy.IMAGE_URL_FORBIDDEN, "Hangar does not fetch " + fetched + ": " + why);
+            });
+        }
+        String callback = blankToNull(request.callbackUrl());
+        if (callback != null) {
+            urls.deliveryRefusal(callback).ifPresent(why -> {
+                throw HangarException.invalid(UrlPolicy.CALLBACK_URL_FORBIDDEN, "Hangar does not call back " + callback + ": " + why);
+            });
+        }
+    }
+
+    /**
+     * The lock a create holds while it counts and inserts its record. Whoever removes a gold image holds
+     * it too while it decides and removes, so no VM can be accepted between the decision that nobody
+     * uses the gold and its removal (a VM accepted after simply fetches the image again).
+     */
+    public java.util.concurrent.locks.Lock admissions() {
+        return admission;
+    }
+
+    /** The VM; 409 vm-open-error when its record says it exists on disk but its files are gone. */
+    public Vm get(UUID id) {
+        Vm vm = vms.find(id).orElseThrow(() -> notFound(id.toString()));
+        if (vm.status().isSettled() && !Files.isDirectory(launcher.dir(id))) {
+            throw new HangarException(HangarException.Kind.CONFLICT, "vm-open-error",
+                    "the files of VM " + id + " are missing from " + launcher.dir(id) + "; DELETE removes what is left of it");
+        }
+        return vm;
+    }
+
+    /** The VM's record as it is, files or not (a face that must remove what is left of it uses this). */
+    public java.util.Optional<Vm> find(UUID id) {
+        return vms.find(id);
+    }
+
+    public Vm getByName(String name) {
+        return vms.findByName(name.toLowerCase(java.util.Locale.ROOT)).orElseThrow(() -> notFound(name));
+    }
+
+    public List<Vm> list() {
+        return vms.all();
+    }
+
+    /** The VMs that carry every one of these tags (AND: the seed's plugin matched any one by mistake), newest first. */
+    public List<Vm> list(java.util.Map<String, String> tags) {
+        return vms.all().stream().filter(vm -> vm.hasTags(tags)).toList();
+    }
+
+    /** Replaces the VM's tags. */
+    public Vm retag(UUID id, java.util.Map<String, String> tags) {
+        VmRequest.checkedTags(tags);
+        return locks.with(id, () -> {
+            Vm vm = vms.find(id).orElseThrow(() -> notFound(id.toString()));
+            Vm tagged = vm.toBuilder().tags(tags).build();
+            vms.update(tagged);
+            return tagged;
+        });
+    }
+
+    /** Boots a powered-off VM from its disks; a running one is left as it is. 409 vm-not-startable otherwise. */
+    public Vm start(UUID id) {
+        return locks.with(id, () -> {
+            Vm vm = vms.find(id).orElseThrow(() -> notFound(id.toString()));
+            switch (vm.status()) {
+                case POWERED_ON, SUSPENDED -> {
+                    return vm;
+                }
+                case POWERED_OFF -> { }
+                default -> throw new HangarException(HangarException.Kind.CONFLICT, "vm-not-startable",
+                        "VM " + id + " is " + vm.status().wireName() + "; only a powered-off VM can be started");
+            }
+            try {
+                Vm started = launcher.launch(vm, launcher.media(vm, ImageCatalog.FetchProgress.NONE, Cancellation.NEVER));
+                vms.update(started);
+                log.info("VM {} started", id);
+                return started;
+            } catch (IOException e) {
+                throw new HangarException(HangarException.Kind.INTERNAL, "vm-start-failed", "VM " + id + " did not start: " + e.getMessage(), e);
+            }
+        });
+    }
+
+    /**
+     * Powers the VM off (cleanly, then hard) and removes its disks, files, ports, leases and record. A VM
+     * still being created has its creation called off first: a download only it waited for stops.
+     */
+    public void delete(UUID id) {
+        creation.cancel(id);
+        locks.with(id, () -> {
+            Vm vm = vms.find(id).orElseThrow(() -> notFound(id.toString()));
+            Operation op = operations.start("vm.delete", id.toString());
+            vms.update(vm.withStatus(VmStatus.DELETING));
+            Path dir = launcher.dir(id);
+            driver.stop(dir, settings.deleteGrace());
+            launcher.detach(vm);
+            FileTrees.delete(dir);
+            vms.delete(id);
+            operations.succeeded(op);
+            log.info("VM {} deleted", id);
+            return null;
+        });
+        locks.forget(id);
+    }
+
+    /** The end of the VM's serial console log. */
+    public String console(UUID id) {
+        vms.find(id).orElseThrow(() -> notFound(id.toString()));
+        return driver.console(launcher.dir(id));
+    }
+
+    /** Checks that the VM's serial console can be joined now: 404 vm-not-found, 409 vm-not-running. */
+    public void requireConsole(UUID id) {
+        requireRunning(vms.find(id).orElseThrow(() -> notFound(id.toString())));
+    }
+
+    /**
+     * A live connection to the running VM's serial console (its output, and keys typed into it).
+     * 409 vm-not-running when the VM is not powered on or its machine does not answer.
+     */
+    public MachineStream openConsole(UUID id) {
+        requireConsole(id);
+        try {
+            return driver.openConsole(launcher.dir(id));
+        } catch (IOException e) {
+            throw notAnswering(id, "console", e);
+        }
+    }
+
+    /** Checks that the VM's screen can be joined now: 404 vm-not-found, 409 vm-no-display or vm-not-running. */
+    public void requireScreen(UUID id) {
+        Vm vm = vms.find(id).orElseThrow(() -> notFound(id.toString()));
+        if (vm.vnc() == null) {
+            throw new HangarException(HangarException.Kind.CONFLICT, "vm-no-display",
+                    "VM " + id + " has no graphical screen: create it with launch_gui (or headless false) to get one");
+        }
+        requireRunning(vm);
+    }
+
+    /** A live connection to the VNC server of a running VM started with a display; 409 vm-no-display otherwise. */
+    public MachineStream openScreen(UUID id) {
+        requireScreen(id);
+        try {
+            return driver.openScreen(launcher.dir(id));
+        } catch (IOException e) {
+            throw notAnswering(id, "screen", e);
+        }
+    }
+
+    private static void requireRunning(Vm vm) {
+        if (vm.status() != VmStatus.POWERED_ON) {
+            throw new HangarException(HangarException.Kind.CONFLICT, "vm-not-running",
+                    "VM " + vm.id() + " is " + vm.status().wireName() + ", not powered-on");
+        }
+    }
+
+    private static HangarException notAnswering(UUID id, String device, IOException e) {
+        return new HangarException(HangarException.Kind.CONFLICT, "vm-not-running",
+                "VM " + id + " does not answer on its " + device + ": " + e.getMessage());
+    }
+
+    private void deleteQuietly(UUID id) {
+        try {
+            delete(id);
+        } catch (HangarException e) {
+            // already gone
+        }
+    }
+
+    /** A MAC no VM has and no other NIC of this VM takes. */
+    private String freshMac(List<Nic> taken) {
+        while (true) {
+            String mac = Nic.randomMac(); // 24 random bits: clashes are rare but real over thousands of VMs
+            if (taken.stream().noneMatch(n -> n.mac().equals(mac)) && !vms.macInUse(mac)) return mac;
+        }
+    }
+
+    private static String describe(BootSource boot) {
+        return switch (boot) {
+            case BootSource.Image i -> "image " + RedactedUrl.of(i.image().url());
+            case BootSource.NetworkInstall n -> "network install from " + RedactedUrl.of(n.location());
+            case BootSource.Disk d -> "blank disks";
+            case BootSource.Library l -> "library VM " + l.name();
+        };
+    }
+
+    /** What every face answers for an id that names no VM. */
+    public static HangarException notFound(String id) {
+        return new HangarException(HangarException.Kind.NOT_FOUND, "vm-not-found", "The requested virtual machine ID was not found: " + id);
+    }
+
+    static HangarException nameTaken(String name) {
+        return new HangarException(HangarException.Kind.CONFLICT, "vm-name-taken", "a VM named " + name + " exists");
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
+    }
+
+    /** Stops watching and cuts off running jobs; VMs keep running and creations resume at the next start. */
+    @Override
+    public void close() {
+        running = false;
+        monitorThread.interrupt();
+        jobs.shutdownNow();
+        try {
+            jobs.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
