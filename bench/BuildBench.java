@@ -9,7 +9,7 @@
 // Builds the minimal Debian 12 template below with DebianImageBuilder (packages from the host's apt
 // sources, or through the proxy) once, timed, and prints the raw image's size and allocated bytes.
 import dev.hangar.builds.targets.TargetWriter;
-import dev.hangar.core.ports.BuildProgress;
+import dev.hangar.core.builds.BuildProgress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

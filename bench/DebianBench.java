@@ -5,7 +5,7 @@ import dev.hangar.builds.debian.DebianImageBuilder;
 import dev.hangar.builds.targets.TargetWriter;
 import dev.hangar.core.builds.ImageTemplate;
 import dev.hangar.core.builds.Tdl;
-import dev.hangar.core.ports.BuildProgress;
+import dev.hangar.core.builds.BuildProgress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;

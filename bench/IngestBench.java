@@ -1,9 +1,9 @@
 // One GoldImageStore.obtain() of an image URL into a fresh images directory, timed.
 // Usage: java -cp hangar.jar bench/IngestBench.java IMAGES_DIR URL SHA256
 // Prints "obtain_start_epoch_ns N" and "obtain_ms X" (the caller lines these up with the qemu-img shim's log).
-import dev.hangar.core.ChecksumType;
-import dev.hangar.core.ImageRef;
-import dev.hangar.core.GoldImage;
+import dev.hangar.core.images.ChecksumType;
+import dev.hangar.core.images.ImageRef;
+import dev.hangar.core.images.GoldImage;
 import dev.hangar.images.GoldImageStore;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
