@@ -256,7 +256,9 @@ public final class ApiServer implements AutoCloseable {
                 params.clear();
                 if (!matches(r.segments, path, params)) continue;
                 allowed.add(r.method);
-                if (r.method.equals(request.getMethod())) {
+                if (r.method.equals("GET")) allowed.add("HEAD");
+                // HEAD is GET without the body (RFC 9110 §9.3.2): every read answers it; Jetty sends no body.
+                if (r.method.equals(request.getMethod()) || (r.method.equals("GET") && request.getMethod().equals("HEAD"))) {
                     match = r;
                     break;
                 }

@@ -8,10 +8,14 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.Locale;
 import java.util.Map;
+import org.eclipse.jetty.http.content.HttpContent;
+import org.eclipse.jetty.http.content.ResourceHttpContent;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.ResourceService;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.resource.ResourceFactory;
 import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
 
 /**
@@ -38,6 +42,8 @@ public final class Exchange {
     /** Set when the connection became a WebSocket: Jetty, not this exchange, ends the request then. */
     private boolean upgraded;
     private boolean broken;
+    /** The answer was Jetty's resource service's (a file): it is complete, nothing more is written. */
+    private boolean servedByJetty;
     /** Why the guard refused the exchange, for the audit log (it may say more than the client was told). */
     private String refusalReason;
     /** Who the guard said sent it (an OAuth client, the client of a console session), or null; when someone
@@ -194,13 +200,42 @@ public final class Exchange {
         return (address.contains(":") ? "[" + address + "]" : address) + ":" + Request.getLocalPort(request);
     }
 
-    /** A file as the body, streamed. */
-    public void file(int status, java.nio.file.Path file, String contentType) throws IOException {
-        setHeader("Content-Type", contentType);
+    /**
+     * A file as the body, served by Jetty's resource service: HEAD, a byte {@code Range} (so a large
+     * download resumes: 206, or 416 past the end), an {@code ETag} with {@code If-None-Match} (304) and
+     * {@code If-Range}. Returns once the file is sent.
+     */
+    public void file(java.nio.file.Path file, String contentType) throws IOException {
+        if (out != null || response.isCommitted()) throw new IOException("the answer was already started");
+        if (!java.nio.file.Files.isRegularFile(file)) throw new java.nio.file.NoSuchFileException(file.toString());
         setHeader("Content-Disposition", "attachment; filename=\"" + file.getFileName() + "\"");
-        try (OutputStream body = send(status, java.nio.file.Files.size(file))) {
-            java.nio.file.Files.copy(file, body);
+        HttpContent content = new ResourceHttpContent(ResourceFactory.root().newResource(file), contentType);
+        Callback.Completable sent = new Callback.Completable();
+        servedByJetty = true;
+        FILES.doGet(request, response, sent, content);
+        try {
+            sent.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            broken = true;
+            throw new IOException("sending " + file.getFileName() + " failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            broken = true;
+            throw new IOException("interrupted while sending " + file.getFileName(), e);
+        } finally {
+            status = response.getStatus();
         }
+    }
+
+    /** The files the faces serve: ranges and ETags on, no directory listings. */
+    private static final ResourceService FILES = files();
+
+    private static ResourceService files() {
+        ResourceService files = new ResourceService();
+        files.setAcceptRanges(true);
+        files.setEtags(true);
+        files.setDirAllowed(false);
+        return files;
     }
 
     /** The request's path, as sent (not decoded). */
@@ -431,7 +466,7 @@ public final class Exchange {
      */
     void failed(int status, Object body) throws IOException {
         if (upgraded) return;
-        if (out != null || response.isCommitted()) {
+        if (out != null || servedByJetty || response.isCommitted()) {
             broken = true;
             return;
         }
@@ -456,6 +491,10 @@ public final class Exchange {
         try {
             if (broken) {
                 callback.failed(new IOException("the answer was cut short"));
+                return;
+            }
+            if (servedByJetty) {
+                callback.succeeded();
                 return;
             }
             if (out == null) {

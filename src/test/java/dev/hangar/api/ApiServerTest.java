@@ -20,9 +20,13 @@ class ApiServerTest {
     private final ApiServer server = new ApiServer();
     private final HttpClient http = HttpClient.newHttpClient();
     private String base;
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path dir;
+    private java.nio.file.Path file;
 
     @BeforeEach
     void start() throws Exception {
+        file = java.nio.file.Files.writeString(dir.resolve("image.qcow2"), "0123456789abcdef");
         server.route("GET", "/things/:id", ex -> {
             switch (ex.pathParam("id")) {
                 case "missing" -> throw new HangarException(HangarException.Kind.NOT_FOUND, "thing-not-found", "no such thing");
@@ -36,7 +40,8 @@ class ApiServerTest {
         server.route("POST", "/things", ex -> ex.json(202, ex.jsonBody()));
         server.route("POST", "/plain", ex -> ex.json(201, ex.jsonObject("invalid-json")));
         server.route("GET", "/echo/ws", ex -> ex.webSocket(new Echo()));
-        server.route("GET", "/gone-file", ex -> ex.file(200, java.nio.file.Path.of("/nonexistent/hangar-test"), "application/octet-stream"));
+        server.route("GET", "/gone-file", ex -> ex.file(java.nio.file.Path.of("/nonexistent/hangar-test"), "application/octet-stream"));
+        server.route("GET", "/file", ex -> ex.file(file, "application/octet-stream"));
         server.route("GET", "/stream", ex -> {
             try (java.io.OutputStream out = ex.stream(200, "text/event-stream")) {
                 out.write("data: one\n\n".getBytes());
@@ -96,7 +101,8 @@ class ApiServerTest {
     void listsItsRoutesInTheOrderTheyMatch() {
         assertEquals(java.util.List.of(new ApiServer.RouteName("GET", "/things/:id"), new ApiServer.RouteName("POST", "/things"),
                 new ApiServer.RouteName("POST", "/plain"), new ApiServer.RouteName("GET", "/echo/ws"),
-                new ApiServer.RouteName("GET", "/gone-file"), new ApiServer.RouteName("GET", "/stream")), server.routes());
+                new ApiServer.RouteName("GET", "/gone-file"), new ApiServer.RouteName("GET", "/file"), new ApiServer.RouteName("GET", "/stream")),
+                server.routes());
     }
 
     /** Sends every message back, upper-cased, as a binary message. */
@@ -205,6 +211,43 @@ class ApiServerTest {
                 Thread.sleep(3500); // past the 2 s request timeout, within the 30 s idle timeout
             }
         }
+    }
+
+    @Test
+    void headAnswersEveryGetRouteWithItsHeadersAndNoBody() throws Exception {
+        HttpResponse<String> head = send(HttpRequest.newBuilder(URI.create(base + "/things/7")).method("HEAD", HttpRequest.BodyPublishers.noBody()));
+        HttpResponse<String> get = send(HttpRequest.newBuilder(URI.create(base + "/things/7")));
+        assertEquals(get.statusCode(), head.statusCode());
+        assertEquals(get.headers().firstValue("Content-Length"), head.headers().firstValue("Content-Length"), "the length GET would send");
+        assertEquals("", head.body(), "and no body");
+        HttpResponse<String> refused = send(HttpRequest.newBuilder(URI.create(base + "/plain")).method("HEAD", HttpRequest.BodyPublishers.noBody()));
+        assertEquals(405, refused.statusCode(), "a route with no GET has no HEAD either");
+    }
+
+    @Test
+    void aFileDownloadResumesFromARangeAndIsNotSentAgainWhenUnchanged() throws Exception {
+        HttpResponse<String> whole = send(HttpRequest.newBuilder(URI.create(base + "/file")));
+        assertEquals(200, whole.statusCode());
+        assertEquals("0123456789abcdef", whole.body());
+        assertEquals("bytes", whole.headers().firstValue("Accept-Ranges").orElse(""));
+        String etag = whole.headers().firstValue("ETag").orElseThrow();
+
+        HttpResponse<String> rest = send(HttpRequest.newBuilder(URI.create(base + "/file")).header("Range", "bytes=10-"));
+        assertEquals(206, rest.statusCode());
+        assertEquals("abcdef", rest.body(), "the download resumes where it stopped");
+        assertEquals("bytes 10-15/16", rest.headers().firstValue("Content-Range").orElse(""));
+
+        HttpResponse<String> past = send(HttpRequest.newBuilder(URI.create(base + "/file")).header("Range", "bytes=99-"));
+        assertEquals(416, past.statusCode(), "a range past the end");
+
+        HttpResponse<String> unchanged = send(HttpRequest.newBuilder(URI.create(base + "/file")).header("If-None-Match", etag));
+        assertEquals(304, unchanged.statusCode());
+        assertEquals("", unchanged.body());
+
+        HttpResponse<String> head = send(HttpRequest.newBuilder(URI.create(base + "/file")).method("HEAD", HttpRequest.BodyPublishers.noBody()));
+        assertEquals(200, head.statusCode());
+        assertEquals("16", head.headers().firstValue("Content-Length").orElse(""));
+        assertEquals("", head.body());
     }
 
     @Test
@@ -451,7 +494,7 @@ class ApiServerTest {
         r = send(HttpRequest.newBuilder(URI.create(base + "/things/1")).DELETE());
         assertEquals(405, r.statusCode());
         assertEquals("method-not-allowed", json(r).get("code").textValue());
-        assertEquals("GET", r.headers().firstValue("Allow").orElse(""));
+        assertEquals("GET, HEAD", r.headers().firstValue("Allow").orElse(""), "every GET route answers HEAD too");
     }
 
     @Test

@@ -94,6 +94,11 @@ public final class EventsFace {
         for (String t : asked) {
             if (!TYPES.contains(t)) throw HangarException.invalid("invalid-event-type", "type must be one of " + TYPES + ", not " + t);
         }
+        if (ex.method().equals("HEAD")) {
+            // The stream's headers only: a HEAD never holds a stream open (nor counts against the limits).
+            ex.stream(200, "text/event-stream; charset=utf-8").close();
+            return;
+        }
         Listener me = new Listener(ex.remoteAddress(), ex.principal(), asked.isEmpty() ? TYPES : Set.copyOf(asked), new LinkedBlockingQueue<>(BACKLOG),
                 new java.util.concurrent.atomic.AtomicBoolean());
         synchronized (listeners) {

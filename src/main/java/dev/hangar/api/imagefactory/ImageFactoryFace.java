@@ -80,7 +80,7 @@ public final class ImageFactoryFace {
             s.route("GET", prefix + "/provider_images/:id", ex -> getV2(ex, Kind.PROVIDER, id(ex, "id")));
             s.route("DELETE", prefix + "/provider_images/:id", ex -> delete(ex, Kind.PROVIDER, id(ex, "id")));
         }
-        s.route("GET", PUBLISHED + "/:id/:name", ex -> ex.file(200, published.find(ex.pathParam("id"), ex.pathParam("name"))
+        s.route("GET", PUBLISHED + "/:id/:name", ex -> ex.file(published.find(ex.pathParam("id"), ex.pathParam("name"))
                 .orElseThrow(() -> new HangarException(HangarException.Kind.NOT_FOUND, "image-not-found", "nothing is published as "
                         + ex.pathParam("id") + "/" + ex.pathParam("name"))), "application/octet-stream"));
         V1 v1 = new V1();
@@ -162,7 +162,7 @@ public final class ImageFactoryFace {
 
     private void raw(Exchange ex, Kind kind, UUID id) throws IOException {
         factory.get(id, kind);
-        ex.file(200, factory.file(id), "application/octet-stream");
+        ex.file(factory.file(id), "application/octet-stream");
     }
 
     private static ArrayNode links(String base, List<FactoryImage> images) {

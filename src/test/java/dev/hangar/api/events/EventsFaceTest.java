@@ -135,6 +135,15 @@ class EventsFaceTest {
     }
 
     @Test
+    void aHeadOfTheStreamGetsItsHeadersAndEndsAtOnce() throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/events")).method("HEAD", HttpRequest.BodyPublishers.noBody())
+                .timeout(java.time.Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode());
+        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"), r.headers().toString());
+        assertEquals("", r.body());
+    }
+
+    @Test
     void anUnknownTypeIsACodedError() throws Exception {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/events?type=vms")).build(),
                 HttpResponse.BodyHandlers.ofString());
