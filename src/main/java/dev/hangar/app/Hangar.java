@@ -41,6 +41,7 @@ import dev.hangar.hypervisor.libvirt.LibvirtDriver;
 import dev.hangar.hypervisor.qemu.QemuDriver;
 import dev.hangar.images.GoldImageStore;
 import dev.hangar.images.InstallerStore;
+import dev.hangar.images.VmDiskFiles;
 import dev.hangar.metrics.HangarMetrics;
 import dev.hangar.network.LinuxNetworks;
 import dev.hangar.outbound.OutboundHttpClient;
@@ -169,7 +170,7 @@ public final class Hangar implements AutoCloseable {
         OperationLog operations = new OperationLog(new OperationRepository(db), clock);
         Settings.Vms v = s.vms();
         VmService vms = new VmService(
-                new VmService.Ports(vmStore, images, installers, driver, fabric,
+                new VmService.Ports(vmStore, images, new VmDiskFiles(), installers, driver, fabric,
                         new VmCallbacks(outbox, dispatcher, s.callbacks().retryFor(), clock), s.outbound()),
                 networks, operations,
                 new VmSettings(data.resolve("vms"), VmSettings.DEFAULT_CPUS, VmSettings.DEFAULT_MEMORY_MIB, v.toolsInitTimeout(),

@@ -1,6 +1,6 @@
 package dev.hangar.images;
 
-import dev.hangar.core.images.ImageCatalog;
+import dev.hangar.core.images.GoldImages;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -39,7 +39,7 @@ final class DownloadStream extends InputStream {
     private long count;
     /** The response's Content-Length, -1 when it had none: what progress is measured against. */
     long declaredLength = -1;
-    private ImageCatalog.FetchProgress progress = ImageCatalog.FetchProgress.NONE;
+    private GoldImages.FetchProgress progress = GoldImages.FetchProgress.NONE;
 
     DownloadStream(InputStream body, URI uri, MessageDigest digest, long maxBytes, Duration stallTimeout) {
         this.body = body;
@@ -135,7 +135,7 @@ final class DownloadStream extends InputStream {
     long bytesRead() { return count; }
 
     /** Tells {@code progress} the bytes read so far after each read. */
-    void onRead(ImageCatalog.FetchProgress progress) { this.progress = progress; }
+    void onRead(GoldImages.FetchProgress progress) { this.progress = progress; }
 
     /** The lower-case hex digest of everything read so far. */
     String hexDigest() { return HexFormat.of().formatHex(digest.digest()); }

@@ -8,7 +8,7 @@ import dev.hangar.core.RedactedUrl;
 import dev.hangar.core.images.CachedImage;
 import dev.hangar.core.images.CloudInitSeed;
 import dev.hangar.core.images.GoldImage;
-import dev.hangar.core.images.ImageCatalog;
+import dev.hangar.core.images.GoldImages;
 import dev.hangar.core.images.ImageRef;
 import dev.hangar.core.vms.VmRequest;
 import java.io.IOException;
@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * <p>Library VMs ({@code --vm-lib}) take the same path without the download: the folder
  * {@code NAME.vmwarevm} is read where it lies and its disks are converted into the gold directory.
  */
-public final class GoldImageStore implements ImageCatalog {
+public final class GoldImageStore implements GoldImages {
     private static final Logger log = LoggerFactory.getLogger(GoldImageStore.class);
     private static final String TEMP_PREFIX = ".tmp-";
     /** A gold's directory: a download's {@code <checksum_type>-<checksum>}, or a library VM's {@code lib-<name>-<fingerprint>}. */
@@ -228,29 +228,6 @@ public final class GoldImageStore implements ImageCatalog {
      * Linked clones of the gold's disks in {@code vmDir} ({@code disk0.qcow2}, ...), each a qcow2 overlay
      * that holds only what the VM writes. A clone already there (a resumed creation) is kept.
      */
-    @Override
-    public List<Path> clone(GoldImage gold, Path vmDir) {
-        List<Path> clones = new ArrayList<>();
-        for (int i = 0; i < gold.disks().size(); i++) {
-            Path base = gold.disks().get(i);
-            Path clone = vmDir.resolve("disk" + i + ".qcow2");
-            if (!Files.exists(clone)) UnpackDir.local(() -> {
-                Qcow2Overlay.create(base, clone);
-                return null;
-            });
-            clones.add(clone);
-        }
-        return clones;
-    }
-
-    @Override
-    public void createBlankDisk(Path file, long sizeBytes) {
-        if (!Files.exists(file)) UnpackDir.local(() -> {
-            Qcow2Overlay.createBlank(file, sizeBytes);
-            return null;
-        });
-    }
-
     /**
      * Blocking. The gold image of the library folder {@code NAME.vmwarevm}, made from its {@code NAME.vmx} and
      * the disks that names, with the same checks and conversion as a downloaded VMware box. It is keyed by
@@ -279,11 +256,6 @@ public final class GoldImageStore implements ImageCatalog {
         }
         String key = LIBRARY_PREFIX + name + "-" + fingerprint(tree);
         return obtainOnce(key, progress -> importFolder(key, tree, vmx), FetchProgress.NONE, Cancellation.NEVER);
-    }
-
-    @Override
-    public void createSeedDisk(Path file, CloudInitSeed seed) {
-        SeedDisk.write(file, seed);
     }
 
     /** The gold image for ref if it is in the cache; never touches the network. */

@@ -28,7 +28,8 @@ public final class InMemoryCore implements AutoCloseable {
     public InMemoryCore(Path data) throws IOException {
         VmServiceTest.Fabric fabric = new VmServiceTest.Fabric();
         NetworkService networks = new NetworkService(new VmServiceTest.Networks(), fabric, new dev.hangar.core.vms.VmsOnNetwork(store), Clock.systemUTC());
-        service = new VmService(new VmService.Ports(store, new VmServiceTest.Images(),
+        VmServiceTest.Images images = new VmServiceTest.Images();
+        service = new VmService(new VmService.Ports(store, images, images,
                 location -> new Installer(data.resolve("linux"), data.resolve("initrd.gz")), driver, fabric, new VmServiceTest.Callbacks(),
                 new InMemoryUrlPolicy()),
                 networks, new OperationLog(new VmServiceTest.Operations(), Clock.systemUTC()),

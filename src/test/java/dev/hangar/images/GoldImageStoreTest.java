@@ -18,7 +18,7 @@ import dev.hangar.core.Cancellation;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.images.ChecksumType;
 import dev.hangar.core.images.GoldImage;
-import dev.hangar.core.images.ImageCatalog;
+import dev.hangar.core.images.GoldImages;
 import dev.hangar.core.images.ImageRef;
 import dev.hangar.core.images.MachineProfile.DiskBus;
 import dev.hangar.core.images.MachineProfile.Firmware;
@@ -166,7 +166,7 @@ class GoldImageStoreTest {
         byte[] body = vmwareBundle(VMX);
         ImageRef ref = ref(server.serve("/box.tar.gz", body), body);
         List<String> told = new java.util.ArrayList<>();
-        store.obtain(ref, new dev.hangar.core.images.ImageCatalog.FetchProgress() {
+        store.obtain(ref, new dev.hangar.core.images.GoldImages.FetchProgress() {
             @Override
             public void downloaded(long bytes, long total) {
                 told.add(bytes + "/" + total);
@@ -268,7 +268,7 @@ class GoldImageStoreTest {
         server.delay(1500);
         Cancellation deleted = new Cancellation();
         try (ExecutorService pool = Executors.newFixedThreadPool(2)) {
-            Future<GoldImage> first = pool.submit(() -> store.obtain(ref, ImageCatalog.FetchProgress.NONE, deleted));
+            Future<GoldImage> first = pool.submit(() -> store.obtain(ref, GoldImages.FetchProgress.NONE, deleted));
             awaitTrue(() -> server.requests() == 1, "the download started");
             Future<GoldImage> second = pool.submit(() -> store.obtain(ref));
             Thread.sleep(300); // the second create joins the download

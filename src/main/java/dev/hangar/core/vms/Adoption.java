@@ -1,7 +1,7 @@
 package dev.hangar.core.vms;
 
 import dev.hangar.core.FileTrees;
-import dev.hangar.core.images.ImageCatalog;
+import dev.hangar.core.images.GoldImages;
 import dev.hangar.core.images.InstallerSource;
 import dev.hangar.core.networks.NetworkFabric;
 import dev.hangar.core.networks.NetworkService;
@@ -28,7 +28,7 @@ final class Adoption {
     private static final Logger log = LoggerFactory.getLogger(Adoption.class);
 
     private final VmStore vms;
-    private final ImageCatalog images;
+    private final GoldImages images;
     private final InstallerSource installers;
     private final MachineDriver driver;
     private final NetworkFabric fabric;
@@ -37,7 +37,7 @@ final class Adoption {
     private final VmMonitor monitor;
     private final VmSettings settings;
 
-    Adoption(VmStore vms, ImageCatalog images, InstallerSource installers, MachineDriver driver, NetworkFabric fabric, NetworkService networks,
+    Adoption(VmStore vms, GoldImages images, InstallerSource installers, MachineDriver driver, NetworkFabric fabric, NetworkService networks,
              CreationJob creation, VmMonitor monitor, VmSettings settings) {
         this.vms = vms;
         this.images = images;

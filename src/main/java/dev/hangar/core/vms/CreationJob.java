@@ -3,7 +3,7 @@ package dev.hangar.core.vms;
 import dev.hangar.core.Cancellation;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.Problem;
-import dev.hangar.core.images.ImageCatalog;
+import dev.hangar.core.images.GoldImages;
 import dev.hangar.core.networks.NetworkFabric;
 import dev.hangar.core.networks.NetworkService;
 import dev.hangar.core.networks.Nic;
@@ -124,7 +124,7 @@ final class CreationJob {
      * The download's bytes in the operation, for people watching (the CLI's bar): at most once a second,
      * as "downloading the image: N of M bytes" between 10 and 50 percent, then "converting the disks".
      */
-    private final class DownloadReport implements ImageCatalog.FetchProgress {
+    private final class DownloadReport implements GoldImages.FetchProgress {
         private static final long EVERY_MILLIS = 1000;
         private Operation op;
         private long lastSaved = clock.millis();

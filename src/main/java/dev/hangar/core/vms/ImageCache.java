@@ -2,7 +2,7 @@ package dev.hangar.core.vms;
 
 import dev.hangar.core.HangarException;
 import dev.hangar.core.images.CachedImage;
-import dev.hangar.core.images.ImageCatalog;
+import dev.hangar.core.images.GoldImages;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -29,7 +29,7 @@ public final class ImageCache implements AutoCloseable {
     /** A cached gold and how many VMs use it. */
     public record Entry(CachedImage image, int vms) {}
 
-    private final ImageCatalog images;
+    private final GoldImages images;
     private final VmStore vms;
     private final OptionalLong limitBytes;
     /** Held while golds are chosen and removed: the VM service's admissions lock (see VmService#admissions). */
@@ -41,7 +41,7 @@ public final class ImageCache implements AutoCloseable {
      * @param admissions the lock creates hold while they count and insert a VM record: with it held here,
      *                   no VM is accepted between "nobody uses this gold" and its removal
      */
-    public ImageCache(ImageCatalog images, VmStore vms, OptionalLong limitBytes, Lock admissions) {
+    public ImageCache(GoldImages images, VmStore vms, OptionalLong limitBytes, Lock admissions) {
         this.images = images;
         this.vms = vms;
         this.limitBytes = limitBytes;

@@ -3,7 +3,8 @@ package dev.hangar.core.vms;
 import dev.hangar.core.Cancellation;
 import dev.hangar.core.images.CloudInitSeed;
 import dev.hangar.core.images.GoldImage;
-import dev.hangar.core.images.ImageCatalog;
+import dev.hangar.core.images.GoldImages;
+import dev.hangar.core.images.VmDisks;
 import dev.hangar.core.images.Installer;
 import dev.hangar.core.images.InstallerSource;
 import dev.hangar.core.images.MachineProfile.DiskBus;
@@ -34,16 +35,18 @@ final class MachineLauncher {
     /** The cloud-init NoCloud seed disk in a VM's directory. */
     static final String SEED_FILE = "cidata.iso";
 
-    private final ImageCatalog images;
+    private final GoldImages images;
+    private final VmDisks diskFiles;
     private final InstallerSource installers;
     private final MachineDriver driver;
     private final NetworkFabric fabric;
     private final NetworkService networks;
     private final VmSettings settings;
 
-    MachineLauncher(ImageCatalog images, InstallerSource installers, MachineDriver driver, NetworkFabric fabric,
+    MachineLauncher(GoldImages images, VmDisks diskFiles, InstallerSource installers, MachineDriver driver, NetworkFabric fabric,
                     NetworkService networks, VmSettings settings) {
         this.images = images;
+        this.diskFiles = diskFiles;
         this.installers = installers;
         this.driver = driver;
         this.fabric = fabric;
@@ -52,7 +55,7 @@ final class MachineLauncher {
     }
 
     /** Blocking: downloads (or finds cached) what the VM boots from. Throws HangarException. */
-    BootMedia media(Vm vm, ImageCatalog.FetchProgress progress, Cancellation cancellation) {
+    BootMedia media(Vm vm, GoldImages.FetchProgress progress, Cancellation cancellation) {
         return switch (vm.boot()) {
             case BootSource.Image i -> new BootMedia(images.obtain(i.image(), progress, cancellation), null);
             case BootSource.NetworkInstall n -> new BootMedia(null, installers.fetch(n.location()));
@@ -69,17 +72,17 @@ final class MachineLauncher {
         DiskBus bus = p.diskBus() != null ? p.diskBus() : media.gold() != null ? DiskBus.VIRTIO : DiskBus.VIRTIO_SCSI;
         List<MachineSpec.Disk> disks = new ArrayList<>();
         if (media.gold() != null) {
-            for (Path clone : images.clone(media.gold(), dir)) disks.add(new MachineSpec.Disk(clone, bus));
+            for (Path clone : diskFiles.clone(media.gold(), dir)) disks.add(new MachineSpec.Disk(clone, bus));
         }
         for (int i = 0; i < vm.disks().size(); i++) {
             Path file = dir.resolve("blank" + i + ".qcow2");
-            images.createBlankDisk(file, vm.disks().get(i).sizeGib() << 30);
+            diskFiles.createBlankDisk(file, vm.disks().get(i).sizeGib() << 30);
             disks.add(new MachineSpec.Disk(file, bus));
         }
         if (vm.hasCloudInit()) {
             // Last, so the VM's own disks keep their names (vda, sda, ...) with or without a seed.
             Path seed = dir.resolve(SEED_FILE);
-            images.createSeedDisk(seed, seedOf(vm));
+            diskFiles.createSeedDisk(seed, seedOf(vm));
             disks.add(new MachineSpec.Disk(seed, bus, true));
         }
         List<MachineSpec.Nic> nics = new ArrayList<>();

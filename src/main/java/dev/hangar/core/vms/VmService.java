@@ -6,7 +6,8 @@ import dev.hangar.core.HangarException;
 import dev.hangar.core.RedactedUrl;
 import dev.hangar.core.UrlPolicy;
 import dev.hangar.core.images.GoldImage;
-import dev.hangar.core.images.ImageCatalog;
+import dev.hangar.core.images.GoldImages;
+import dev.hangar.core.images.VmDisks;
 import dev.hangar.core.images.InstallerSource;
 import dev.hangar.core.images.MachineProfile;
 import dev.hangar.core.networks.NetworkFabric;
@@ -37,12 +38,12 @@ import org.slf4j.LoggerFactory;
 public final class VmService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(VmService.class);
 
-    /** The adapters the core needs; the composition root (cli/) passes them in. */
-    public record Ports(VmStore vms, ImageCatalog images, InstallerSource installers, MachineDriver driver,
+    /** The adapters the core needs; the composition root (app/Hangar) passes them in. */
+    public record Ports(VmStore vms, GoldImages images, VmDisks disks, InstallerSource installers, MachineDriver driver,
                         NetworkFabric fabric, CallbackSink callbacks, UrlPolicy urls) {}
 
     private final WatchedVmStore vms;
-    private final ImageCatalog images;
+    private final GoldImages images;
     private final UrlPolicy urls;
     private final MachineDriver driver;
     private final NetworkService networks;
@@ -68,7 +69,7 @@ public final class VmService implements AutoCloseable {
         this.operations = operations;
         this.settings = settings;
         this.clock = clock;
-        this.launcher = new MachineLauncher(images, ports.installers(), driver, ports.fabric(), networks, settings);
+        this.launcher = new MachineLauncher(images, ports.disks(), ports.installers(), driver, ports.fabric(), networks, settings);
         this.creation = new CreationJob(vms, launcher, driver, ports.fabric(), networks, ports.callbacks(), operations, locks,
                 settings, clock, () -> running);
         this.monitor = new VmMonitor(vms, driver, launcher, creation, operations, locks, settings.monitorInterval(), () -> running);
@@ -226,7 +227,7 @@ public final class VmService implements AutoCloseable {
                         "VM " + id + " is " + vm.status().wireName() + "; only a powered-off VM can be started");
             }
             try {
-                Vm started = launcher.launch(vm, launcher.media(vm, ImageCatalog.FetchProgress.NONE, Cancellation.NEVER));
+                Vm started = launcher.launch(vm, launcher.media(vm, GoldImages.FetchProgress.NONE, Cancellation.NEVER));
                 vms.update(started);
                 log.info("VM {} started", id);
                 return started;

@@ -53,7 +53,7 @@ class GroupServiceTest {
     void start() throws Exception {
         fabric.leases = true;
         NetworkService networks = new NetworkService(new VmServiceTest.Networks(), fabric, new dev.hangar.core.vms.VmsOnNetwork(store), Clock.systemUTC());
-        vms = new VmService(new VmService.Ports(store, images, location -> new Installer(data.resolve("k"), null),
+        vms = new VmService(new VmService.Ports(store, images, images, location -> new Installer(data.resolve("k"), null),
                 driver, fabric, new VmServiceTest.Callbacks(), urls), networks, new OperationLog(new VmServiceTest.Operations(), Clock.systemUTC()),
                 new VmSettings(data.resolve("vms"), 2, 1024, Duration.ofSeconds(30), Duration.ZERO, Duration.ofMillis(50)),
                 Clock.systemUTC());

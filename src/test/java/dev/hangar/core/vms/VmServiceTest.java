@@ -15,7 +15,8 @@ import dev.hangar.core.images.CachedImage;
 import dev.hangar.core.images.ChecksumType;
 import dev.hangar.core.images.CloudInitSeed;
 import dev.hangar.core.images.GoldImage;
-import dev.hangar.core.images.ImageCatalog;
+import dev.hangar.core.images.GoldImages;
+import dev.hangar.core.images.VmDisks;
 import dev.hangar.core.images.ImageRef;
 import dev.hangar.core.images.Installer;
 import dev.hangar.core.images.InstallerSource;
@@ -76,7 +77,7 @@ public class VmServiceTest {
     void start() throws IOException {
         networks = new NetworkService(new Networks(), fabric, new VmsOnNetwork(store), Clock.systemUTC());
         operations = new OperationLog(new Operations(), Clock.systemUTC());
-        service = new VmService(new VmService.Ports(store, images, location -> new Installer(data.resolve("linux"), data.resolve("initrd.gz")),
+        service = new VmService(new VmService.Ports(store, images, images, location -> new Installer(data.resolve("linux"), data.resolve("initrd.gz")),
                 driver, fabric, callbacks, urls), networks, operations,
                 new VmSettings(data.resolve("vms"), 2, 1024, Duration.ofSeconds(30), Duration.ZERO, Duration.ofMillis(50)),
                 Clock.systemUTC());
@@ -145,7 +146,7 @@ public class VmServiceTest {
     @Test
     void pastTheLimitsACreateIsRefusedAndNothingIsMade() throws Exception {
         service.close();
-        service = new VmService(new VmService.Ports(store, images, location -> new Installer(data.resolve("linux"), data.resolve("initrd.gz")),
+        service = new VmService(new VmService.Ports(store, images, images, location -> new Installer(data.resolve("linux"), data.resolve("initrd.gz")),
                 driver, fabric, callbacks, urls), networks, operations,
                 new VmSettings(data.resolve("vms"), 2, 1024, Duration.ofSeconds(30), Duration.ZERO, Duration.ofMillis(50), new VmLimits(3, 2)),
                 Clock.systemUTC());
@@ -369,7 +370,7 @@ public class VmServiceTest {
         public void housekeep(Path dir) { }
     }
 
-    public static final class Images implements ImageCatalog {
+    public static final class Images implements GoldImages, VmDisks {
         volatile MachineProfile profile = MachineProfile.EMPTY;
 
         /** When set, every fetch fails with it (a download that fails, an image that does not verify). */

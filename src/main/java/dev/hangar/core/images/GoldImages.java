@@ -1,12 +1,11 @@
 package dev.hangar.core.images;
 
 import dev.hangar.core.Cancellation;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
-/** The cache of verified gold images, and the disks VMs get: linked clones and blank disks. */
-public interface ImageCatalog {
+/** The cache of verified gold images: fetched, verified, converted once, then cloned from (see {@link VmDisks}). */
+public interface GoldImages {
     /** Blocking: the cached gold, or downloads, verifies, unpacks and publishes it. Throws HangarException. */
     GoldImage obtain(ImageRef ref);
 
@@ -38,19 +37,6 @@ public interface ImageCatalog {
 
     /** The gold if it is cached; never touches the network. */
     Optional<GoldImage> cached(ImageRef ref);
-
-    /** Linked clones of the gold's disks in vmDir, in order; clones already there are kept. */
-    List<Path> clone(GoldImage gold, Path vmDir);
-
-    /** A sparse, empty qcow2 disk of this size at file, unless it exists (a resumed creation). */
-    void createBlankDisk(Path file, long sizeBytes);
-
-    /**
-     * A cloud-init NoCloud seed at file: a read-only raw image with the volume label {@code cidata}
-     * holding user-data, meta-data and, when given, network-config. Rewritten each time (the VM's record
-     * is the truth), atomically: a half-written seed is never attached.
-     */
-    void createSeedDisk(Path file, CloudInitSeed seed);
 
     /** Every gold image in the cache, with its size on disk and when it was last used. */
     List<CachedImage> cachedImages();
