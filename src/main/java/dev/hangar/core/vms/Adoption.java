@@ -34,11 +34,12 @@ final class Adoption {
     private final NetworkFabric fabric;
     private final NetworkService networks;
     private final CreationJob creation;
+    private final DeletionJob deletion;
     private final VmMonitor monitor;
     private final VmSettings settings;
 
     Adoption(VmStore vms, GoldImages images, InstallerSource installers, MachineDriver driver, NetworkFabric fabric, NetworkService networks,
-             CreationJob creation, VmMonitor monitor, VmSettings settings) {
+             CreationJob creation, DeletionJob deletion, VmMonitor monitor, VmSettings settings) {
         this.vms = vms;
         this.images = images;
         this.installers = installers;
@@ -46,11 +47,12 @@ final class Adoption {
         this.fabric = fabric;
         this.networks = networks;
         this.creation = creation;
+        this.deletion = deletion;
         this.monitor = monitor;
         this.settings = settings;
     }
 
-    void adopt(ExecutorService jobs, java.util.function.Consumer<UUID> delete) throws IOException {
+    void adopt(ExecutorService jobs) throws IOException {
         Files.createDirectories(settings.vmsDir());
         images.removeLeftovers();
         installers.removeLeftovers();
@@ -64,7 +66,7 @@ final class Adoption {
                     log.info("resuming creation of VM {} cut off by a restart", vm.id());
                     jobs.submit(() -> creation.run(vm.id()));
                 }
-                case DELETING -> jobs.submit(() -> delete.accept(vm.id()));
+                case DELETING -> jobs.submit(() -> deletion.resume(vm.id()));
                 case POWERED_ON, SUSPENDED, POWERED_OFF -> {
                     monitor.refresh(vm);
                     if (unreported.contains(vm.id())) {

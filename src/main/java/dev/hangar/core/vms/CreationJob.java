@@ -4,9 +4,6 @@ import dev.hangar.core.Cancellation;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.Problem;
 import dev.hangar.core.images.GoldImages;
-import dev.hangar.core.networks.NetworkFabric;
-import dev.hangar.core.networks.NetworkService;
-import dev.hangar.core.networks.Nic;
 import dev.hangar.core.operations.Operation;
 import dev.hangar.core.operations.OperationLog;
 import java.io.IOException;
@@ -30,13 +27,11 @@ final class CreationJob {
     private static final Logger log = LoggerFactory.getLogger(CreationJob.class);
     private static final Duration IP_POLL = Duration.ofMillis(100);
     private static final Duration AGENT_POLL = Duration.ofSeconds(2);
-    static final String KIND = "vm.create";
 
     private final VmStore vms;
     private final MachineLauncher launcher;
     private final MachineDriver driver;
-    private final NetworkFabric fabric;
-    private final NetworkService networks;
+    private final GuestObserver guests;
     private final CallbackSink callbacks;
     private final OperationLog operations;
     private final VmLocks locks;
@@ -46,14 +41,12 @@ final class CreationJob {
     /** The creations under way, each with what calls it off. */
     private final java.util.concurrent.ConcurrentHashMap<UUID, Cancellation> underway = new java.util.concurrent.ConcurrentHashMap<>();
 
-    CreationJob(VmStore vms, MachineLauncher launcher, MachineDriver driver, NetworkFabric fabric, NetworkService networks,
-                CallbackSink callbacks, OperationLog operations, VmLocks locks, VmSettings settings, Clock clock,
+    CreationJob(VmStore vms, MachineLauncher launcher, MachineDriver driver, GuestObserver guests, CallbackSink callbacks, OperationLog operations, VmLocks locks, VmSettings settings, Clock clock,
                 BooleanSupplier running) {
         this.vms = vms;
         this.launcher = launcher;
         this.driver = driver;
-        this.fabric = fabric;
-        this.networks = networks;
+        this.guests = guests;
         this.callbacks = callbacks;
         this.operations = operations;
         this.locks = locks;
@@ -82,7 +75,7 @@ final class CreationJob {
 
     private void run(Vm vm, Cancellation cancellation) {
         UUID id = vm.id();
-        Operation op = operations.start(KIND, id.toString());
+        Operation op = operations.start(VmOperationKinds.CREATE, id.toString());
         try {
             op = operations.progress(op, 10, switch (vm.boot()) {
                 case BootSource.Image i -> "fetching the image";
@@ -99,7 +92,7 @@ final class CreationJob {
                 return;
             }
             if (vm.boot() instanceof BootSource.NetworkInstall) {
-                operations.progress(operations.start(VmMonitor.INSTALL_KIND, id.toString()), 50, "the installer runs");
+                operations.progress(operations.start(VmOperationKinds.INSTALL, id.toString()), 50, "the installer runs");
             }
             op = operations.progress(op, 80, "waiting for the address");
             report(id);
@@ -151,7 +144,7 @@ final class CreationJob {
     /** The address wait and callback of a creation a restart cut off in that phase; ends its operation. */
     void resumeReport(UUID id) {
         report(id);
-        if (running.getAsBoolean()) operations.succeeded(operations.start(KIND, id.toString()));
+        if (running.getAsBoolean()) operations.succeeded(operations.start(VmOperationKinds.CREATE, id.toString()));
     }
 
     /** Sizes, wires and starts the machine under the VM's lock; false when the VM was deleted meanwhile. */
@@ -187,7 +180,7 @@ final class CreationJob {
             if (!running.getAsBoolean()) return;
             boolean askAgent = !clock.instant().isBefore(nextAgentQuery);
             if (askAgent) nextAgentQuery = clock.instant().plus(AGENT_POLL);
-            observed = observeGuest(vm, askAgent);
+            observed = guests.observe(vm, askAgent);
             if (!observed.ipAddress().isEmpty() || clock.instant().isAfter(until)) break;
             sleep(IP_POLL);
             vm = vms.find(id).orElse(null);
@@ -210,29 +203,6 @@ final class CreationJob {
             vms.reported(id);
             return null;
         });
-    }
-
-    /** The VM with its address and guest OS filled in from a DHCP lease or, if asked, the guest agent. */
-    Vm observeGuest(Vm vm, boolean askAgent) {
-        String ip = leasedIp(vm).orElse("");
-        String os = vm.guestOs();
-        if (askAgent && (ip.isEmpty() || os.isEmpty())) {
-            Optional<GuestInfo> agent = driver.guestInfo(launcher.dir(vm.id()));
-            if (agent.isPresent()) {
-                if (ip.isEmpty()) ip = agent.get().ipAddress();
-                if (os.isEmpty()) os = agent.get().osName();
-            }
-        }
-        return vm.toBuilder().ipAddress(ip.isEmpty() ? vm.ipAddress() : ip).guestOs(os).build();
-    }
-
-    /** The first address any NIC holds a lease for. */
-    private Optional<String> leasedIp(Vm vm) {
-        for (Nic nic : vm.nics()) {
-            Optional<String> ip = networks.find(nic.network()).flatMap(n -> fabric.leasedIp(nic, n));
-            if (ip.isPresent()) return ip;
-        }
-        return Optional.empty();
     }
 
     private void fail(UUID id, Operation op, Problem problem) {

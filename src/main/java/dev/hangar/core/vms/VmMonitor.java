@@ -14,23 +14,22 @@ import org.slf4j.LoggerFactory;
  */
 final class VmMonitor {
     private static final Logger log = LoggerFactory.getLogger(VmMonitor.class);
-    static final String INSTALL_KIND = "vm.install";
 
     private final VmStore vms;
     private final MachineDriver driver;
     private final MachineLauncher launcher;
-    private final CreationJob creation;
+    private final GuestObserver guests;
     private final OperationLog operations;
     private final VmLocks locks;
     private final Duration interval;
     private final BooleanSupplier running;
 
-    VmMonitor(VmStore vms, MachineDriver driver, MachineLauncher launcher, CreationJob creation, OperationLog operations,
+    VmMonitor(VmStore vms, MachineDriver driver, MachineLauncher launcher, GuestObserver guests, OperationLog operations,
               VmLocks locks, Duration interval, BooleanSupplier running) {
         this.vms = vms;
         this.driver = driver;
         this.launcher = launcher;
-        this.creation = creation;
+        this.guests = guests;
         this.operations = operations;
         this.locks = locks;
         this.interval = interval;
@@ -79,9 +78,9 @@ final class VmMonitor {
             if (status == VmStatus.POWERED_OFF && vm.boot() instanceof BootSource.NetworkInstall) {
                 log.info("VM {}: the installer powered it off; it boots from its disk from now on", vm.id());
                 now = now.toBuilder().boot(new BootSource.Disk()).build();
-                operations.succeeded(operations.start(INSTALL_KIND, vm.id().toString()));
+                operations.succeeded(operations.start(VmOperationKinds.INSTALL, vm.id().toString()));
             }
-            if (status == VmStatus.POWERED_ON && vm.ipAddress().isEmpty()) now = creation.observeGuest(now, false);
+            if (status == VmStatus.POWERED_ON && vm.ipAddress().isEmpty()) now = guests.observe(now, false);
             if (!now.equals(vm)) {
                 if (status != vm.status()) log.info("VM {} is {}", vm.id(), status.wireName());
                 vms.update(now);

@@ -1,7 +1,6 @@
 package dev.hangar.core.vms;
 
 import dev.hangar.core.Cancellation;
-import dev.hangar.core.FileTrees;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.RedactedUrl;
 import dev.hangar.core.UrlPolicy;
@@ -13,11 +12,9 @@ import dev.hangar.core.images.MachineProfile;
 import dev.hangar.core.networks.NetworkFabric;
 import dev.hangar.core.networks.NetworkService;
 import dev.hangar.core.networks.Nic;
-import dev.hangar.core.operations.Operation;
 import dev.hangar.core.operations.OperationLog;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,6 +50,7 @@ public final class VmService implements AutoCloseable {
     private final VmLocks locks = new VmLocks();
     private final MachineLauncher launcher;
     private final CreationJob creation;
+    private final DeletionJob deletion;
     private final VmMonitor monitor;
     private final Adoption adoption;
     private final ExecutorService jobs = Executors.newVirtualThreadPerTaskExecutor();
@@ -70,16 +68,17 @@ public final class VmService implements AutoCloseable {
         this.settings = settings;
         this.clock = clock;
         this.launcher = new MachineLauncher(images, ports.disks(), ports.installers(), driver, ports.fabric(), networks, settings);
-        this.creation = new CreationJob(vms, launcher, driver, ports.fabric(), networks, ports.callbacks(), operations, locks,
-                settings, clock, () -> running);
-        this.monitor = new VmMonitor(vms, driver, launcher, creation, operations, locks, settings.monitorInterval(), () -> running);
-        this.adoption = new Adoption(vms, images, ports.installers(), driver, ports.fabric(), networks, creation, monitor, settings);
+        GuestObserver guests = new GuestObserver(driver, launcher, ports.fabric(), networks);
+        this.creation = new CreationJob(vms, launcher, driver, guests, ports.callbacks(), operations, locks, settings, clock, () -> running);
+        this.deletion = new DeletionJob(vms, launcher, driver, creation, operations, locks, settings);
+        this.monitor = new VmMonitor(vms, driver, launcher, guests, operations, locks, settings.monitorInterval(), () -> running);
+        this.adoption = new Adoption(vms, images, ports.installers(), driver, ports.fabric(), networks, creation, deletion, monitor, settings);
         this.monitorThread = Thread.ofVirtual().name("vm-monitor").unstarted(monitor::watch);
     }
 
     /** Adopts what runs, resumes cut-off jobs, removes leftovers; then starts watching. */
     public void start() throws IOException {
-        adoption.adopt(jobs, this::deleteQuietly);
+        adoption.adopt(jobs);
         monitorThread.start();
     }
 
@@ -242,21 +241,7 @@ public final class VmService implements AutoCloseable {
      * still being created has its creation called off first: a download only it waited for stops.
      */
     public void delete(UUID id) {
-        creation.cancel(id);
-        locks.with(id, () -> {
-            Vm vm = vms.find(id).orElseThrow(() -> notFound(id.toString()));
-            Operation op = operations.start("vm.delete", id.toString());
-            vms.update(vm.withStatus(VmStatus.DELETING));
-            Path dir = launcher.dir(id);
-            driver.stop(dir, settings.deleteGrace());
-            launcher.detach(vm);
-            FileTrees.delete(dir);
-            vms.delete(id);
-            operations.succeeded(op);
-            log.info("VM {} deleted", id);
-            return null;
-        });
-        locks.forget(id);
+        deletion.run(id);
     }
 
     /** The end of the VM's serial console log. */
@@ -313,14 +298,6 @@ public final class VmService implements AutoCloseable {
     private static HangarException notAnswering(UUID id, String device, IOException e) {
         return new HangarException(HangarException.Kind.CONFLICT, "vm-not-running",
                 "VM " + id + " does not answer on its " + device + ": " + e.getMessage());
-    }
-
-    private void deleteQuietly(UUID id) {
-        try {
-            delete(id);
-        } catch (HangarException e) {
-            // already gone
-        }
     }
 
     /** A MAC no VM has and no other NIC of this VM takes. */
