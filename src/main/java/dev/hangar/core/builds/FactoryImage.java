@@ -57,6 +57,12 @@ public record FactoryImage(
                 targetImage, target, provider, published, file, createdAt, now);
     }
 
+    /** The same record without its file or push: what a failed image keeps (nothing half-made). */
+    public FactoryImage withoutOutput() {
+        return new FactoryImage(id, kind, status, percent, activity, error, templateText, parameters, callbacks, baseImage, targetImage,
+                target, provider, null, null, createdAt, updatedAt);
+    }
+
     public FactoryImage completed(String file, ProviderPublisher.Published published, Instant now) {
         return new FactoryImage(id, kind, Status.COMPLETE, 100, "done", null, templateText, parameters, callbacks, baseImage,
                 targetImage, target, provider, published, file, createdAt, now);
