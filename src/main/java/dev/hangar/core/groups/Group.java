@@ -26,6 +26,21 @@ public record Group(String name, String template, VmBlueprint settings, Integer 
         unhealthy = Set.copyOf(unhealthy == null ? DEFAULT_UNHEALTHY : unhealthy);
     }
 
+    /** The same group at this size. */
+    public Group withSize(Integer size) {
+        return new Group(name, template, settings, size, logicalIds, unhealthy, rolling, createdAt, updatedAt);
+    }
+
+    /** The same settings, size, members and switches, stamped with when it was made and last changed. */
+    public Group stamped(Instant created, Instant updated) {
+        return new Group(name, template, settings, size, logicalIds, unhealthy, rolling, created, updated);
+    }
+
+    /** This draft's settings under another name (the one a URL named). */
+    public Group named(String newName) {
+        return new Group(newName, template, settings, size, logicalIds, unhealthy, rolling, createdAt, updatedAt);
+    }
+
     /** How many members the group wants. */
     public int desiredSize() {
         return logicalIds.isEmpty() ? size : logicalIds.size();

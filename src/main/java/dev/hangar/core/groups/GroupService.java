@@ -80,8 +80,7 @@ public final class GroupService implements AutoCloseable {
     // --- groups ---
 
     public GroupView create(Group draft) {
-        Group g = new Group(draft.name(), draft.template(), draft.settings(), draft.size(), draft.logicalIds(), draft.unhealthy(),
-                draft.rolling(), clock.instant(), clock.instant()).validated();
+        Group g = draft.stamped(clock.instant(), clock.instant()).validated();
         if (g.template() != null) template(g.template());
         if (g.settings() != null) vms.checkUrls(g.settings().request().build());
         groups.insert(g);
@@ -101,8 +100,7 @@ public final class GroupService implements AutoCloseable {
     /** Replaces the group's settings, size, logical IDs, unhealthy states and rolling switch with the draft's. */
     public GroupView update(Group draft) {
         Group old = group(draft.name());
-        Group g = new Group(old.name(), draft.template(), draft.settings(), draft.size(), draft.logicalIds(), draft.unhealthy(),
-                draft.rolling(), old.createdAt(), clock.instant()).validated();
+        Group g = draft.named(old.name()).stamped(old.createdAt(), clock.instant()).validated();
         if (g.template() != null) template(g.template());
         if (g.settings() != null) vms.checkUrls(g.settings().request().build());
         groups.update(g);
@@ -121,7 +119,7 @@ public final class GroupService implements AutoCloseable {
             throw new HangarException(HangarException.Kind.CONFLICT, "group-has-logical-ids",
                     "group " + name + " is sized by its logical IDs; change logical_ids instead");
         }
-        return update(new Group(g.name(), g.template(), g.settings(), size, g.logicalIds(), g.unhealthy(), g.rolling(), g.createdAt(), g.updatedAt()));
+        return update(g.withSize(size));
     }
 
     /** Removes the group at once; its members are then destroyed by the reconciler. */
