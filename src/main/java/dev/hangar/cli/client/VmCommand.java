@@ -16,7 +16,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -64,7 +63,7 @@ public final class VmCommand implements Runnable {
                     "      --name web1 --tag role=web --user-data cloud.yaml",
                     "", "Exit status: 0 created (with --wait: it has an address), 1 failed (the error's code and message), 2 usage."})
     static final class Create extends ClientCommand {
-        @ArgGroup(exclusive = false, multiplicity = "1")
+        @Mixin // plain options here (vm create has no other source): a missing one is "Missing required option"
         VmSpecOptions.Image image;
 
         @Mixin

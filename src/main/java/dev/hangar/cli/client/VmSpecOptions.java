@@ -19,7 +19,7 @@ import picocli.CommandLine.ParameterException;
 final class VmSpecOptions {
     private VmSpecOptions() {}
 
-    /** An image by URL and checksum: an argument group, as templates and hosts may take another source. */
+    /** An image by URL and checksum: a mixin where it is the only source, an argument group where there are others. */
     static final class Image {
         @Option(names = "--image", required = true, paramLabel = "URL", description = "the image's URL (an archive or a disk image)")
         String url;
