@@ -213,7 +213,7 @@ public final class Hangar implements AutoCloseable {
                 List.of(new MockOsBuilder(), new DebianImageBuilder(f.aptProxy(), http)), new TargetWriter(),
                 new ProviderPublishers(List.of(published, new DirectoryProvider(f.exportDir() != null ? f.exportDir() : data.resolve("exports")),
                         new OciProvider(http, s.outbound()))),
-                new HttpTemplateFetcher(http), new BuildCallbacks(callbackHttp, baseUrl), s.outbound()),
+                new HttpTemplateFetcher(http), new BuildCallbacks(outbox, dispatcher, baseUrl, s.callbacks().retryFor(), clock), s.outbound()),
                 new ImageFactory.Settings(data.resolve("builds"), f.maxBuilds(), f.minFreeBytes()), operations, clock);
         Faces faces = new Faces(new VmsFace(vms), new GroupsFace(groups), new HostsFace(vms, networks), new OperationsFace(operations),
                 new ImagesFace(imageCache), new MetricsFace(metrics::scrape), events, health, new ImageFactoryFace(factory, published::find),

@@ -22,7 +22,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Delivers the callback outbox: POSTs each entry's JSON body to its URL. Connection errors, 408, 429
+ * Delivers the callback outbox: sends each entry's JSON body to its URL (a POST, or a PUT for Image
+ * Factory's), signed when a secret is set, one after another in the order they fell due. Connection errors, 408, 429
  * and 5xx are retried with exponential backoff (1 s doubling, at most a minute apart) until the
  * entry's give-up time; any other answer (2xx delivered, 3xx or another 4xx refused) ends the entry,
  * and so does the outbound policy's refusal of the URL (callback-url-forbidden). Because the outbox is
@@ -121,13 +122,13 @@ public final class CallbackDispatcher implements AutoCloseable {
             HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(e.url()))
                     .timeout(REQUEST_TIMEOUT)
                     .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(e.body(), StandardCharsets.UTF_8));
+                    .method(e.method(), HttpRequest.BodyPublishers.ofString(e.body(), StandardCharsets.UTF_8));
             if (secret != null) req.header(SIGNATURE_HEADER, "sha256=" + sign(e.body()));
             int status = statusOf(req.build());
             if (status / 100 == 2) {
                 outbox.delivered(e.id(), attempts);
                 attempted.accept("delivered");
-                log.info("callback for VM {} delivered to {} (attempt {})", e.vmId(), RedactedUrl.of(e.url()), attempts);
+                log.info("callback for {} delivered to {} (attempt {})", e.vmId(), RedactedUrl.of(e.url()), attempts);
                 return;
             }
             failure = "HTTP " + status;
@@ -135,14 +136,14 @@ public final class CallbackDispatcher implements AutoCloseable {
             if (status / 100 != 5 && status != 408 && status != 429) {
                 outbox.abandoned(e.id(), attempts, failure);
                 attempted.accept("refused");
-                log.warn("callback for VM {} refused by {}: {}", e.vmId(), RedactedUrl.of(e.url()), RedactedUrl.inText(failure));
+                log.warn("callback for {} refused by {}: {}", e.vmId(), RedactedUrl.of(e.url()), RedactedUrl.inText(failure));
                 return;
             }
         } catch (OutboundRefusedException ex) {
             // The policy will not change its mind by waiting: the callback is not sent, now or later.
             outbox.abandoned(e.id(), attempts, UrlPolicy.CALLBACK_URL_FORBIDDEN + ": " + ex.getMessage());
             attempted.accept("forbidden");
-            log.warn("callback for VM {} to {} refused: {}", e.vmId(), RedactedUrl.of(e.url()), RedactedUrl.inText(ex.getMessage()));
+            log.warn("callback for {} to {} refused: {}", e.vmId(), RedactedUrl.of(e.url()), RedactedUrl.inText(ex.getMessage()));
             return;
         } catch (IOException | IllegalArgumentException ex) {
             failure = ex.toString();
@@ -154,7 +155,7 @@ public final class CallbackDispatcher implements AutoCloseable {
         if (next.isAfter(e.giveUpAt())) {
             outbox.abandoned(e.id(), attempts, failure);
             attempted.accept("abandoned");
-            log.warn("callback for VM {} to {} abandoned after {} attempts: {}", e.vmId(), RedactedUrl.of(e.url()), attempts, RedactedUrl.inText(failure));
+            log.warn("callback for {} to {} abandoned after {} attempts: {}", e.vmId(), RedactedUrl.of(e.url()), attempts, RedactedUrl.inText(failure));
         } else {
             outbox.retryAt(e.id(), attempts, next, failure);
             attempted.accept("retry");

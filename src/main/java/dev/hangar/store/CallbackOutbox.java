@@ -14,7 +14,8 @@ import java.util.Optional;
  * a crash in between sends the callback again: delivery is at least once.
  */
 public final class CallbackOutbox {
-    public record Entry(long id, String vmId, String url, String body, int attempts, Instant giveUpAt) {}
+    /** One callback: vmId names what it is about (a VM's id, or an image's for Image Factory's); method is POST or PUT. */
+    public record Entry(long id, String vmId, String url, String method, String body, int attempts, Instant giveUpAt) {}
 
     private final Database db;
 
@@ -23,15 +24,36 @@ public final class CallbackOutbox {
     }
 
     public long enqueue(String vmId, String url, String body, Instant now, Duration retryFor) {
+        return enqueue(vmId, url, "POST", body, now, retryFor, false);
+    }
+
+    /**
+     * A callback of the subject's latest state: what is still pending for the same subject and URL is
+     * abandoned as superseded first, so a retried older state never arrives after a newer one.
+     */
+    public long enqueueLatest(String subject, String url, String method, String body, Instant now, Duration retryFor) {
+        return enqueue(subject, url, method, body, now, retryFor, true);
+    }
+
+    private long enqueue(String vmId, String url, String method, String body, Instant now, Duration retryFor, boolean supersede) {
         return db.with(c -> {
+            if (supersede) {
+                try (PreparedStatement ps = c.prepareStatement("UPDATE callbacks SET state = 'abandoned', last_error = 'superseded by a newer state'"
+                        + " WHERE state = 'pending' AND vm_id = ? AND url = ?")) {
+                    ps.setString(1, vmId);
+                    ps.setString(2, url);
+                    ps.executeUpdate();
+                }
+            }
             try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO callbacks (vm_id, url, body, next_attempt_at, give_up_at) VALUES (?,?,?,?,?)",
+                    "INSERT INTO callbacks (vm_id, url, method, body, next_attempt_at, give_up_at) VALUES (?,?,?,?,?,?)",
                     PreparedStatement.RETURN_GENERATED_KEYS)) {
                 ps.setString(1, vmId);
                 ps.setString(2, url);
-                ps.setString(3, body);
-                ps.setLong(4, now.toEpochMilli());
-                ps.setLong(5, now.plus(retryFor).toEpochMilli());
+                ps.setString(3, method);
+                ps.setString(4, body);
+                ps.setLong(5, now.toEpochMilli());
+                ps.setLong(6, now.plus(retryFor).toEpochMilli());
                 ps.executeUpdate();
                 try (ResultSet keys = ps.getGeneratedKeys()) {
                     keys.next();
@@ -44,15 +66,15 @@ public final class CallbackOutbox {
     /** Pending entries whose next attempt is due, oldest first. */
     public List<Entry> due(Instant now, int limit) {
         return db.with(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT id, vm_id, url, body, attempts, give_up_at FROM callbacks "
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, vm_id, url, method, body, attempts, give_up_at FROM callbacks "
                     + "WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?")) {
                 ps.setLong(1, now.toEpochMilli());
                 ps.setInt(2, limit);
                 try (ResultSet rs = ps.executeQuery()) {
                     List<Entry> out = new ArrayList<>();
                     while (rs.next()) {
-                        out.add(new Entry(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getInt(5),
-                                Instant.ofEpochMilli(rs.getLong(6))));
+                        out.add(new Entry(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getInt(6),
+                                Instant.ofEpochMilli(rs.getLong(7))));
                     }
                     return out;
                 }

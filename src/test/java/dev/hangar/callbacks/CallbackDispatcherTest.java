@@ -35,6 +35,7 @@ class CallbackDispatcherTest {
     private final List<Integer> script = new CopyOnWriteArrayList<>();
     private final List<String> bodies = new CopyOnWriteArrayList<>();
     private final List<String> signatures = new CopyOnWriteArrayList<>();
+    private final List<String> methods = new CopyOnWriteArrayList<>();
     private final AtomicInteger calls = new AtomicInteger();
     private String url;
 
@@ -44,6 +45,7 @@ class CallbackDispatcherTest {
         receiver.createContext("/cb", ex -> {
             bodies.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
             signatures.add(ex.getRequestHeaders().getFirst(CallbackDispatcher.SIGNATURE_HEADER));
+            methods.add(ex.getRequestMethod());
             int n = calls.getAndIncrement();
             ex.sendResponseHeaders(n < script.size() ? script.get(n) : 200, -1);
             ex.close();
@@ -74,6 +76,23 @@ class CallbackDispatcherTest {
             mac.init(new SecretKeySpec("s3cret".getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
             String expected = "sha256=" + HexFormat.of().formatHex(mac.doFinal(bodies.get(2).getBytes(StandardCharsets.UTF_8)));
             assertEquals(expected, signatures.get(2));
+        }
+    }
+
+    @Test
+    void anImagesLatestStateIsPutAndSupersedesAnOlderOneStillWaiting(@TempDir Path dir) throws Exception {
+        try (Database db = Database.open(dir.resolve("h.db"))) {
+            CallbackOutbox outbox = new CallbackOutbox(db);
+            long building = outbox.enqueueLatest("img1", url, "PUT", "{\"status\":\"BUILDING\"}", Instant.now(), Duration.ofMinutes(5));
+            long complete = outbox.enqueueLatest("img1", url, "PUT", "{\"status\":\"COMPLETE\"}", Instant.now(), Duration.ofMinutes(5));
+            assertEquals("abandoned", outbox.state(building).orElseThrow(), "an older state still waiting is never sent after a newer one");
+            try (CallbackDispatcher d = new CallbackDispatcher(outbox, noRedirects(), "s3cret", Clock.systemUTC())) {
+                d.start();
+                waitFor(() -> outbox.state(complete).orElseThrow().equals("delivered"), Duration.ofSeconds(20));
+            }
+            assertEquals(List.of("PUT"), methods, "Image Factory's callbacks are PUTs");
+            assertEquals(List.of("{\"status\":\"COMPLETE\"}"), bodies);
+            assertEquals(1, signatures.stream().filter(java.util.Objects::nonNull).count(), "and signed as the VM callbacks are");
         }
     }
 
