@@ -87,6 +87,7 @@ public final class QemuImg {
         // operator's own files): the service converts, within the same limits.
         run(confined(List.of("qemu-img", "convert", "-f", sourceFormat, "-O", "qcow2", abs(source), abs(target)), CONVERT, Optional.empty()),
                 null, CONVERT, CONVERT_TIMEOUT);
+        UnpackDir.local(() -> Files.setPosixFilePermissions(target, java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--")));
     }
 
     /**

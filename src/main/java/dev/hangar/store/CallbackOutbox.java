@@ -24,27 +24,12 @@ public final class CallbackOutbox {
     }
 
     public long enqueue(String vmId, String url, String body, Instant now, Duration retryFor) {
-        return enqueue(vmId, url, "POST", body, now, retryFor, false);
+        return enqueue(vmId, url, "POST", body, now, retryFor);
     }
 
-    /**
-     * A callback of the subject's latest state: what is still pending for the same subject and URL is
-     * abandoned as superseded first, so a retried older state never arrives after a newer one.
-     */
-    public long enqueueLatest(String subject, String url, String method, String body, Instant now, Duration retryFor) {
-        return enqueue(subject, url, method, body, now, retryFor, true);
-    }
-
-    private long enqueue(String vmId, String url, String method, String body, Instant now, Duration retryFor, boolean supersede) {
+    /** A callback with this method (Image Factory's are PUTs). */
+    public long enqueue(String vmId, String url, String method, String body, Instant now, Duration retryFor) {
         return db.with(c -> {
-            if (supersede) {
-                try (PreparedStatement ps = c.prepareStatement("UPDATE callbacks SET state = 'abandoned', last_error = 'superseded by a newer state'"
-                        + " WHERE state = 'pending' AND vm_id = ? AND url = ?")) {
-                    ps.setString(1, vmId);
-                    ps.setString(2, url);
-                    ps.executeUpdate();
-                }
-            }
             try (PreparedStatement ps = c.prepareStatement(
                     "INSERT INTO callbacks (vm_id, url, method, body, next_attempt_at, give_up_at) VALUES (?,?,?,?,?,?)",
                     PreparedStatement.RETURN_GENERATED_KEYS)) {
@@ -63,11 +48,16 @@ public final class CallbackOutbox {
         });
     }
 
-    /** Pending entries whose next attempt is due, oldest first. */
+    /**
+     * Pending entries whose next attempt is due, oldest first; an entry waits while an older one for the
+     * same subject and URL is pending, so a receiver gets one subject's callbacks in the order they were
+     * made, a retried one before any newer.
+     */
     public List<Entry> due(Instant now, int limit) {
         return db.with(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT id, vm_id, url, method, body, attempts, give_up_at FROM callbacks "
-                    + "WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, vm_id, url, method, body, attempts, give_up_at FROM callbacks c "
+                    + "WHERE state = 'pending' AND next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM callbacks o WHERE o.state = 'pending' "
+                    + "AND o.vm_id = c.vm_id AND o.url = c.url AND o.id < c.id) ORDER BY next_attempt_at, id LIMIT ?")) {
                 ps.setLong(1, now.toEpochMilli());
                 ps.setInt(2, limit);
                 try (ResultSet rs = ps.executeQuery()) {

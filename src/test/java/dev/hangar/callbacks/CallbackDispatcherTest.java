@@ -80,19 +80,20 @@ class CallbackDispatcherTest {
     }
 
     @Test
-    void anImagesLatestStateIsPutAndSupersedesAnOlderOneStillWaiting(@TempDir Path dir) throws Exception {
+    void oneImagesPutsArriveInTheOrderOfItsChangesARetriedOneBeforeAnyNewer(@TempDir Path dir) throws Exception {
+        script.add(503); // the first PUT (BUILDING) fails once
         try (Database db = Database.open(dir.resolve("h.db"))) {
             CallbackOutbox outbox = new CallbackOutbox(db);
-            long building = outbox.enqueueLatest("img1", url, "PUT", "{\"status\":\"BUILDING\"}", Instant.now(), Duration.ofMinutes(5));
-            long complete = outbox.enqueueLatest("img1", url, "PUT", "{\"status\":\"COMPLETE\"}", Instant.now(), Duration.ofMinutes(5));
-            assertEquals("abandoned", outbox.state(building).orElseThrow(), "an older state still waiting is never sent after a newer one");
+            outbox.enqueue("img1", url, "PUT", "{\"status\":\"BUILDING\"}", Instant.now(), Duration.ofMinutes(5));
+            long complete = outbox.enqueue("img1", url, "PUT", "{\"status\":\"COMPLETE\"}", Instant.now(), Duration.ofMinutes(5));
             try (CallbackDispatcher d = new CallbackDispatcher(outbox, noRedirects(), "s3cret", Clock.systemUTC())) {
                 d.start();
                 waitFor(() -> outbox.state(complete).orElseThrow().equals("delivered"), Duration.ofSeconds(20));
             }
-            assertEquals(List.of("PUT"), methods, "Image Factory's callbacks are PUTs");
-            assertEquals(List.of("{\"status\":\"COMPLETE\"}"), bodies);
-            assertEquals(1, signatures.stream().filter(java.util.Objects::nonNull).count(), "and signed as the VM callbacks are");
+            assertEquals(List.of("PUT", "PUT", "PUT"), methods, "Image Factory's callbacks are PUTs");
+            assertEquals(List.of("{\"status\":\"BUILDING\"}", "{\"status\":\"BUILDING\"}", "{\"status\":\"COMPLETE\"}"), bodies,
+                    "COMPLETE waits until the retried BUILDING is delivered");
+            assertEquals(3, signatures.stream().filter(java.util.Objects::nonNull).count(), "and signed as the VM callbacks are");
         }
     }
 

@@ -179,6 +179,18 @@ class VmsEndToEndTest {
         String b = createOk(url, sum, "{\"launch_gui\": true, \"network_type\": \"hostonly\"}");
         JsonNode vmB = awaitIp(b, Duration.ofSeconds(120));
         assertEquals(1, images.hits(path), "the second create fetched nothing");
+        // Each QEMU runs as a uid of its own from Hangar's range, under either driver, and the gold both
+        // clones share stays root's and read-only while they run (libvirt relabels what a domain uses).
+        int uidA = (Integer) Files.getAttribute(Path.of("/proc/" + Processes.qemuOf(a).orElseThrow()), "unix:uid");
+        int uidB = (Integer) Files.getAttribute(Path.of("/proc/" + Processes.qemuOf(b).orElseThrow()), "unix:uid");
+        assertTrue(uidA >= dev.hangar.process.QemuUsers.FIRST_UID && uidB >= dev.hangar.process.QemuUsers.FIRST_UID && uidA != uidB,
+                driver + ": QEMU uids " + uidA + ", " + uidB);
+        try (var files = Files.walk(hangar.dataDir().resolve("images"))) {
+            for (Path gold : files.filter(f -> f.getFileName().toString().endsWith(".qcow2")).toList()) {
+                assertEquals(0, Files.getAttribute(gold, "unix:uid"), driver + ": the gold " + gold + " is root's while its clones run");
+                assertEquals("r--r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(gold)), gold.toString());
+            }
+        }
         assertTrue(vmA.get("ip_address").textValue().startsWith("10.213.0."), "nat: " + vmA);
         assertTrue(vmB.get("ip_address").textValue().startsWith("10.214.0."), "hostonly is its own network: " + vmB);
         assertTrue(Guests.page(vmB.get("ip_address").textValue()).startsWith("hangar-guest-ok"));

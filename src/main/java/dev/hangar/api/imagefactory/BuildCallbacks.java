@@ -10,8 +10,8 @@ import java.time.Duration;
 /**
  * Image Factory's {@code parameters.callbacks}: each URL gets a PUT of the wrapped image JSON when the
  * image's status changes. Written to the same outbox as the VM callbacks (so they survive a restart, are
- * signed and retried alike) and handed to its dispatcher; a newer state of the image supersedes one still
- * waiting for the same URL, so the last PUT a client gets is the image's latest state. The outbound
+ * signed and retried alike) and handed to its dispatcher, which sends one image's PUTs to a URL in the
+ * order of its changes (a retried one before any newer), so the last a client gets is its latest state. The outbound
  * policy is checked when each is sent (the core refused forbidden URLs at the POST already).
  */
 public final class BuildCallbacks implements BuildNotifier {
@@ -34,7 +34,7 @@ public final class BuildCallbacks implements BuildNotifier {
     public void changed(FactoryImage image) {
         String body = FactoryJson.wrapped(baseUrl, image).toString();
         for (String url : image.callbacks()) {
-            outbox.enqueueLatest(image.id().toString(), url, "PUT", body, clock.instant(), retryFor);
+            outbox.enqueue(image.id().toString(), url, "PUT", body, clock.instant(), retryFor);
         }
         if (!image.callbacks().isEmpty()) dispatcher.wake();
     }

@@ -48,4 +48,9 @@ public record MachineSpec(
         nics = List.copyOf(nics);
         if (cpus < 1 || memoryMib < 1) throw new IllegalArgumentException("cpus and memory must be positive");
     }
+
+    /** The same machine booting this kernel and initrd (a driver's own copies of them, say). */
+    public MachineSpec withKernel(Path kernel, Path initrd) {
+        return new MachineSpec(id, name, dir, cpus, memoryMib, disks, firmware, kernel, initrd, cmdline, nics, gui, noReboot);
+    }
 }

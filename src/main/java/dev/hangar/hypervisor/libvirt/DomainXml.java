@@ -8,10 +8,13 @@ import dev.hangar.core.vms.MachineSpec;
 import dev.hangar.hypervisor.DiskLayout;
 import dev.hangar.hypervisor.MachineFiles;
 import dev.hangar.hypervisor.qemu.Accelerator;
+import dev.hangar.process.QemuUsers;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
 import javax.xml.parsers.DocumentBuilderFactory;
 import javax.xml.parsers.ParserConfigurationException;
 import javax.xml.transform.OutputKeys;
@@ -30,10 +33,12 @@ import org.w3c.dom.Element;
  * JDK's DOM, so every value is escaped.
  *
  * <p>Domains are named {@code hangar-<name or id>} and carry the VM's id as their UUID and Hangar's mark
- * (the VM's id and the service that made it) in their metadata. They carry no security label: libvirt
- * runs their QEMU as its own unprivileged user (qemu.conf's {@code user}, libvirt-qemu on Debian), gives
- * it the disks, kernel and variables it needs for as long as it runs, and keeps its seccomp sandbox;
- * Hangar only opens no hole in that.
+ * (the VM's id and the service that made it) in their metadata. Given the ids of the domain's own user
+ * ({@link QemuUsers}), they carry a static DAC label {@code +UID:+GID}: libvirt runs their QEMU as a uid
+ * no other domain shares and gives it the domain's files while it runs, but never a clone's backing file
+ * (the gold every clone of it shares), whose chain is written out with relabelling off. Without them (a
+ * service that is not root, a remote libvirt) libvirt runs their QEMU as qemu.conf's user. libvirt's
+ * seccomp sandbox stays on either way.
  */
 final class DomainXml {
     static final String NAMESPACE = "https://hangar.dev/xmlns/vm/1";
@@ -47,6 +52,12 @@ final class DomainXml {
     }
 
     static String build(MachineSpec spec, Accelerator accel, String owner) {
+        return build(spec, accel, owner, Optional.empty(), disk -> Optional.empty());
+    }
+
+    /** With a user of its own: its label, and each clone's backing file, which libvirt must leave as it is. */
+    static String build(MachineSpec spec, Accelerator accel, String owner, Optional<QemuUsers.Ids> user,
+                        Function<Path, Optional<Path>> backingOf) {
         DiskLayout layout = DiskLayout.of(spec);
         Document doc = newDocument();
         Element domain = doc.createElement("domain");
@@ -85,7 +96,7 @@ final class DomainXml {
         text(domain, "on_crash", "destroy");
 
         Element devices = add(domain, "devices");
-        addDisks(devices, layout);
+        addDisks(devices, layout, user.isPresent() ? backingOf : disk -> Optional.empty());
         addNics(devices, spec);
         Element serial = add(devices, "serial");
         serial.setAttribute("type", "unix");
@@ -109,6 +120,13 @@ final class DomainXml {
         }
         add(add(devices, "video"), "model").setAttribute("type", spec.gui() ? "vga" : "none");
         add(devices, "memballoon").setAttribute("model", "none");
+        user.ifPresent(ids -> {
+            Element label = add(domain, "seclabel");
+            label.setAttribute("type", "static");
+            label.setAttribute("model", "dac");
+            label.setAttribute("relabel", "yes");
+            text(label, "label", "+" + ids.uid() + ":+" + ids.gid());
+        });
         return serialize(doc);
     }
 
@@ -124,7 +142,7 @@ final class DomainXml {
         };
     }
 
-    private static void addDisks(Element devices, DiskLayout layout) {
+    private static void addDisks(Element devices, DiskLayout layout, Function<Path, Optional<Path>> backingOf) {
         // libvirt numbers SCSI controllers of every model in one sequence: each kind's first index.
         Map<DiskBus, Integer> firstIndex = new EnumMap<>(DiskBus.class);
         int controllers = 0;
@@ -143,6 +161,7 @@ final class DomainXml {
             driver.setAttribute("type", p.format());
             if (!d.seed()) driver.setAttribute("cache", "writeback");
             add(disk, "source").setAttribute("file", d.file().toString());
+            if (!d.seed()) backingOf.apply(d.file()).ifPresent(base -> backingStore(disk, base));
             if (d.seed()) add(disk, "readonly");
             Element target = add(disk, "target");
             if (DiskLayout.isScsi(p.bus())) {
@@ -193,6 +212,22 @@ final class DomainXml {
                 controller.setAttribute("model", scsiModel(kind.getKey()));
             }
         }
+    }
+
+    /**
+     * A clone's backing file (a gold image's qcow2, itself the end of the chain), which libvirt must not
+     * relabel: it is shared by every clone of the gold, and stays root's and read-only.
+     */
+    private static void backingStore(Element disk, Path base) {
+        Element store = add(disk, "backingStore");
+        store.setAttribute("type", "file");
+        add(store, "format").setAttribute("type", "qcow2");
+        Element source = add(store, "source");
+        source.setAttribute("file", base.toString());
+        Element label = add(source, "seclabel");
+        label.setAttribute("model", "dac");
+        label.setAttribute("relabel", "no");
+        add(store, "backingStore");
     }
 
     /**

@@ -8,8 +8,10 @@ import dev.hangar.core.vms.MachineSpec;
 import dev.hangar.core.vms.MachineState;
 import dev.hangar.hypervisor.GuestAgentReplies;
 import dev.hangar.hypervisor.MachineFiles;
+import dev.hangar.hypervisor.Qcow2Backing;
 import dev.hangar.hypervisor.SocketConsoles;
 import dev.hangar.hypervisor.qemu.Accelerator;
+import dev.hangar.process.QemuUsers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,12 +59,15 @@ public final class LibvirtDriver implements SocketConsoles, AutoCloseable {
     private final String uri;
     private final Accelerator accelerator;
     private final String owner;
+    /** A user of its own per domain, on the local system libvirtd with a root service (see {@link DomainXml}). */
+    private final Optional<QemuUsers> users;
 
     private LibvirtDriver(Connect conn, String uri, Accelerator accelerator, String owner) {
         this.conn = watched(conn);
         this.uri = uri;
         this.accelerator = accelerator;
         this.owner = owner;
+        this.users = uri.startsWith("qemu:///system") ? QemuUsers.onThisHost() : Optional.empty();
     }
 
     /**
@@ -146,8 +151,10 @@ public final class LibvirtDriver implements SocketConsoles, AutoCloseable {
     public void start(MachineSpec spec) throws IOException {
         Files.createDirectories(spec.dir());
         if (spec.firmware() == Firmware.EFI) MachineFiles.ensureUefiVariables(spec.dir());
+        Optional<QemuUsers.Ids> ids = users.isPresent() ? Optional.of(inLibvirtsGroup(users.get().forMachine(spec.dir()))) : Optional.empty();
+        if (ids.isPresent()) spec = ownKernel(spec);
         closeToOthers(spec);
-        String xml = DomainXml.build(spec, accelerator, owner);
+        String xml = DomainXml.build(spec, accelerator, owner, ids, Qcow2Backing::of);
         Files.writeString(spec.dir().resolve("domain.xml"), xml);
         try {
             Domain domain = conn().domainDefineXML(xml);
@@ -156,6 +163,38 @@ public final class LibvirtDriver implements SocketConsoles, AutoCloseable {
         } catch (LibvirtException e) {
             throw new IOException("libvirt did not start " + DomainXml.name(spec) + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Where libvirt keeps each domain's private files (its master key among them), which its QEMU must walk. */
+    private static final Path LIBVIRT_QEMU_STATE = Path.of("/var/lib/libvirt/qemu");
+
+    /**
+     * The domain's uid of its own, in the group of libvirt's QEMU state directory (qemu.conf's group,
+     * libvirt-qemu on Debian): that directory is 0750, and the domain's QEMU must read its private files
+     * there. Each file a domain owns is 0600, so sharing that group shares nothing else.
+     */
+    private static QemuUsers.Ids inLibvirtsGroup(QemuUsers.Ids ids) {
+        try {
+            return new QemuUsers.Ids(ids.uid(), (Integer) Files.getAttribute(LIBVIRT_QEMU_STATE, "unix:gid"));
+        } catch (IOException | RuntimeException e) {
+            return ids; // no state directory to walk (another layout): the QEMUs' own group
+        }
+    }
+
+    /**
+     * The kernel and initrd as files of the domain's own: libvirt gives a domain's kernel to its user while
+     * it runs, and a gold's or an installer's is shared by every VM booted from it.
+     */
+    private static MachineSpec ownKernel(MachineSpec spec) throws IOException {
+        if (spec.kernel() == null) return spec;
+        Path kernel = spec.dir().resolve("boot-kernel");
+        if (!Files.exists(kernel)) Files.copy(spec.kernel(), kernel);
+        Path initrd = null;
+        if (spec.initrd() != null) {
+            initrd = spec.dir().resolve("boot-initrd");
+            if (!Files.exists(initrd)) Files.copy(spec.initrd(), initrd);
+        }
+        return spec.withKernel(kernel, initrd);
     }
 
     /**
@@ -170,6 +209,8 @@ public final class LibvirtDriver implements SocketConsoles, AutoCloseable {
         List<Path> files = new ArrayList<>();
         for (MachineSpec.Disk disk : spec.disks()) files.add(disk.file().toAbsolutePath());
         files.add(dir.resolve(MachineFiles.VARS_FILE));
+        if (spec.kernel() != null) files.add(spec.kernel().toAbsolutePath());
+        if (spec.initrd() != null) files.add(spec.initrd().toAbsolutePath());
         for (Path f : files) {
             if (dir.equals(f.getParent()) && Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                 Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));

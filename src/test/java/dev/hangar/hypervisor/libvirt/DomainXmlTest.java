@@ -183,4 +183,22 @@ class DomainXmlTest {
                 null, null, null, null, List.of(), false, false), Accelerator.TCG), "/domain/os/type/@machine"), "IDE needs i440fx");
         assertTrue(DomainXml.build(s, Accelerator.TCG, "o").contains("hangar:vm"));
     }
+
+    @Test
+    void givenAUserOfItsOwnTheDomainRunsAsItAndTheSharedGoldIsNeverRelabelled() throws Exception {
+        Path gold = Path.of("/data/images/sha256-ab/disk0.qcow2");
+        String text = DomainXml.build(host("a"), Accelerator.TCG, "o", java.util.Optional.of(new dev.hangar.process.QemuUsers.Ids(1_900_000_042, 995)),
+                disk -> disk.getFileName().toString().equals("blank0.qcow2") ? java.util.Optional.of(gold) : java.util.Optional.empty());
+        Document d = javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)));
+        assertEquals("static", x(d, "/domain/seclabel/@type"));
+        assertEquals("dac", x(d, "/domain/seclabel/@model"));
+        assertEquals("+1900000042:+995", x(d, "/domain/seclabel/label"), "a uid no other domain shares");
+        assertEquals("yes", x(d, "/domain/seclabel/@relabel"), "libvirt gives the domain its own files (and its private ones)");
+        String chain = "//disk[source/@file='" + DIR.resolve("blank0.qcow2") + "']/backingStore";
+        assertEquals(gold.toString(), x(d, chain + "/source/@file"), "the clone's backing file, written out");
+        assertEquals("no", x(d, chain + "/source/seclabel/@relabel"), "and never relabelled: every clone of the gold shares it");
+        assertEquals(1, count(d, chain + "/backingStore"), "the gold ends the chain");
+        assertEquals(0, count(xml(host("a"), Accelerator.TCG), "/domain/seclabel"), "without a user: libvirt's own user and labels");
+    }
 }
