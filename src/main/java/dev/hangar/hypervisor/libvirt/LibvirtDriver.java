@@ -183,16 +183,17 @@ public final class LibvirtDriver implements SocketConsoles, AutoCloseable {
 
     /**
      * The kernel and initrd as files of the domain's own: libvirt gives a domain's kernel to its user while
-     * it runs, and a gold's or an installer's is shared by every VM booted from it.
+     * it runs, and a gold's or an installer's is shared by every VM booted from it. Copied at each start
+     * (a host boots its installer's, then its own disk): a few MiB.
      */
     private static MachineSpec ownKernel(MachineSpec spec) throws IOException {
         if (spec.kernel() == null) return spec;
         Path kernel = spec.dir().resolve("boot-kernel");
-        if (!Files.exists(kernel)) Files.copy(spec.kernel(), kernel);
+        Files.copy(spec.kernel(), kernel, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         Path initrd = null;
         if (spec.initrd() != null) {
             initrd = spec.dir().resolve("boot-initrd");
-            if (!Files.exists(initrd)) Files.copy(spec.initrd(), initrd);
+            Files.copy(spec.initrd(), initrd, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
         return spec.withKernel(kernel, initrd);
     }
