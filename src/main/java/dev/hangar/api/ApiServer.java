@@ -75,6 +75,21 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
+    /**
+     * One check a request passes before its route (see {@link Filters}): null passes it on to the next,
+     * an answer (admitted, or refused with its error) ends the checks.
+     */
+    @FunctionalInterface
+    public interface Filter {
+        Admission check(Exchange exchange);
+    }
+
+    /** Answers a failure of this type, raised while a request was handled, in the one error shape. */
+    @FunctionalInterface
+    public interface ErrorHandler<E extends Exception> {
+        void handle(Exchange exchange, E error) throws IOException;
+    }
+
     /** Told of every request once it was answered (or failed to be), e.g. the audit log. */
     @FunctionalInterface
     public interface Recorder {
@@ -100,7 +115,28 @@ public final class ApiServer implements AutoCloseable {
     static final Duration WEBSOCKET_IDLE = Duration.ofHours(1);
 
     private final List<Route> routes = new ArrayList<>();
-    private Guard guard = exchange -> Admission.open();
+    private List<Filter> filters = Filters.chain(exchange -> Admission.open());
+    /** By type; a failure is answered by the handler of its nearest registered supertype. */
+    private final Map<Class<? extends Exception>, ErrorHandler<? extends Exception>> errors = new java.util.concurrent.ConcurrentHashMap<>();
+
+    {
+        error(HttpRefusal.class, (exchange, e) -> exchange.failed(e.status(), error(e.code(), e.getMessage())));
+        error(HangarException.class, (exchange, e) -> {
+            if (e.kind() == HangarException.Kind.INTERNAL) log.error("{} {} failed", exchange.method(), exchange.path(), e);
+            if (e.kind() == HangarException.Kind.TOO_MANY) exchange.setHeader("Retry-After", RETRY_AFTER_SECONDS);
+            exchange.failed(status(e.kind()), error(e.code(), dev.hangar.core.RedactedUrl.inText(e.getMessage())));
+        });
+        error(RuntimeException.class, (exchange, e) -> {
+            log.error("{} {} failed", exchange.method(), exchange.path(), e);
+            exchange.failed(500, error("internal-error", "internal error; the service log has the details"));
+        });
+        // A face's own I/O failed (a file it serves is gone), or the client went away mid-answer: a 500
+        // when nothing was sent yet, else the answer is cut short. Never an empty success.
+        error(IOException.class, (exchange, e) -> {
+            log.warn("{} {} failed: {}", exchange.method(), exchange.path(), e.toString());
+            exchange.failed(500, error("internal-error", "internal error; the service log has the details"));
+        });
+    }
     private final List<Recorder> recorders = new java.util.concurrent.CopyOnWriteArrayList<>();
     private Duration requestTimeout = Duration.ofSeconds(60);
     private Duration idleTimeout = Duration.ofSeconds(30);
@@ -113,9 +149,15 @@ public final class ApiServer implements AutoCloseable {
     private int connectionsPerSource = 64;
     private int connectionsTotal = 1024;
 
-    /** Sets the guard every request passes before dispatch (default: every request is admitted). */
+    /** Sets the guard every request passes last of its checks (default: every request is admitted). */
     public ApiServer guard(Guard guard) {
-        this.guard = guard;
+        this.filters = Filters.chain(guard);
+        return this;
+    }
+
+    /** Registers how failures of this type are answered (the built-in ones cover the core's and HTTP's). */
+    public <E extends Exception> ApiServer error(Class<E> type, ErrorHandler<E> handler) {
+        errors.put(type, handler);
         return this;
     }
 
@@ -285,22 +327,19 @@ public final class ApiServer implements AutoCloseable {
             exchange.hosts(hosts);
             String principal = null;
             try {
-                // Too large a body is refused before any guard or face: it was not read to its end, so nobody can judge it.
-                // Then a request for a host this service is not (DNS rebinding), then a foreign page's write.
-                Admission admission = exchange.bodyTooLarge() ? null : exchange.misdirected() ? MISDIRECTED
-                        : exchange.fromForeignOrigin() ? CROSS_ORIGIN : admitted(exchange);
-                principal = admission == null ? null : admission.principal();
-                if (admission != null && admission.admitted()) {
+                Admission admission = null;
+                for (Filter filter : filters) {
+                    admission = filter.check(exchange);
+                    if (admission != null) break;
+                }
+                principal = admission.principal();
+                if (admission.admitted()) {
                     Exchange admittedExchange = exchange;
                     String who = principal;
                     admittedExchange.admitted(admittedExchange.isWebSocketUpgrade(), who);
                     admittedExchange.onWebSocketClosed((open, bytes) -> webSocketClosed(admittedExchange, who, open, bytes));
                 }
-                if (admission == null) {
-                    // The rest of the body was never read: the connection cannot carry another request, and says so.
-                    exchange.setHeader("Connection", "close");
-                    exchange.json(413, error("body-too-large", "the request body is larger than " + Exchange.MAX_BODY + " bytes"));
-                } else if (!admission.admitted()) {
+                if (!admission.admitted()) {
                     exchange.refusedBecause(admission.reason() != null ? admission.reason() : admission.code());
                     admission.headers().forEach(exchange::setHeader);
                     exchange.json(admission.status(), error(admission.code(), admission.message()));
@@ -313,20 +352,8 @@ public final class ApiServer implements AutoCloseable {
                 } else {
                     exchange.json(404, error("route-not-found", "no such route: " + request.getHttpURI().getDecodedPath()));
                 }
-            } catch (HttpRefusal e) {
-                exchange.failed(e.status(), error(e.code(), e.getMessage()));
-            } catch (HangarException e) {
-                if (e.kind() == HangarException.Kind.INTERNAL) log.error("{} {} failed", request.getMethod(), request.getHttpURI().getPath(), e);
-                if (e.kind() == HangarException.Kind.TOO_MANY) exchange.setHeader("Retry-After", RETRY_AFTER_SECONDS);
-                exchange.failed(status(e.kind()), error(e.code(), dev.hangar.core.RedactedUrl.inText(e.getMessage())));
-            } catch (RuntimeException e) {
-                log.error("{} {} failed", request.getMethod(), request.getHttpURI().getPath(), e);
-                exchange.failed(500, error("internal-error", "internal error; the service log has the details"));
-            } catch (IOException e) {
-                // A face's own I/O failed (a file it serves is gone), or the client went away mid-answer: a 500
-                // when nothing was sent yet, else the answer is cut short. Never an empty success.
-                log.warn("{} {} failed: {}", request.getMethod(), request.getHttpURI().getPath(), e.toString());
-                exchange.failed(500, error("internal-error", "internal error; the service log has the details"));
+            } catch (IOException | RuntimeException e) {
+                answer(exchange, e);
             } finally {
                 record(exchange, principal);
             }
@@ -343,18 +370,6 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
-    /**
-     * A browser's write, or WebSocket, sent by a page of another origin: refused before any guard, also
-     * with OAuth off (a page the operator visits must not drive a VM's console on loopback). Browsers
-     * name the page's origin in {@code Origin}; the seeds' clients and the CLI send none.
-     */
-    private static final Admission CROSS_ORIGIN = Admission.refused(403, "origin-mismatch",
-            "a page of another origin may not write here or open a WebSocket", Map.of());
-
-    /** A request for a host this listener does not answer to: a DNS-rebinding page's, or a client's mistake. */
-    private static final Admission MISDIRECTED = Admission.refused(421, "misdirected-request",
-            "this service does not answer to that host name; use its address, localhost over loopback, or a name in its hostnames", Map.of());
-
     private void webSocketClosed(Exchange exchange, String principal, Duration open, long bytes) {
         for (Recorder recorder : recorders) {
             try {
@@ -365,14 +380,17 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
-    /** The guard's answer; a guard that fails refuses the request (a 500 without details), never admits it. */
-    private Admission admitted(Exchange exchange) {
-        try {
-            return guard.admit(exchange);
-        } catch (RuntimeException e) {
-            log.error("the request guard failed on {} {}", exchange.method(), exchange.path(), e);
-            return Admission.refused(500, "internal-error", "internal error; the service log has the details", Map.of());
+    /** Answers a failure by the handler of its nearest registered supertype. */
+    @SuppressWarnings("unchecked")
+    private <E extends Exception> void answer(Exchange exchange, E failure) throws IOException {
+        for (Class<?> type = failure.getClass(); type != null && Exception.class.isAssignableFrom(type); type = type.getSuperclass()) {
+            ErrorHandler<E> handler = (ErrorHandler<E>) errors.get(type);
+            if (handler != null) {
+                handler.handle(exchange, failure);
+                return;
+            }
         }
+        exchange.failed(500, error("internal-error", "internal error; the service log has the details"));
     }
 
     private void record(Exchange exchange, String principal) {

@@ -42,6 +42,10 @@ class ApiServerTest {
         server.route("GET", "/echo/ws", ex -> ex.webSocket(new Echo()));
         server.route("GET", "/gone-file", ex -> ex.file(java.nio.file.Path.of("/nonexistent/hangar-test"), "application/octet-stream"));
         server.route("GET", "/file", ex -> ex.file(file, "application/octet-stream"));
+        server.route("GET", "/arg", ex -> {
+            throw new IllegalArgumentException("an argument of its own");
+        });
+        server.error(IllegalArgumentException.class, (ex, e) -> ex.failed(400, ApiServer.error("bad-argument", e.getMessage())));
         server.route("GET", "/stream", ex -> {
             try (java.io.OutputStream out = ex.stream(200, "text/event-stream")) {
                 out.write("data: one\n\n".getBytes());
@@ -101,7 +105,8 @@ class ApiServerTest {
     void listsItsRoutesInTheOrderTheyMatch() {
         assertEquals(java.util.List.of(new ApiServer.RouteName("GET", "/things/:id"), new ApiServer.RouteName("POST", "/things"),
                 new ApiServer.RouteName("POST", "/plain"), new ApiServer.RouteName("GET", "/echo/ws"),
-                new ApiServer.RouteName("GET", "/gone-file"), new ApiServer.RouteName("GET", "/file"), new ApiServer.RouteName("GET", "/stream")),
+                new ApiServer.RouteName("GET", "/gone-file"), new ApiServer.RouteName("GET", "/file"), new ApiServer.RouteName("GET", "/arg"),
+                new ApiServer.RouteName("GET", "/stream")),
                 server.routes());
     }
 
@@ -248,6 +253,22 @@ class ApiServerTest {
         assertEquals(200, head.statusCode());
         assertEquals("16", head.headers().firstValue("Content-Length").orElse(""));
         assertEquals("", head.body());
+    }
+
+    @Test
+    void aFailureIsAnsweredByTheHandlerOfItsNearestRegisteredType() throws Exception {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/arg")));
+        assertEquals(400, r.statusCode(), "IllegalArgumentException's own handler, not RuntimeException's 500");
+        assertEquals("bad-argument", json(r).get("code").textValue());
+        assertEquals("an argument of its own", json(r).get("message").textValue());
+    }
+
+    @Test
+    void theChecksRunInOrderTheBodyCapBeforeTheHostRule() throws Exception {
+        String big = "x".repeat((int) Exchange.MAX_BODY + 10);
+        String answer = raw("POST /things HTTP/1.1\r\nHost: evil.example\r\nContent-Type: application/json\r\nContent-Length: "
+                + big.length() + "\r\n\r\n" + big);
+        assertEquals("HTTP/1.1 413 Payload Too Large", status(answer), "a body nobody read to its end is refused first");
     }
 
     @Test
