@@ -267,4 +267,23 @@ class ServeCommandTest {
         }
         assertFalse(Files.exists(data), "nothing is made");
     }
+
+    @Test
+    void theSettingsBuildTheWholeServiceWhichAnswersAndClosesCleanly(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data");
+        dev.hangar.app.Settings settings = settings("--data-dir", data.toString(), "--listen", "127.0.0.1:0", "--network-mode", "user");
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.URI health;
+        try (dev.hangar.app.Hangar hangar = dev.hangar.app.Hangar.start(settings, java.time.Clock.systemUTC())) {
+            health = java.net.URI.create("http://127.0.0.1:" + hangar.address().getPort() + "/healthz");
+            var answer = http.send(java.net.http.HttpRequest.newBuilder(health).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, answer.statusCode(), answer.body());
+            org.junit.jupiter.api.Assertions.assertTrue(Files.exists(data.resolve("hangar.db")), "the database is made");
+            org.junit.jupiter.api.Assertions.assertTrue(Files.exists(data.resolve("infrakit").resolve("hangar.sock")), "the plugin socket is served");
+        }
+        assertFalse(Files.exists(data.resolve("infrakit").resolve("hangar.sock")), "closed: the socket file is gone");
+        org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> http.send(java.net.http.HttpRequest.newBuilder(health).build(), java.net.http.HttpResponse.BodyHandlers.ofString()),
+                "and nothing listens any more");
+    }
 }
