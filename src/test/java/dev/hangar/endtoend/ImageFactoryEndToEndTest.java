@@ -134,8 +134,22 @@ class ImageFactoryEndToEndTest {
         assertEquals(202, target.status(), target.body());
         String tid = target.json().get("target_image").get("id").textValue();
         await("/imagefactory/target_images/" + tid, "target_image");
-        byte[] raw = http.send(HttpRequest.newBuilder(URI.create(hangar.base() + "/imagefactory/target_images/" + tid + "/raw_image")).build(),
-                HttpResponse.BodyHandlers.ofByteArray()).body();
+        URI rawUri = URI.create(hangar.base() + "/imagefactory/target_images/" + tid + "/raw_image");
+        HttpResponse<byte[]> whole = http.send(HttpRequest.newBuilder(rawUri).build(), HttpResponse.BodyHandlers.ofByteArray());
+        byte[] raw = whole.body();
+        // A download cut off halfway resumes where it stopped, as curl -C - and wget -c ask, and an unchanged
+        // image is not sent again; HEAD says how large it is.
+        int half = raw.length / 2;
+        HttpResponse<byte[]> rest = http.send(HttpRequest.newBuilder(rawUri).header("Range", "bytes=" + half + "-").build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(206, rest.statusCode());
+        assertTrue(java.util.Arrays.equals(java.util.Arrays.copyOfRange(raw, half, raw.length), rest.body()), "the second half, byte for byte");
+        String etag = whole.headers().firstValue("ETag").orElseThrow();
+        assertEquals(304, http.send(HttpRequest.newBuilder(rawUri).header("If-None-Match", etag).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode());
+        HttpResponse<Void> head = http.send(HttpRequest.newBuilder(rawUri).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.discarding());
+        assertEquals(String.valueOf(raw.length), head.headers().firstValue("Content-Length").orElse(""));
 
         ObjectNode provider = Json.MAPPER.createObjectNode().put("type", "oci").put("registry", registry.url().toString())
                 .put("repository", "hangar/mock").put("tag", "v1");
