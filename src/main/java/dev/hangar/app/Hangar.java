@@ -121,7 +121,7 @@ public final class Hangar implements AutoCloseable {
         }
         Path data = s.dataDir();
         SSLContext tls = null;
-        SSLContext outboundTls = OutboundTls.context(s.caBundle());
+        SSLContext outboundTls = s.outboundTls();
         try {
             TlsCertificate certificate = tlsCertificate(listen, data.resolve("tls"), clock);
             if (certificate != null) {

@@ -15,10 +15,12 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
 
 /**
  * Everything {@link Hangar} is built from, checked: what {@code hangar serve}'s options and config file
- * say, after {@code ServeOptions} validated them. Immutable; nothing here has been opened or made yet.
+ * say, after {@code ServeOptions} validated them. Nothing here has been opened or made yet, and nothing
+ * changes but the outbound policy, to which Hangar adds its listeners' ports once they are bound.
  */
 public record Settings(
         Listeners listeners,
@@ -31,6 +33,7 @@ public record Settings(
         Factory factory,
         OutboundPolicy outbound,
         Path caBundle,
+        SSLContext outboundTls,
         Infrakit infrakit,
         long auditMaxBytes) {
 

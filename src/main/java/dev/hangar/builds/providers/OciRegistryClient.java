@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hangar.builds.FileCopy;
 import dev.hangar.core.RedactedUrl;
-import dev.hangar.core.builds.BuildProgress;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
