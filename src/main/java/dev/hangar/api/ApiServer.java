@@ -19,6 +19,7 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.handler.gzip.GzipHandler;
+import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.VirtualThreadPool;
@@ -28,10 +29,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP server all faces hang their routes on (Jetty's core server, one virtual thread a request;
- * Jetty rather than the JDK's own server because the web console needs WebSockets). Faces see only
- * {@link Exchange}. Every error leaves as {@code {"code": ..., "message": ...}}: HangarException kinds
- * map to statuses here, once, and so do the requests Jetty refuses before any route sees them;
- * anything unexpected is a 500 internal-error whose details go to the log, not the client.
+ * Jetty rather than the JDK's own server because the web console needs WebSockets and a Unix socket).
+ * One instance is one listener with its own routes: a TCP address (HTTP or HTTPS) for the APIs, or a
+ * Unix socket for the InfraKit plugin. Faces see only {@link Exchange}. Every error leaves in the
+ * listener's one error shape ({@code {"code": ..., "message": ...}} unless its {@link ErrorForm} says
+ * otherwise): HangarException kinds map to statuses here, once, and so do the requests Jetty refuses
+ * before any route sees them; anything unexpected is a 500 internal-error whose details go to the log,
+ * not the client.
  */
 public final class ApiServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
@@ -90,6 +94,16 @@ public final class ApiServer implements AutoCloseable {
         void handle(Exchange exchange, E error) throws IOException;
     }
 
+    /**
+     * The body of every error this listener sends, from its stable code and message: a protocol with an
+     * error shape of its own (InfraKit's {@code {"error": "code: message"}}) gives it here, so its
+     * clients can read every refusal, Jetty's own too.
+     */
+    @FunctionalInterface
+    public interface ErrorForm {
+        Object body(String code, String message);
+    }
+
     /** Told of every request once it was answered (or failed to be), e.g. the audit log. */
     @FunctionalInterface
     public interface Recorder {
@@ -115,26 +129,28 @@ public final class ApiServer implements AutoCloseable {
     static final Duration WEBSOCKET_IDLE = Duration.ofHours(1);
 
     private final List<Route> routes = new ArrayList<>();
-    private List<Filter> filters = Filters.chain(exchange -> Admission.open());
+    private Guard guard = exchange -> Admission.open();
+    private List<Filter> filters;
+    private ErrorForm errorForm = ApiServer::error;
     /** By type; a failure is answered by the handler of its nearest registered supertype. */
     private final Map<Class<? extends Exception>, ErrorHandler<? extends Exception>> errors = new java.util.concurrent.ConcurrentHashMap<>();
 
     {
-        error(HttpRefusal.class, (exchange, e) -> exchange.failed(e.status(), error(e.code(), e.getMessage())));
+        error(HttpRefusal.class, (exchange, e) -> exchange.fail(e.status(), e.code(), e.getMessage()));
         error(HangarException.class, (exchange, e) -> {
             if (e.kind() == HangarException.Kind.INTERNAL) log.error("{} {} failed", exchange.method(), exchange.path(), e);
             if (e.kind() == HangarException.Kind.TOO_MANY) exchange.setHeader("Retry-After", RETRY_AFTER_SECONDS);
-            exchange.failed(status(e.kind()), error(e.code(), dev.hangar.core.RedactedUrl.inText(e.getMessage())));
+            exchange.fail(status(e.kind()), e.code(), dev.hangar.core.RedactedUrl.inText(e.getMessage()));
         });
         error(RuntimeException.class, (exchange, e) -> {
             log.error("{} {} failed", exchange.method(), exchange.path(), e);
-            exchange.failed(500, error("internal-error", "internal error; the service log has the details"));
+            exchange.fail(500, "internal-error", "internal error; the service log has the details");
         });
         // A face's own I/O failed (a file it serves is gone), or the client went away mid-answer: a 500
         // when nothing was sent yet, else the answer is cut short. Never an empty success.
         error(IOException.class, (exchange, e) -> {
             log.warn("{} {} failed: {}", exchange.method(), exchange.path(), e.toString());
-            exchange.failed(500, error("internal-error", "internal error; the service log has the details"));
+            exchange.fail(500, "internal-error", "internal error; the service log has the details");
         });
     }
     private final List<Recorder> recorders = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -142,6 +158,8 @@ public final class ApiServer implements AutoCloseable {
     private Duration idleTimeout = Duration.ofSeconds(30);
     private Server server;
     private ServerConnector connector;
+    /** The socket file when this listener is a Unix socket's (removed at close), else null. */
+    private java.nio.file.Path socket;
     private ServerWebSocketContainer webSockets;
     private RequestDeadlines deadlines;
     private final List<String> compressedPaths = new ArrayList<>();
@@ -151,7 +169,13 @@ public final class ApiServer implements AutoCloseable {
 
     /** Sets the guard every request passes last of its checks (default: every request is admitted). */
     public ApiServer guard(Guard guard) {
-        this.filters = Filters.chain(guard);
+        this.guard = guard;
+        return this;
+    }
+
+    /** Sets the shape of this listener's errors (default {@code {"code": ..., "message": ...}}). */
+    public ApiServer errorForm(ErrorForm form) {
+        this.errorForm = form;
         return this;
     }
 
@@ -225,14 +249,7 @@ public final class ApiServer implements AutoCloseable {
 
     /** Starts on this address: HTTPS with this context (TLS 1.3 and 1.2 only), or plain HTTP when it is null. */
     public void start(InetSocketAddress address, SSLContext tls) throws IOException {
-        server = new Server(new VirtualThreadPool());
-        HttpConfiguration config = new HttpConfiguration();
-        config.setSendServerVersion(false);
-        config.setRequestHeaderSize(MAX_HEADER_BYTES);
-        // Routes split the raw path before decoding, so an encoded slash stays inside its segment: the
-        // ambiguities Jetty refuses by default (%2F, %2E) are safe here, and clients do send names with them.
-        config.setUriCompliance(UriCompliance.LEGACY);
-        deadlines = new RequestDeadlines(config, requestTimeout);
+        HttpConfiguration config = newServer(Filters.chain(guard));
         if (tls == null) {
             connector = new ServerConnector(server, deadlines);
         } else {
@@ -251,6 +268,47 @@ public final class ApiServer implements AutoCloseable {
         connector.setIdleTimeout(idleTimeout.toMillis());
         connector.addEventListener(new ConnectionLimits(connectionsPerSource, connectionsTotal));
         server.addConnector(connector);
+        startServer(address.getHostString() + ":" + address.getPort());
+    }
+
+    /**
+     * Starts on a Unix socket at this path, made 0660 (whoever may talk to it may make and destroy VMs);
+     * a stale socket file there (nobody answers on it) is replaced, and the file is removed at close.
+     * The socket file's mode is its access control: there are no hosts to name and no browser pages to
+     * come from, so only the body cap and the guard stand before the routes.
+     */
+    public void start(java.nio.file.Path socketPath) throws IOException {
+        java.nio.file.Path path = socketPath.toAbsolutePath();
+        SocketFile.prepare(path);
+        HttpConfiguration config = newServer(Filters.forSocket(guard));
+        UnixDomainServerConnector unix = new UnixDomainServerConnector(server, deadlines);
+        unix.setUnixDomainPath(path);
+        unix.setIdleTimeout(idleTimeout.toMillis());
+        server.addConnector(unix);
+        startServer(path.toString());
+        socket = path;
+        java.nio.file.Files.setPosixFilePermissions(path, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw----"));
+    }
+
+    /** The Unix socket this listener serves, or null when it listens on TCP. */
+    public java.nio.file.Path socket() {
+        return socket;
+    }
+
+    private HttpConfiguration newServer(List<Filter> filters) {
+        this.filters = filters;
+        server = new Server(new VirtualThreadPool());
+        HttpConfiguration config = new HttpConfiguration();
+        config.setSendServerVersion(false);
+        config.setRequestHeaderSize(MAX_HEADER_BYTES);
+        // Routes split the raw path before decoding, so an encoded slash stays inside its segment: the
+        // ambiguities Jetty refuses by default (%2F, %2E) are safe here, and clients do send names with them.
+        config.setUriCompliance(UriCompliance.LEGACY);
+        deadlines = new RequestDeadlines(config, requestTimeout);
+        return config;
+    }
+
+    private void startServer(String where) throws IOException {
         webSockets = ServerWebSocketContainer.ensure(server);
         webSockets.setIdleTimeout(WEBSOCKET_IDLE);
         org.eclipse.jetty.server.Handler routes = new org.eclipse.jetty.server.Handler.Abstract(
@@ -268,12 +326,12 @@ public final class ApiServer implements AutoCloseable {
             gzip.setIncludedPaths(compressedPaths.toArray(String[]::new));
             server.setHandler(gzip);
         }
-        server.setErrorHandler(new Refusals());
+        server.setErrorHandler(new Refusals(errorForm));
         try {
             server.start();
         } catch (Exception e) {
             close();
-            throw new IOException("cannot listen on " + address.getHostString() + ":" + address.getPort() + ": " + e.getMessage(), e);
+            throw new IOException("cannot listen on " + where + ": " + e.getMessage(), e);
         }
     }
 
@@ -313,10 +371,10 @@ public final class ApiServer implements AutoCloseable {
                 // Broken chunks (HTTP wants a 400), or a client that stopped sending mid-body (it may still listen).
                 // The connection cannot carry another request. A write is recorded either way.
                 exchange = new Exchange(request, response, callback, webSockets, segments, params, new byte[0]);
-                exchange.hosts(hosts);
+                exchange.listener(hosts, errorForm);
                 try {
                     exchange.setHeader("Connection", "close");
-                    exchange.json(400, error("invalid-body", "the request body cannot be read: " + e.getMessage()));
+                    exchange.fail(400, "invalid-body", "the request body cannot be read: " + e.getMessage());
                 } finally {
                     record(exchange, null);
                 }
@@ -324,7 +382,7 @@ public final class ApiServer implements AutoCloseable {
             }
             deadlines.bodyRead(request);
             exchange = new Exchange(request, response, callback, webSockets, segments, params, body);
-            exchange.hosts(hosts);
+            exchange.listener(hosts, errorForm);
             String principal = null;
             try {
                 Admission admission = null;
@@ -342,15 +400,15 @@ public final class ApiServer implements AutoCloseable {
                 if (!admission.admitted()) {
                     exchange.refusedBecause(admission.reason() != null ? admission.reason() : admission.code());
                     admission.headers().forEach(exchange::setHeader);
-                    exchange.json(admission.status(), error(admission.code(), admission.message()));
+                    exchange.fail(admission.status(), admission.code(), admission.message());
                 } else if (match != null) {
                     exchange.route(match.path);
                     match.handler.handle(exchange);
                 } else if (!allowed.isEmpty()) {
                     exchange.setHeader("Allow", String.join(", ", allowed));
-                    exchange.json(405, error("method-not-allowed", request.getMethod() + " is not allowed here; use " + String.join(", ", allowed)));
+                    exchange.fail(405, "method-not-allowed", request.getMethod() + " is not allowed here; use " + String.join(", ", allowed));
                 } else {
-                    exchange.json(404, error("route-not-found", "no such route: " + request.getHttpURI().getDecodedPath()));
+                    exchange.fail(404, "route-not-found", "no such route: " + request.getHttpURI().getDecodedPath());
                 }
             } catch (IOException | RuntimeException e) {
                 answer(exchange, e);
@@ -390,7 +448,7 @@ public final class ApiServer implements AutoCloseable {
                 return;
             }
         }
-        exchange.failed(500, error("internal-error", "internal error; the service log has the details"));
+        exchange.fail(500, "internal-error", "internal error; the service log has the details");
     }
 
     private void record(Exchange exchange, String principal) {
@@ -469,10 +527,23 @@ public final class ApiServer implements AutoCloseable {
         } catch (Exception e) {
             log.debug("stopping the listener: {}", e.getMessage());
         }
+        if (socket != null) {
+            try {
+                java.nio.file.Files.deleteIfExists(socket);
+            } catch (IOException e) {
+                log.warn("could not remove {}: {}", socket, e.getMessage());
+            }
+        }
     }
 
-    /** Requests Jetty refuses before any route sees them (a bad request line, headers too large, ...), in our error shape. */
+    /** Requests Jetty refuses before any route sees them (a bad request line, headers too large, ...), in the listener's error shape. */
     private static final class Refusals extends org.eclipse.jetty.server.handler.ErrorHandler {
+        private final ErrorForm form;
+
+        Refusals(ErrorForm form) {
+            this.form = form;
+        }
+
         @Override
         protected void generateResponse(Request request, Response response, int status, String message, Throwable cause,
                                         Callback callback) {
@@ -486,12 +557,12 @@ public final class ApiServer implements AutoCloseable {
             return java.nio.ByteBuffer.wrap(body(status, message));
         }
 
-        private static byte[] body(int status, String message) {
+        private byte[] body(int status, String message) {
             // A 5xx of Jetty's own may carry an exception's text: that is for the log, not the client.
             String reason = status >= 500 && status != 501 && status != 505 ? "internal error; the service log has the details"
                     : message == null || message.isBlank() ? org.eclipse.jetty.http.HttpStatus.getMessage(status) : message;
             try {
-                return Json.MAPPER.writeValueAsBytes(error(refusalCode(status), reason));
+                return Json.MAPPER.writeValueAsBytes(form.body(refusalCode(status), reason));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }

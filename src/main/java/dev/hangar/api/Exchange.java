@@ -51,6 +51,7 @@ public final class Exchange {
     private String principal;
     /** The names this listener answers to (set by the server before any guard or face sees the exchange). */
     private AllowedHosts hosts = new AllowedHosts(java.util.List.of());
+    private ApiServer.ErrorForm errorForm = ApiServer::error;
     /** Whether the guard admitted this exchange as the WebSocket upgrade it asks for (see {@link #webSocket}). */
     private boolean admittedAsUpgrade;
     /** Told when a WebSocket this exchange opened closes: how long it was open, how many bytes its client sent. */
@@ -272,8 +273,10 @@ public final class Exchange {
         return false;
     }
 
-    void hosts(AllowedHosts hosts) {
+    /** Set by the server before any filter: the hosts its listener answers to, and the shape of its errors. */
+    void listener(AllowedHosts hosts, ApiServer.ErrorForm errorForm) {
         this.hosts = hosts;
+        this.errorForm = errorForm;
     }
 
     /**
@@ -430,13 +433,13 @@ public final class Exchange {
         if (!isWebSocketUpgrade()) {
             endpoint.closed();
             setHeader("Upgrade", "websocket");
-            json(426, ApiServer.error("websocket-required", "this route speaks WebSocket only: send an upgrade request"));
+            json(426, errorForm.body("websocket-required", "this route speaks WebSocket only: send an upgrade request"));
             return;
         }
         if (!admittedAsUpgrade) {
             // Checked again here, so that no spelling of the headers can reach a socket the guard judged as a read.
             endpoint.closed();
-            json(403, ApiServer.error("websocket-not-admitted", "this request was not admitted as a WebSocket upgrade"));
+            json(403, errorForm.body("websocket-not-admitted", "this request was not admitted as a WebSocket upgrade"));
             return;
         }
         WebSocketEndpoint audited = new AuditedEndpoint(endpoint, webSocketClosed);
@@ -457,14 +460,15 @@ public final class Exchange {
         }
         endpoint.closed();
         setHeader("Upgrade", "websocket");
-        json(426, ApiServer.error("websocket-required", "this route speaks WebSocket only: send an upgrade request"));
+        json(426, errorForm.body("websocket-required", "this route speaks WebSocket only: send an upgrade request"));
     }
 
     /**
-     * Answers an error raised while handling; when the answer had already begun, the only honest thing
-     * left is to cut it short (the client sees a broken answer, not a success).
+     * Answers an error in the listener's error shape (see {@link ApiServer.ErrorForm}): what an error
+     * handler or a filter's refusal sends. When the answer had already begun, the only honest thing left
+     * is to cut it short (the client sees a broken answer, not a success).
      */
-    void failed(int status, Object body) throws IOException {
+    public void fail(int status, String code, String message) throws IOException {
         if (upgraded) return;
         if (out != null || servedByJetty || response.isCommitted()) {
             broken = true;
@@ -472,7 +476,7 @@ public final class Exchange {
         }
         response.getHeaders().remove("Content-Length");
         response.getHeaders().remove("Content-Disposition");
-        json(status, body);
+        json(status, errorForm.body(code, message));
     }
 
     /** The answer cannot be finished (the client went away mid-answer): it ends cut short, never as a success. */

@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
  * The checks every request passes before its route, in this order, each a small filter: the body cap
  * (nobody can judge a body that was not read to its end), the host rule (a DNS-rebinding page's request
  * names a host this service is not), the origin rule (a foreign page's write), then the guard (OAuth).
- * The first that answers ends the checks; the guard always answers.
+ * The first that answers ends the checks; the guard always answers. A Unix socket's listener has only
+ * the body cap and the guard.
  */
 final class Filters {
     private static final Logger log = LoggerFactory.getLogger(Filters.class);
@@ -22,6 +23,14 @@ final class Filters {
     /** The chain for a listener whose guard is this one. */
     static List<Filter> chain(Guard guard) {
         return List.of(BODY_CAP, HOST_RULE, ORIGIN_RULE, guarded(guard));
+    }
+
+    /**
+     * The chain for a Unix socket's listener: its file's mode is who may talk to it, and no browser page
+     * reaches a socket file, so there is no host or origin to judge.
+     */
+    static List<Filter> forSocket(Guard guard) {
+        return List.of(BODY_CAP, guarded(guard));
     }
 
     /** 413 for a body past the cap; its rest was never read, so the connection cannot carry another request. */

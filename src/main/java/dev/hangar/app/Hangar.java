@@ -1,6 +1,7 @@
 package dev.hangar.app;
 
 import dev.hangar.api.ApiServer;
+import dev.hangar.api.SocketFile;
 import dev.hangar.api.events.EventsFace;
 import dev.hangar.api.groups.GroupsFace;
 import dev.hangar.api.hosts.HostsFace;
@@ -8,7 +9,6 @@ import dev.hangar.api.imagefactory.BuildCallbacks;
 import dev.hangar.api.imagefactory.ImageFactoryFace;
 import dev.hangar.api.images.ImagesFace;
 import dev.hangar.api.infrakit.InfrakitFace;
-import dev.hangar.api.infrakit.UnixSocketServer;
 import dev.hangar.api.operations.OperationsFace;
 import dev.hangar.api.ops.HealthFace;
 import dev.hangar.api.ops.MetricsFace;
@@ -133,7 +133,7 @@ public final class Hangar implements AutoCloseable {
         }
         Path socket = s.infrakit().socket();
         try {
-            if (socket != null) UnixSocketServer.checkPath(socket);
+            if (socket != null) SocketFile.check(socket);
         } catch (IllegalArgumentException e) {
             if (s.infrakit().given()) throw new StartupException("--infrakit-socket: " + e.getMessage(), e);
             // Only the default path is at fault: the rest of Hangar need not stop for a plugin nobody asked for.
@@ -235,7 +235,7 @@ public final class Hangar implements AutoCloseable {
         factory.start();
         published.removeLeftovers();
         dispatcher.start();
-        UnixSocketServer plugin = null;
+        ApiServer plugin = null;
         if (socket != null) {
             try {
                 plugin = infrakit.serve(socket);

@@ -45,7 +45,7 @@ class ApiServerTest {
         server.route("GET", "/arg", ex -> {
             throw new IllegalArgumentException("an argument of its own");
         });
-        server.error(IllegalArgumentException.class, (ex, e) -> ex.failed(400, ApiServer.error("bad-argument", e.getMessage())));
+        server.error(IllegalArgumentException.class, (ex, e) -> ex.fail(400, "bad-argument", e.getMessage()));
         server.route("GET", "/stream", ex -> {
             try (java.io.OutputStream out = ex.stream(200, "text/event-stream")) {
                 out.write("data: one\n\n".getBytes());
@@ -74,7 +74,11 @@ class ApiServerTest {
 
     /** Sends bytes as they are and reads one answer (head and a body of its Content-Length); fails after 5 s. */
     private String raw(String request) throws Exception {
-        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.address().getPort())) {
+        return raw(server, request);
+    }
+
+    private static String raw(ApiServer to, String request) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", to.address().getPort())) {
             socket.setSoTimeout(5000);
             socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
             java.io.InputStream in = socket.getInputStream();
@@ -261,6 +265,32 @@ class ApiServerTest {
         assertEquals(400, r.statusCode(), "IllegalArgumentException's own handler, not RuntimeException's 500");
         assertEquals("bad-argument", json(r).get("code").textValue());
         assertEquals("an argument of its own", json(r).get("message").textValue());
+    }
+
+    @Test
+    void aListenerWithAnErrorFormOfItsOwnSendsEveryErrorInIt() throws Exception {
+        ApiServer other = new ApiServer().errorForm((code, message) -> java.util.Map.of("error", code + ": " + message))
+                .route("POST", "/call", ex -> {
+                    throw dev.hangar.core.HangarException.invalid("invalid-thing", "no such thing");
+                });
+        other.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        try {
+            String at = "http://127.0.0.1:" + other.address().getPort();
+            HttpResponse<String> failed = send(HttpRequest.newBuilder(URI.create(at + "/call")).POST(HttpRequest.BodyPublishers.noBody()));
+            HttpResponse<String> missing = send(HttpRequest.newBuilder(URI.create(at + "/nothing")));
+            HttpResponse<String> wrongMethod = send(HttpRequest.newBuilder(URI.create(at + "/call")));
+            String refused = raw(other, "GET /call HTTP/1.2\r\nHost: 127.0.0.1\r\n\r\n");
+
+            assertEquals(400, failed.statusCode());
+            assertEquals("invalid-thing: no such thing", json(failed).get("error").textValue());
+            assertEquals("route-not-found: no such route: /nothing", json(missing).get("error").textValue());
+            assertEquals(405, wrongMethod.statusCode());
+            assertEquals(true, json(wrongMethod).get("error").textValue().startsWith("method-not-allowed: "), wrongMethod.body());
+            assertEquals("HTTP/1.1 505 HTTP Version Not Supported", status(refused), "Jetty's own refusal");
+            assertEquals(true, refused.contains("{\"error\":\"http-version-not-supported: "), refused);
+        } finally {
+            other.close();
+        }
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.hangar.api.infrakit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hangar.api.ApiServer;
 import dev.hangar.api.vms.VmJson;
 import dev.hangar.core.groups.PluginInstances;
 import dev.hangar.core.vms.Vm;
@@ -22,9 +23,15 @@ public final class InfrakitFace {
         this.instances = instances;
     }
 
-    /** Serves the plugin, in both its wire forms, on a Unix socket at that path. */
-    public UnixSocketServer serve(Path socket) throws IOException {
-        return UnixSocketServer.start(socket, new InfrakitProtocol(this));
+    /**
+     * Serves the plugin, in both its wire forms, on a Unix socket at that path: a listener of its own,
+     * with the plugin's routes and error shape, closed (and its socket file removed) by the caller.
+     */
+    public ApiServer serve(Path socket) throws IOException {
+        ApiServer server = new ApiServer();
+        new InfrakitProtocol(this).register(server);
+        server.start(socket);
+        return server;
     }
 
     /** One instance as DescribeInstances answers it. */

@@ -7,14 +7,15 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hangar.api.Fields;
 import dev.hangar.api.Json;
-import dev.hangar.api.infrakit.UnixSocketServer.HttpReply;
-import dev.hangar.api.infrakit.UnixSocketServer.HttpRequest;
+import dev.hangar.api.ApiServer;
+import dev.hangar.api.Exchange;
+import dev.hangar.api.HttpRefusal;
 import dev.hangar.core.HangarException;
+import dev.hangar.core.RedactedUrl;
 import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.eclipse.jetty.http.HttpStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * form has a field for one. Nothing here ever answers 500: an unexpected failure is logged and
  * answered in the protocol's error form.
  */
-final class InfrakitProtocol implements UnixSocketServer.Exchanger {
+final class InfrakitProtocol {
     private static final Logger log = LoggerFactory.getLogger(InfrakitProtocol.class);
     static final String JSON = "application/json";
     /** The interface Handshake.Hello names: InfraKit's last Instance API. */
@@ -48,68 +49,54 @@ final class InfrakitProtocol implements UnixSocketServer.Exchanger {
     static final int RPC_INVALID_REQUEST = -32600;
     static final int RPC_PARSE_ERROR = -32700;
 
-    private static final String PROVISION = "/Instance.Provision";
-    private static final String VALIDATE = "/Instance.Validate";
-    private static final String DESTROY = "/Instance.Destroy/";
-    private static final String DESCRIBE = "/Instance.DescribeInstances";
-
     private final InfrakitFace face;
 
     InfrakitProtocol(InfrakitFace face) {
         this.face = face;
     }
 
-    @Override
-    public HttpReply answer(HttpRequest request) {
-        if (!request.method().equals("POST")) {
-            return plainError(405, "method-not-allowed", request.method() + " is not allowed: every call of the plugin is a POST");
-        }
-        if (!isJson(request.contentType())) {
-            return plainError(415, "unsupported-media-type", "bodies are JSON (application/json, or no Content-Type), not " + request.contentType());
-        }
-        String path = request.path() == null || request.path().isEmpty() ? "/" : request.path();
-        return path.equals("/") ? jsonRpc(request.body()) : form2016(path, request.body());
+    /**
+     * The routes of both forms, and the 2016 form's error shape for everything else: a wrong method,
+     * path or media type, a refusal of the HTTP layer, a failure of a 2016 call. Either era's client reads
+     * it. A failure of a 2016 call is a 400 whatever its kind (that client reads error bodies only on 400).
+     */
+    void register(ApiServer server) {
+        server.errorForm(InfrakitProtocol::plainError)
+                .route("POST", "/", json(ex -> ex.json(200, jsonRpc(ex.bodyBytes("invalid-json")))))
+                .route("POST", "/Instance.Validate", json(ex -> {
+                    face.validate(parse(ex));
+                    ex.empty(200);
+                }))
+                .route("POST", "/Instance.Provision", json(ex ->
+                        ex.json(200, Json.MAPPER.createObjectNode().put("ID", face.provision(parse(ex))))))
+                .route("POST", "/Instance.Destroy/:id", json(ex -> {
+                    face.destroy(ex.pathParam("id"));
+                    ex.empty(200);
+                }))
+                .route("POST", "/Instance.DescribeInstances", json(ex -> {
+                    ArrayNode all = Json.MAPPER.createArrayNode();
+                    for (InfrakitFace.Description d : face.describe(tags(parse(ex), "the body"), false)) all.add(render(d));
+                    ex.json(200, all);
+                }))
+                .error(HangarException.class, (ex, e) -> ex.fail(400, e.code(), RedactedUrl.inText(e.getMessage())))
+                .error(RuntimeException.class, (ex, e) -> {
+                    log.error("InfraKit {} {} failed", ex.method(), ex.path(), e);
+                    ex.fail(400, "internal-error", "internal error; the service log has the details");
+                });
     }
 
-    /** What the HTTP layer refused is answered in the 2016 form's error shape, which either era's client reads. */
-    @Override
-    public HttpReply refused(int status, String reason) {
-        return plainError(status, HttpStatus.getMessage(status).toLowerCase(Locale.ROOT).replace(' ', '-'), reason);
-    }
-
-    // ---- the 2016 form ---------------------------------------------------------------------------
-
-    private HttpReply form2016(String path, byte[] body) {
-        try {
-            if (path.equals(VALIDATE)) {
-                face.validate(parse(body));
-                return HttpReply.empty(200);
-            }
-            if (path.equals(PROVISION)) {
-                return json(200, Json.MAPPER.createObjectNode().put("ID", face.provision(parse(body))));
-            }
-            if (path.startsWith(DESTROY) && path.length() > DESTROY.length()) {
-                face.destroy(path.substring(DESTROY.length()));
-                return HttpReply.empty(200);
-            }
-            if (path.equals(DESCRIBE)) {
-                JsonNode tags = parse(body);
-                ArrayNode all = Json.MAPPER.createArrayNode();
-                for (InfrakitFace.Description d : face.describe(tags(tags, "the body"), false)) all.add(render(d));
-                return json(200, all);
-            }
-            return plainError(404, "route-not-found", "no such call: POST " + path);
-        } catch (HangarException e) {
-            return plainError(400, e.code(), e.getMessage());
-        } catch (RuntimeException e) {
-            log.error("InfraKit POST {} failed", path, e);
-            return plainError(400, "internal-error", "internal error; the service log has the details");
-        }
+    /** A call's body is JSON: application/json, or no Content-Type at all (the 2016 Go client sends none). */
+    private static ApiServer.Endpoint json(ApiServer.Endpoint call) {
+        return ex -> {
+            String type = ex.header("Content-Type");
+            if (!isJson(type)) throw HttpRefusal.unsupportedMedia("bodies are JSON (application/json, or no Content-Type), not " + type);
+            call.handle(ex);
+        };
     }
 
     // ---- JSON-RPC 2.0 ----------------------------------------------------------------------------
 
-    private HttpReply jsonRpc(byte[] body) {
+    private JsonNode jsonRpc(byte[] body) {
         JsonNode call;
         try {
             call = Json.MAPPER.readTree(body);
@@ -131,7 +118,7 @@ final class InfrakitProtocol implements UnixSocketServer.Exchanger {
             ObjectNode reply = Json.MAPPER.createObjectNode().put("jsonrpc", "2.0");
             reply.set("result", result);
             reply.set("id", id);
-            return json(200, reply);
+            return reply;
         } catch (HangarException e) {
             return rpcError(id, RPC_SERVER_ERROR, e.code(), e.getMessage());
         } catch (RuntimeException e) {
@@ -209,9 +196,9 @@ final class InfrakitProtocol implements UnixSocketServer.Exchanger {
 
     // ---- shared ----------------------------------------------------------------------------------
 
-    private static JsonNode parse(byte[] body) {
+    private static JsonNode parse(Exchange ex) throws IOException {
         try {
-            JsonNode n = Json.MAPPER.readTree(body);
+            JsonNode n = Json.MAPPER.readTree(ex.bodyBytes("invalid-json"));
             return n == null || n.isMissingNode() ? NullNode.getInstance() : n;
         } catch (IOException e) {
             throw HangarException.invalid("invalid-json", "the body is not JSON: " + firstLine(e));
@@ -242,24 +229,18 @@ final class InfrakitProtocol implements UnixSocketServer.Exchanger {
         return m == null ? "unreadable" : m.lines().findFirst().orElse(m);
     }
 
-    private static HttpReply rpcError(JsonNode id, int code, String hangarCode, String message) {
+    /** A JSON-RPC error object: answered with HTTP 200, as gorilla's json2 codec does. */
+    private static JsonNode rpcError(JsonNode id, int code, String hangarCode, String message) {
         ObjectNode reply = Json.MAPPER.createObjectNode().put("jsonrpc", "2.0");
         ObjectNode error = reply.putObject("error");
         error.put("code", code).put("message", hangarCode + ": " + message).putNull("data");
         reply.set("id", id);
-        return json(200, reply);
+        return reply;
     }
 
     /** The 2016 form's error, also what either form gets for a wrong method, type or path. */
-    private static HttpReply plainError(int status, String code, String message) {
-        return json(status, Json.MAPPER.createObjectNode().put("error", code + ": " + message));
+    static ObjectNode plainError(String code, String message) {
+        return Json.MAPPER.createObjectNode().put("error", code + ": " + message);
     }
 
-    private static HttpReply json(int status, JsonNode body) {
-        try {
-            return new HttpReply(status, JSON, Json.MAPPER.writeValueAsBytes(body));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e); // a tree always serialises
-        }
-    }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hangar.api.ApiServer;
 import dev.hangar.api.Json;
 import dev.hangar.core.InMemoryCore;
 import dev.hangar.core.groups.PluginInstances;
@@ -49,7 +50,7 @@ class InfrakitPluginTest {
     InMemoryCore core;
     PluginInstances instances;
     InfrakitFace face;
-    UnixSocketServer server;
+    ApiServer server;
     UnixHttpClient client;
 
     @BeforeEach
@@ -228,7 +229,7 @@ class InfrakitPluginTest {
     @Test
     void withKeepFailedAStoppedInstanceIsNotDescribedButKept() throws Exception {
         PluginInstances kept = new PluginInstances(core.service, true);
-        try (UnixSocketServer other = new InfrakitFace(kept).serve(dir.resolve("keeping.sock"))) {
+        try (ApiServer other = new InfrakitFace(kept).serve(dir.resolve("keeping.sock"))) {
             String stopped = provision("{\"infrakit.group\": \"g\"}", null);
             core.await(UUID.fromString(stopped), v -> v.status() == VmStatus.POWERED_ON);
             core.die(UUID.fromString(stopped));
@@ -309,6 +310,9 @@ class InfrakitPluginTest {
         assertEquals(-32600, client.send("POST", "/", "application/json", "[{\"method\": \"Handshake.Hello\"}]").json().get("error").get("code").intValue());
         assertEquals(-32000, rpcError("Instance.Provision", "{\"Spec\": \"no\"}").get("code").intValue());
         assertEquals(404, client.post("/Flavor.Validate", "{}").status());
+        Answer huge = client.post("/Instance.Provision", "{\"Properties\": \"" + "x".repeat(1 << 20) + "\"}");
+        assertEquals(413, huge.status());
+        assertTrue(huge.json().get("error").textValue().startsWith("body-too-large: "), huge.body());
     }
 
     @Test
@@ -350,7 +354,7 @@ class InfrakitPluginTest {
             channel.bind(java.net.UnixDomainSocketAddress.of(stale));
         }
         assertTrue(java.nio.file.Files.exists(stale));
-        try (UnixSocketServer replaced = face.serve(stale)) {
+        try (ApiServer replaced = face.serve(stale)) {
             assertEquals(200, new UnixHttpClient(stale).post("/Instance.DescribeInstances", "{}").status());
         }
         assertFalse(java.nio.file.Files.exists(stale), "removed at close");
