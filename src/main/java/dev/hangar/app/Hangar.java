@@ -8,6 +8,7 @@ import dev.hangar.api.hosts.HostsFace;
 import dev.hangar.api.imagefactory.BuildCallbacks;
 import dev.hangar.api.imagefactory.ImageFactoryFace;
 import dev.hangar.api.images.ImagesFace;
+import dev.hangar.api.imagefactory.Tdl;
 import dev.hangar.api.infrakit.InfrakitFace;
 import dev.hangar.api.operations.OperationsFace;
 import dev.hangar.api.ops.HealthFace;
@@ -29,7 +30,7 @@ import dev.hangar.core.builds.ImageFactory;
 import dev.hangar.core.groups.GroupService;
 import dev.hangar.core.groups.PluginInstances;
 import dev.hangar.core.networks.NetworkService;
-import dev.hangar.core.operations.OperationLog;
+import dev.hangar.core.operations.Operations;
 import dev.hangar.core.vms.ImageCache;
 import dev.hangar.core.vms.MachineDriver;
 import dev.hangar.core.vms.Vm;
@@ -167,7 +168,7 @@ public final class Hangar implements AutoCloseable {
         VmRepository vmStore = new VmRepository(db);
         LinuxNetworks fabric = new LinuxNetworks(s.machines().network(), data.resolve("networks"), instance);
         NetworkService networks = new NetworkService(new NetworkRepository(db), fabric, new VmsOnNetwork(vmStore), clock);
-        OperationLog operations = new OperationLog(new OperationRepository(db), clock);
+        Operations operations = new Operations(new OperationRepository(db), clock);
         Settings.Vms v = s.vms();
         VmService vms = new VmService(
                 new VmService.Ports(vmStore, images, new VmDiskFiles(), installers, driver, fabric,
@@ -178,7 +179,7 @@ public final class Hangar implements AutoCloseable {
                 clock);
         ImageCache imageCache = new ImageCache(images, vmStore, s.images().cacheLimit(), vms.admissions());
         vms.watch(imageCache::noticed);
-        GroupService groups = new GroupService(new TemplateRepository(db), new GroupRepository(db), vms, clock, v.groupResync());
+        GroupService groups = new GroupService(new TemplateRepository(db), new GroupRepository(db), vms, operations, clock, v.groupResync());
 
         UiSessions uiSessions = access.oauth() ? new UiSessions(access.clients(), clock, UiSessions.DEFAULT_LIFETIME, UiSessions.DEFAULT_CAPACITY) : null;
         Function<String, ApiServer.Guard> guardOf = guards(access, uiSessions, http, clock);
@@ -209,11 +210,11 @@ public final class Hangar implements AutoCloseable {
                 + (main.getAddress().isAnyLocalAddress() ? "127.0.0.1" : main.getHostString()) + ":" + main.getPort();
         HangarProvider published = new HangarProvider(data.resolve("published"), URI.create(baseUrl + ImageFactoryFace.PUBLISHED));
         Settings.Factory f = s.factory();
-        ImageFactory factory = new ImageFactory(new ImageFactory.Ports(new FactoryImageRepository(db),
+        ImageFactory factory = new ImageFactory(new ImageFactory.Ports(new FactoryImageRepository(db, Tdl::parse),
                 List.of(new MockOsBuilder(), new DebianImageBuilder(f.aptProxy(), http)), new TargetWriter(),
                 new ProviderPublishers(List.of(published, new DirectoryProvider(f.exportDir() != null ? f.exportDir() : data.resolve("exports")),
                         new OciProvider(http, s.outbound()))),
-                new HttpTemplateFetcher(http), new BuildCallbacks(outbox, dispatcher, baseUrl, s.callbacks().retryFor(), clock), s.outbound()),
+                new HttpTemplateFetcher(http, Tdl::parse), new BuildCallbacks(outbox, dispatcher, baseUrl, s.callbacks().retryFor(), clock), s.outbound()),
                 new ImageFactory.Settings(data.resolve("builds"), f.maxBuilds(), f.minFreeBytes()), operations, clock);
         Faces faces = new Faces(new VmsFace(vms), new GroupsFace(groups), new HostsFace(vms, networks), new OperationsFace(operations),
                 new ImagesFace(imageCache), new MetricsFace(metrics::scrape), events, health, new ImageFactoryFace(factory, published::find),

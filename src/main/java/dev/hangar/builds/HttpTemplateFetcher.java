@@ -2,6 +2,7 @@ package dev.hangar.builds;
 
 import dev.hangar.core.HangarException;
 import dev.hangar.core.UrlPolicy;
+import dev.hangar.core.builds.ImageTemplate;
 import dev.hangar.core.builds.TemplateFetcher;
 import dev.hangar.outbound.OutboundRefusedException;
 import java.io.IOException;
@@ -18,11 +19,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 
 /**
  * Templates given by URL, fetched over HTTP(S): at most 1 MiB, the whole answer within 30 s. Redirects
  * and the outbound policy are the client's (Hangar's OutboundHttpClient): a refused URL or redirect is
- * {@code image-url-forbidden}.
+ * {@code image-url-forbidden}. What comes is read by the reader it is given: the template language is
+ * the Image Factory face's (TDL), not this fetcher's.
  */
 public final class HttpTemplateFetcher implements TemplateFetcher {
     private static final int MAX_BYTES = 1 << 20;
@@ -30,13 +33,20 @@ public final class HttpTemplateFetcher implements TemplateFetcher {
     /** Reads bodies, so that a body that stops coming can be given up on (interrupting its reader). */
     private static final ExecutorService READERS = Executors.newVirtualThreadPerTaskExecutor();
     private final HttpClient http;
+    private final Function<String, ImageTemplate> reader;
 
-    public HttpTemplateFetcher(HttpClient http) {
+    public HttpTemplateFetcher(HttpClient http, Function<String, ImageTemplate> reader) {
         this.http = http;
+        this.reader = reader;
     }
 
     @Override
-    public String fetch(String url) {
+    public ImageTemplate fetch(String url) {
+        return reader.apply(text(url));
+    }
+
+    /** The document at the URL, as text. */
+    String text(String url) {
         if (url == null || !url.matches("(?i)https?://\\S+")) throw failed(url, "not an http or https URL");
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         try {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import dev.hangar.core.Problem;
 import dev.hangar.core.builds.FactoryImage;
 import dev.hangar.core.builds.FactoryImageStore;
+import dev.hangar.core.builds.ImageTemplate;
 import dev.hangar.core.builds.ProviderPublisher;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -15,16 +16,20 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Function;
 
-/** The image factory's images in the database; maps and lists as JSON columns. */
+/** The image factory's images in the database; the template, maps and lists as JSON columns. */
 public final class FactoryImageRepository implements FactoryImageStore {
     private static final String COLUMNS = "id, kind, status, percent, activity, error_code, error_message, template, parameters, callbacks,"
             + " base_image, target_image, target, provider, published, file, created_at, updated_at";
 
     private final Database db;
+    private final Function<String, ImageTemplate> legacyTdl;
 
-    public FactoryImageRepository(Database db) {
+    /** @param legacyTdl reads the TDL text that rows written before version 7 hold (see ImageTemplateJson) */
+    public FactoryImageRepository(Database db, Function<String, ImageTemplate> legacyTdl) {
         this.db = db;
+        this.legacyTdl = legacyTdl;
     }
 
     @Override
@@ -40,7 +45,7 @@ public final class FactoryImageRepository implements FactoryImageStore {
                 ps.setString(++n, i.activity());
                 ps.setString(++n, i.error() == null ? null : i.error().code());
                 ps.setString(++n, i.error() == null ? null : i.error().message());
-                ps.setString(++n, i.templateText());
+                ps.setString(++n, ImageTemplateJson.write(i.template()));
                 ps.setString(++n, JsonColumns.write(i.parameters()));
                 ps.setString(++n, JsonColumns.write(i.callbacks()));
                 ps.setString(++n, i.baseImage() == null ? null : i.baseImage().toString());
@@ -91,7 +96,7 @@ public final class FactoryImageRepository implements FactoryImageStore {
         });
     }
 
-    private static FactoryImage read(ResultSet rs) throws SQLException {
+    private FactoryImage read(ResultSet rs) throws SQLException {
         String errorCode = rs.getString("error_code");
         Map<String, Object> provider = JsonColumns.read(rs.getString("provider"), new TypeReference<>() {});
         Map<String, Object> published = JsonColumns.read(rs.getString("published"), new TypeReference<>() {});
@@ -102,7 +107,7 @@ public final class FactoryImageRepository implements FactoryImageStore {
                 rs.getInt("percent"),
                 rs.getString("activity"),
                 errorCode == null ? null : new Problem(errorCode, rs.getString("error_message")),
-                rs.getString("template"),
+                ImageTemplateJson.read(rs.getString("template"), legacyTdl),
                 JsonColumns.read(rs.getString("parameters"), new TypeReference<Map<String, String>>() {}),
                 JsonColumns.read(rs.getString("callbacks"), new TypeReference<List<String>>() {}),
                 uuid(rs.getString("base_image")),

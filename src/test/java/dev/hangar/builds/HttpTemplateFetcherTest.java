@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hangar.core.HangarException;
+import dev.hangar.core.builds.ImageTemplate;
 import dev.hangar.outbound.OutboundHttpClient;
 import dev.hangar.outbound.OutboundPolicy;
 import dev.hangar.outbound.OutboundTls;
@@ -16,13 +17,14 @@ import org.junit.jupiter.api.Test;
 /** Templates by URL through Hangar's outbound client, from a real server on loopback. */
 class HttpTemplateFetcherTest {
     final HttpTemplateFetcher fetcher = new HttpTemplateFetcher(OutboundHttpClient.fetching(
-            new OutboundPolicy(List.of(), List.of(), "/imagefactory/published"), OutboundTls.context(null)));
+            new OutboundPolicy(List.of(), List.of(), "/imagefactory/published"), OutboundTls.context(null)),
+            text -> new ImageTemplate(text, null, null, null, null, null, null, null)); // the text, where the test can see it
 
     @Test
     void aTemplateIsFetchedThroughRedirectsButNotFromWhereHangarMustNotGo() {
         try (ImageServer server = new ImageServer()) {
             server.serve("/web.tdl", "<template/>".getBytes(StandardCharsets.UTF_8));
-            assertEquals("<template/>", fetcher.fetch(server.redirect("/latest.tdl", "/web.tdl")));
+            assertEquals("<template/>", fetcher.fetch(server.redirect("/latest.tdl", "/web.tdl")).name());
             HangarException e = assertThrows(HangarException.class,
                     () -> fetcher.fetch(server.redirect("/meta.tdl", "http://2852039166/latest/user-data")));
             assertEquals("image-url-forbidden", e.code());

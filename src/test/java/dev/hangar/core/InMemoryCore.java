@@ -2,7 +2,7 @@ package dev.hangar.core;
 
 import dev.hangar.core.images.Installer;
 import dev.hangar.core.networks.NetworkService;
-import dev.hangar.core.operations.OperationLog;
+import dev.hangar.core.operations.Operations;
 import dev.hangar.core.vms.MachineState;
 import dev.hangar.core.vms.Vm;
 import dev.hangar.core.vms.VmService;
@@ -32,7 +32,7 @@ public final class InMemoryCore implements AutoCloseable {
         service = new VmService(new VmService.Ports(store, images, images,
                 location -> new Installer(data.resolve("linux"), data.resolve("initrd.gz")), driver, fabric, new VmServiceTest.Callbacks(),
                 new InMemoryUrlPolicy()),
-                networks, new OperationLog(new VmServiceTest.Operations(), Clock.systemUTC()),
+                networks, new Operations(new VmServiceTest.InMemoryOperationStore(), Clock.systemUTC()),
                 new VmSettings(data.resolve("vms"), 2, 1024, Duration.ofSeconds(30), Duration.ZERO, Duration.ofMillis(50)),
                 Clock.systemUTC());
         service.start();

@@ -599,6 +599,38 @@ class VmsEndToEndTest {
         assertTrue(hangar.log().contains("abandoned"), "the service says it stopped the download");
     }
 
+    @Test
+    @Order(13)
+    void cancellingAVmsCreationThroughItsOperationStopsTheDownloadAndDeletesTheVm() throws Exception {
+        String path = "/slow-cancelled/" + driver + ".raw";
+        String url = images.serve(path, ImageServer::tricklingBody);
+        String id = createOk(url, "cd".repeat(32), "{\"tools_init_timeout\": 1}");
+        String op = null;
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (op == null && System.nanoTime() < until) {
+            for (JsonNode o : get("/operations").body()) {
+                if (o.get("target").asText().equals(id) && o.get("kind").asText().equals("vm.create")
+                        && o.get("phase").asText().startsWith("downloading the image")) op = o.get("id").asText();
+            }
+            if (op == null) Thread.sleep(200);
+        }
+        assertTrue(op != null, "the creation's operation shows the download");
+        assertEquals(true, get("/operations/" + op).body().get("may_cancel").booleanValue());
+
+        HttpResponse<String> cancel = http.send(HttpRequest.newBuilder(URI.create(hangar.base() + "/operations/" + op)).DELETE().build(),
+                HttpResponse.BodyHandlers.ofString());
+        JsonNode ended = get("/operations/" + op + "/wait?timeout=60").body();
+
+        assertEquals(202, cancel.statusCode(), cancel.body());
+        assertEquals("failed", ended.get("status").asText(), ended.toString());
+        assertEquals("operation-cancelled", ended.get("error").get("code").asText());
+        until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while ((get("/vms/" + id).status != 404 || images.openAnswers() > 0) && System.nanoTime() < until) Thread.sleep(100);
+        assertEquals(404, get("/vms/" + id).status, "calling the creation off deleted the VM");
+        assertEquals(0, images.openAnswers(), "the server saw the download's connection closed");
+        assertTrue(Processes.qemuOf(id).isEmpty(), "no machine was started");
+    }
+
     // ---- helpers ---------------------------------------------------------------------------------
 
     private static Path library(String driver) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hangar.api.Json;
 import dev.hangar.core.RedactedUrl;
 import dev.hangar.core.builds.FactoryImage;
+import dev.hangar.core.builds.ImageTemplate;
 import dev.hangar.core.builds.FactoryImage.Kind;
 import dev.hangar.core.builds.FactoryImage.Status;
 import java.util.List;
@@ -38,21 +39,15 @@ final class FactoryJson {
         return base + "/imagefactory/" + collection(kind) + "/" + id;
     }
 
-    private static final java.util.regex.Pattern ROOTPW = java.util.regex.Pattern.compile(
-            "(?is)(<rootpw\\b[^>]*>).*?(</rootpw\\s*>)|(\"rootpw\"\\s*:\\s*)\"(?:[^\"\\\\]|\\\\.)*\"");
-
     /**
-     * A build's template as anyone who may read the build sees it: the root password of a TDL (XML
-     * {@code <rootpw>} or JSON {@code "rootpw"}) is {@code ***}, and so are the secrets of its URLs
-     * (a repository's token). The build keeps the template it was given.
+     * A build's template as anyone who may read the build sees it, in TDL: the root password is
+     * {@code ***}, and so are the secrets of its URLs (a repository's token). The build keeps the
+     * template it was given.
      */
-    static String shownTemplate(String text) {
-        if (text == null) return null;
-        java.util.regex.Matcher m = ROOTPW.matcher(text);
-        String hidden = m.replaceAll(r -> r.group(1) != null
-                ? java.util.regex.Matcher.quoteReplacement(r.group(1) + "***" + r.group(2))
-                : java.util.regex.Matcher.quoteReplacement(r.group(3) + "\"***\""));
-        return RedactedUrl.inText(hidden);
+    static String shownTemplate(ImageTemplate template) {
+        if (template == null) return null;
+        boolean hasPassword = template.os() != null && template.os().rootPassword() != null;
+        return RedactedUrl.inText(Tdl.write(hasPassword ? template.withRootPassword("***") : template));
     }
 
     /** v2: the object itself; relations are the caller's to add. */
@@ -71,7 +66,7 @@ final class FactoryJson {
         detail.put("activity", i.activity());
         if (i.error() != null) detail.put("error", i.error().code() + ": " + i.error().message());
         else detail.putNull("error");
-        o.put("template", shownTemplate(i.templateText()));
+        o.put("template", shownTemplate(i.template()));
         o.putNull("icicle");
         ObjectNode parameters = o.putObject("parameters");
         i.parameters().forEach((k, v) -> parameters.put(k, RedactedUrl.inText(v)));

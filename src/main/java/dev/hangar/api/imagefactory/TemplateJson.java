@@ -6,7 +6,6 @@ import dev.hangar.core.HangarException;
 import dev.hangar.core.builds.ImageTemplate;
 import dev.hangar.core.builds.ImageTemplate.Encoding;
 import dev.hangar.core.builds.ImageTemplate.InstallType;
-import dev.hangar.core.builds.Tdl;
 import dev.hangar.core.builds.TemplateSource;
 import java.util.ArrayList;
 import java.util.List;

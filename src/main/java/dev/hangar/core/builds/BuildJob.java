@@ -7,7 +7,8 @@ import dev.hangar.core.builds.FactoryImage.Kind;
 import dev.hangar.core.builds.FactoryImage.Status;
 import dev.hangar.core.builds.ImageFactory.Ports;
 import dev.hangar.core.builds.ImageFactory.Settings;
-import dev.hangar.core.operations.OperationLog;
+import dev.hangar.core.operations.Operations;
+import dev.hangar.core.operations.RunningOperation;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +42,11 @@ final class BuildJob implements AutoCloseable {
 
     private final Ports ports;
     private final Settings settings;
-    private final OperationLog operations;
+    private final Operations operations;
+    /** Each image's work as an operation, while it runs: begun at submit, ended with the work. */
+    private final Map<UUID, RunningOperation> ops = new ConcurrentHashMap<>();
+    /** The thread of each image's work, to interrupt what waits (for a slot, for its source) on a cancel. */
+    private final Map<UUID, Thread> workers = new ConcurrentHashMap<>();
     private final Clock clock;
     private final Semaphore slots;
     private final ExecutorService jobs = Executors.newVirtualThreadPerTaskExecutor();
@@ -50,7 +55,7 @@ final class BuildJob implements AutoCloseable {
     /** Provider credentials, kept in memory only: a later delete can unpublish, a restart forgets them. */
     private final Map<UUID, ProviderPublisher.Provider> credentials = new ConcurrentHashMap<>();
 
-    BuildJob(Ports ports, Settings settings, OperationLog operations, Clock clock) {
+    BuildJob(Ports ports, Settings settings, Operations operations, Clock clock) {
         this.ports = ports;
         this.settings = settings;
         this.operations = operations;
@@ -66,6 +71,7 @@ final class BuildJob implements AutoCloseable {
                 log.info("image {} was {} when the service stopped: failed", image.id(), image.status());
                 FactoryImage failed = image.failed(new Problem("build-interrupted",
                         "the service stopped while this image was " + image.status().name().toLowerCase(Locale.ROOT) + "; build it again"), clock.instant());
+                ops.put(image.id(), operations.begin(kindOf(image), image.id().toString())); // the operation it had, to end
                 save(failed);
                 FileTrees.delete(work(image.id()));
                 if (image.file() == null) FileTrees.delete(dir(image.id()));
@@ -76,14 +82,30 @@ final class BuildJob implements AutoCloseable {
 
     /** Runs the image's work; a provider image's credentials (kept in memory only) come with it. */
     void submit(FactoryImage image, ProviderPublisher.Provider provider) {
-        if (provider != null) credentials.put(image.id(), provider);
-        running.put(image.id(), jobs.submit(() -> {
+        UUID id = image.id();
+        if (provider != null) credentials.put(id, provider);
+        ops.put(id, operations.begin(kindOf(image), id.toString(), () -> cancel(id)));
+        running.put(id, jobs.submit(() -> {
+            workers.put(id, Thread.currentThread());
             try {
-                run(image.id());
+                run(id);
             } finally {
-                running.remove(image.id());
+                workers.remove(id);
+                running.remove(id);
+                cancelled.remove(id);
             }
         }));
+    }
+
+    /**
+     * Calls the image's work off (its operation's cancel): what waits for a slot or its source stops at
+     * once; work under way stops at its next check. The image ends FAILED, build-cancelled, and is kept.
+     */
+    private void cancel(UUID id) {
+        cancelled.add(id);
+        Thread worker = workers.get(id);
+        FactoryImage image = ports.images().find(id).orElse(null);
+        if (worker != null && image != null && image.status() != Status.BUILDING) worker.interrupt();
     }
 
     /** Cancels the image's work, removes its file and what it pushed, and forgets it. */
@@ -111,6 +133,8 @@ final class BuildJob implements AutoCloseable {
             ports.images().delete(id);
             credentials.remove(id);
             notify(image.at(Status.DELETED, image.percent(), "deleted", clock.instant()));
+            RunningOperation op = ops.remove(id);
+            if (op != null) op.failed(new Problem("image-deleted", "the image was deleted before its work ended"));
             log.info("image {} deleted", id);
         } catch (RuntimeException e) {
             save(image.at(Status.DELETEFAILED, image.percent(), "delete failed", clock.instant())
@@ -161,7 +185,7 @@ final class BuildJob implements AutoCloseable {
     }
 
     private FactoryImage buildBase(FactoryImage image, Path dir, Path work, Progress progress) throws IOException {
-        ImageTemplate template = Tdl.parse(image.templateText());
+        ImageTemplate template = image.template();
         BaseImageBuilder builder = builderFor(template, "true".equals(image.parameters().get(ImageFactory.MOCK_PARAMETER)));
         Path output = dir.resolve("base.raw");
         builder.build(template, output, work, progress);
@@ -266,18 +290,25 @@ final class BuildJob implements AutoCloseable {
         operation(image);
     }
 
-    /** The image's work as an operation: image.build, image.convert or image.push on the image's id. */
-    private void operation(FactoryImage image) {
-        String kind = switch (image.kind()) {
+    /** The image's work as an operation's kind: image.build, image.convert or image.push, on the image's id. */
+    private static String kindOf(FactoryImage image) {
+        return switch (image.kind()) {
             case BASE -> "image.build";
             case TARGET -> "image.convert";
             case PROVIDER -> "image.push";
         };
+    }
+
+    /** Where the image's work stands, told to its operation (which the work's end ends). */
+    private void operation(FactoryImage image) {
+        boolean ends = image.status() == Status.COMPLETE || image.status() == Status.FAILED;
+        RunningOperation op = ends ? ops.remove(image.id()) : ops.get(image.id());
+        if (op == null) return;
         switch (image.status()) {
-            case NEW, PENDING, BUILDING -> operations.progress(operations.start(kind, image.id().toString()), image.percent(), image.activity());
-            case COMPLETE -> operations.succeeded(operations.start(kind, image.id().toString()));
-            case FAILED -> operations.failed(operations.start(kind, image.id().toString()), image.error());
-            default -> { } // deleting and deleted: the operation keeps how the work ended
+            case NEW, PENDING, BUILDING -> op.progress(image.percent(), image.activity());
+            case COMPLETE -> op.succeeded();
+            case FAILED -> op.failed(image.error());
+            default -> { } // deleting: the delete ends it
         }
     }
 

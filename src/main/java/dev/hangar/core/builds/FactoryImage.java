@@ -18,7 +18,7 @@ public record FactoryImage(
         int percent,
         String activity,
         Problem error,
-        String templateText,
+        ImageTemplate template,
         Map<String, String> parameters,
         List<String> callbacks,
         UUID baseImage,
@@ -48,23 +48,23 @@ public record FactoryImage(
     }
 
     public FactoryImage at(Status s, int pct, String what, Instant now) {
-        return new FactoryImage(id, kind, s, pct, what, error, templateText, parameters, callbacks, baseImage, targetImage, target,
+        return new FactoryImage(id, kind, s, pct, what, error, template, parameters, callbacks, baseImage, targetImage, target,
                 provider, published, file, createdAt, now);
     }
 
     public FactoryImage failed(Problem problem, Instant now) {
-        return new FactoryImage(id, kind, Status.FAILED, percent, activity, problem, templateText, parameters, callbacks, baseImage,
+        return new FactoryImage(id, kind, Status.FAILED, percent, activity, problem, template, parameters, callbacks, baseImage,
                 targetImage, target, provider, published, file, createdAt, now);
     }
 
     /** The same record without its file or push: what a failed image keeps (nothing half-made). */
     public FactoryImage withoutOutput() {
-        return new FactoryImage(id, kind, status, percent, activity, error, templateText, parameters, callbacks, baseImage, targetImage,
+        return new FactoryImage(id, kind, status, percent, activity, error, template, parameters, callbacks, baseImage, targetImage,
                 target, provider, null, null, createdAt, updatedAt);
     }
 
     public FactoryImage completed(String file, ProviderPublisher.Published published, Instant now) {
-        return new FactoryImage(id, kind, Status.COMPLETE, 100, "done", null, templateText, parameters, callbacks, baseImage,
+        return new FactoryImage(id, kind, Status.COMPLETE, 100, "done", null, template, parameters, callbacks, baseImage,
                 targetImage, target, provider, published, file, createdAt, now);
     }
 }

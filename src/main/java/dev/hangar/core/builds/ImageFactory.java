@@ -4,7 +4,7 @@ import dev.hangar.core.HangarException;
 import dev.hangar.core.UrlPolicy;
 import dev.hangar.core.builds.FactoryImage.Kind;
 import dev.hangar.core.builds.FactoryImage.Status;
-import dev.hangar.core.operations.OperationLog;
+import dev.hangar.core.operations.Operations;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -36,7 +36,7 @@ public final class ImageFactory implements AutoCloseable {
     private final BuildJob job;
 
     /** @param operations where each image's work is also shown, as every long action is (/operations) */
-    public ImageFactory(Ports ports, Settings settings, OperationLog operations, Clock clock) {
+    public ImageFactory(Ports ports, Settings settings, Operations operations, Clock clock) {
         this.ports = ports;
         this.clock = clock;
         this.job = new BuildJob(ports, settings, operations, clock);
@@ -54,7 +54,7 @@ public final class ImageFactory implements AutoCloseable {
         checkCallbacks(callbacks);
         ImageTemplate template = resolve(source);
         checkFetchedUrls(template);
-        FactoryImage image = fresh(Kind.BASE, Tdl.write(template), parameters, callbacks, null, null, null, null);
+        FactoryImage image = fresh(Kind.BASE, template, parameters, callbacks, null, null, null, null);
         job.submit(image, null);
         return image;
     }
@@ -74,7 +74,7 @@ public final class ImageFactory implements AutoCloseable {
             get(base, Kind.BASE);
         }
         FactoryImage parent = get(base);
-        FactoryImage image = fresh(Kind.TARGET, parent.templateText(), parameters, callbacks, base, null, t, null);
+        FactoryImage image = fresh(Kind.TARGET, parent.template(), parameters, callbacks, base, null, t, null);
         job.submit(image, null);
         return image;
     }
@@ -98,13 +98,13 @@ public final class ImageFactory implements AutoCloseable {
         }
         FactoryImage parent = get(from, Kind.TARGET);
         // Only type and settings are stored: credentials stay in memory.
-        FactoryImage image = fresh(Kind.PROVIDER, parent.templateText(), parameters, callbacks, parent.baseImage(), from,
+        FactoryImage image = fresh(Kind.PROVIDER, parent.template(), parameters, callbacks, parent.baseImage(), from,
                 parent.target(), new ProviderPublisher.Provider(type, p.settings(), Map.of()));
         job.submit(image, p);
         return image;
     }
 
-    private FactoryImage fresh(Kind kind, String template, Map<String, String> parameters, List<String> callbacks, UUID base,
+    private FactoryImage fresh(Kind kind, ImageTemplate template, Map<String, String> parameters, List<String> callbacks, UUID base,
                                UUID targetImage, String target, ProviderPublisher.Provider provider) {
         FactoryImage image = new FactoryImage(UUID.randomUUID(), kind, Status.NEW, 0, "queued", null, template, parameters, callbacks,
                 base, targetImage, target, provider, null, null, clock.instant(), clock.instant());
@@ -149,9 +149,9 @@ public final class ImageFactory implements AutoCloseable {
         }
         return switch (source) {
             case TemplateSource.Inline i -> i.template().validated();
-            case TemplateSource.OfImage o -> Tdl.parse(ports.images().find(o.image()).map(FactoryImage::templateText)
-                    .orElseThrow(() -> new HangarException(HangarException.Kind.INVALID, "template-not-found", "no image " + o.image() + " to take the template from")));
-            case TemplateSource.AtUrl u -> Tdl.parse(ports.templates().fetch(u.url()));
+            case TemplateSource.OfImage o -> ports.images().find(o.image()).map(FactoryImage::template)
+                    .orElseThrow(() -> new HangarException(HangarException.Kind.INVALID, "template-not-found", "no image " + o.image() + " to take the template from"));
+            case TemplateSource.AtUrl u -> ports.templates().fetch(u.url()).validated();
         };
     }
 

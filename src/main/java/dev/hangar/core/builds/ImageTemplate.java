@@ -44,6 +44,12 @@ public record ImageTemplate(String name, String description, Os os, List<String>
         repositories = List.copyOf(repositories == null ? List.of() : repositories);
     }
 
+    /** The same template with this root password (a reader shown the template sees {@code ***}). */
+    public ImageTemplate withRootPassword(String password) {
+        Os o = new Os(os.name(), os.version(), os.arch(), os.installType(), os.installLocation(), password);
+        return new ImageTemplate(name, description, o, packages, files, commands, repositories, diskSizeGib);
+    }
+
     /**
      * Checks what every template must hold; the message names the element at fault (as TDL calls it),
      * and the code is invalid-template.

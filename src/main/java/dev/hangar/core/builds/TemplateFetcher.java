@@ -1,7 +1,10 @@
 package dev.hangar.core.builds;
 
-/** Fetches a template given by URL. */
+/** Fetches a template given by URL, and reads it. */
 public interface TemplateFetcher {
-    /** The document at the URL, as text; HangarException template-fetch-failed (400) when it cannot be had. */
-    String fetch(String url);
+    /**
+     * The template at the URL; HangarException template-fetch-failed (400) when it cannot be had,
+     * invalid-template when what came is no template.
+     */
+    ImageTemplate fetch(String url);
 }

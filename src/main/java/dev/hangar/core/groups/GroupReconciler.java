@@ -1,6 +1,9 @@
 package dev.hangar.core.groups;
 
 import dev.hangar.core.HangarException;
+import dev.hangar.core.Problem;
+import dev.hangar.core.operations.Operations;
+import dev.hangar.core.operations.RunningOperation;
 import dev.hangar.core.vms.Vm;
 import dev.hangar.core.vms.VmRequest;
 import dev.hangar.core.vms.VmService;
@@ -24,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * out {@link GroupPlan#decide}; nothing is remembered between passes but a failure backoff. A pass runs
  * when a member's record changes or a group's settings do, and for every group on a slow timer; with
  * nothing changing it only wakes on that timer. One thread runs every pass, so a group's plan is never
- * carried out twice at once. VMs a group made whose group is gone are removed.
+ * carried out twice at once. VMs a group made whose group is gone are removed. A pass that makes or
+ * removes members is an operation ({@code group.pass} on the group's name), failed when some of its
+ * changes could not be made.
  */
 final class GroupReconciler {
     private static final Logger log = LoggerFactory.getLogger(GroupReconciler.class);
@@ -35,6 +40,7 @@ final class GroupReconciler {
     private final GroupStore groups;
     private final VmService vms;
     private final GroupBlueprints blueprints;
+    private final Operations operations;
     private final Clock clock;
     private final Duration resync;
     private final Set<String> dirty = ConcurrentHashMap.newKeySet();
@@ -48,10 +54,11 @@ final class GroupReconciler {
 
     private record Backoff(Instant until, Duration next) {}
 
-    GroupReconciler(GroupStore groups, VmService vms, GroupBlueprints blueprints, Clock clock, Duration resync) {
+    GroupReconciler(GroupStore groups, VmService vms, GroupBlueprints blueprints, Operations operations, Clock clock, Duration resync) {
         this.groups = groups;
         this.vms = vms;
         this.blueprints = blueprints;
+        this.operations = operations;
         this.clock = clock;
         this.resync = resync;
     }
@@ -106,10 +113,12 @@ final class GroupReconciler {
         GroupPlan plan = GroupPlan.decide(group, hash, members);
         if (plan.isSteady()) return;
         log.info("group {}: {}", name, plan.summary());
+        List<String> problems = new java.util.ArrayList<>();
+        RunningOperation op = plan.removals().isEmpty() ? null : begin(name, plan);
         boolean failedMember = false;
         for (GroupPlan.Removal r : plan.removals()) {
             failedMember |= members.stream().anyMatch(vm -> vm.id().equals(r.vm()) && vm.status() == VmStatus.ERROR);
-            remove(name, r.vm(), r.why(), true);
+            remove(name, r.vm(), r.why(), true).ifPresent(problems::add);
         }
         if (failedMember) backOff(name);
         if (members.stream().anyMatch(vm -> vm.status() == VmStatus.POWERED_ON)) backoffs.remove(name);
@@ -123,12 +132,29 @@ final class GroupReconciler {
                     wake(name);
                 });
             }
+            end(op, problems);
             return;
         }
-        for (GroupPlan.Addition a : plan.additions()) add(group, hash, a.logicalId());
+        if (op == null) op = begin(name, plan);
+        for (GroupPlan.Addition a : plan.additions()) add(group, hash, a.logicalId()).ifPresent(problems::add);
+        end(op, problems);
     }
 
-    private void add(Group group, String hash, String logicalId) {
+    private RunningOperation begin(String group, GroupPlan plan) {
+        RunningOperation op = operations.begin("group.pass", group);
+        op.progress(0, plan.summary());
+        return op;
+    }
+
+    /** Ends the pass's operation (if it had one): failed when some change could not be made. */
+    private static void end(RunningOperation op, List<String> problems) {
+        if (op == null) return;
+        if (problems.isEmpty()) op.succeeded();
+        else op.failed(new Problem("group-pass-incomplete", String.join("; ", problems)));
+    }
+
+    /** Makes one member; what went wrong, if it could not. */
+    private Optional<String> add(Group group, String hash, String logicalId) {
         var blueprint = blueprints.of(group);
         Map<String, String> tags = new HashMap<>(blueprint.tags());
         tags.put(GroupPlan.GROUP_TAG, group.name());
@@ -138,20 +164,29 @@ final class GroupReconciler {
         try {
             Vm vm = vms.create(request);
             event(group.name(), "made member " + vm.id() + (logicalId == null ? "" : " for logical ID " + logicalId));
+            return Optional.empty();
         } catch (HangarException e) {
-            event(group.name(), "cannot make a member: " + e.code() + ": " + e.getMessage());
+            String problem = "cannot make a member: " + e.code() + ": " + e.getMessage();
+            event(group.name(), problem);
             backOff(group.name());
+            return Optional.of(problem);
         }
     }
 
-    private void remove(String group, java.util.UUID id, String why, boolean record) {
+    /** Removes one member; what went wrong, if it could not. */
+    private Optional<String> remove(String group, java.util.UUID id, String why, boolean record) {
         try {
             vms.delete(id);
             if (record) event(group, "removed member " + id + ": " + why);
             else log.info("removed VM {} of group {}: {}", id, group, why);
         } catch (HangarException e) {
-            if (!e.code().equals("vm-not-found")) event(group, "cannot remove member " + id + ": " + e.getMessage());
+            if (!e.code().equals("vm-not-found")) {
+                String problem = "cannot remove member " + id + ": " + e.getMessage();
+                event(group, problem);
+                return Optional.of(problem);
+            }
         }
+        return Optional.empty();
     }
 
     private void removeOrphans() {

@@ -2,6 +2,7 @@ package dev.hangar.core.groups;
 
 import dev.hangar.core.HangarException;
 import dev.hangar.core.vms.VmBlueprint;
+import dev.hangar.core.operations.Operations;
 import dev.hangar.core.vms.VmService;
 import java.time.Clock;
 import java.time.Duration;
@@ -22,13 +23,13 @@ public final class GroupService implements AutoCloseable {
     private final Clock clock;
 
     /** @param resync how often every group is checked even when nothing was heard of its members */
-    public GroupService(TemplateStore templates, GroupStore groups, VmService vms, Clock clock, Duration resync) {
+    public GroupService(TemplateStore templates, GroupStore groups, VmService vms, Operations operations, Clock clock, Duration resync) {
         this.templates = templates;
         this.groups = groups;
         this.vms = vms;
         this.clock = clock;
         this.blueprints = new GroupBlueprints(templates);
-        this.reconciler = new GroupReconciler(groups, vms, blueprints, clock, resync);
+        this.reconciler = new GroupReconciler(groups, vms, blueprints, operations, clock, resync);
     }
 
     /** Starts keeping groups at their size; call after the VM service has started (adopted what runs). */

@@ -4,8 +4,8 @@ import dev.hangar.core.Cancellation;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.Problem;
 import dev.hangar.core.images.GoldImages;
-import dev.hangar.core.operations.Operation;
-import dev.hangar.core.operations.OperationLog;
+import dev.hangar.core.operations.Operations;
+import dev.hangar.core.operations.RunningOperation;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
@@ -33,7 +33,8 @@ final class CreationJob {
     private final MachineDriver driver;
     private final GuestObserver guests;
     private final CallbackSink callbacks;
-    private final OperationLog operations;
+    private final Operations operations;
+    private final java.util.function.Consumer<UUID> callOff;
     private final VmLocks locks;
     private final VmSettings settings;
     private final Clock clock;
@@ -41,8 +42,8 @@ final class CreationJob {
     /** The creations under way, each with what calls it off. */
     private final java.util.concurrent.ConcurrentHashMap<UUID, Cancellation> underway = new java.util.concurrent.ConcurrentHashMap<>();
 
-    CreationJob(VmStore vms, MachineLauncher launcher, MachineDriver driver, GuestObserver guests, CallbackSink callbacks, OperationLog operations, VmLocks locks, VmSettings settings, Clock clock,
-                BooleanSupplier running) {
+    CreationJob(VmStore vms, MachineLauncher launcher, MachineDriver driver, GuestObserver guests, CallbackSink callbacks, Operations operations, VmLocks locks, VmSettings settings, Clock clock,
+                BooleanSupplier running, java.util.function.Consumer<UUID> callOff) {
         this.vms = vms;
         this.launcher = launcher;
         this.driver = driver;
@@ -53,6 +54,7 @@ final class CreationJob {
         this.settings = settings;
         this.clock = clock;
         this.running = running;
+        this.callOff = callOff;
     }
 
     void run(UUID id) {
@@ -75,9 +77,9 @@ final class CreationJob {
 
     private void run(Vm vm, Cancellation cancellation) {
         UUID id = vm.id();
-        Operation op = operations.start(VmOperationKinds.CREATE, id.toString());
+        RunningOperation op = operations.begin(VmOperationKinds.CREATE, id.toString(), () -> callOff.accept(id));
         try {
-            op = operations.progress(op, 10, switch (vm.boot()) {
+            op.progress(10, switch (vm.boot()) {
                 case BootSource.Image i -> "fetching the image";
                 case BootSource.NetworkInstall n -> "fetching the installer";
                 case BootSource.Disk d -> "making the disks";
@@ -85,22 +87,21 @@ final class CreationJob {
             });
             DownloadReport download = new DownloadReport(op);
             MachineLauncher.BootMedia media = launcher.media(vm, download, cancellation);
-            op = download.op;
-            op = operations.progress(op, 60, "starting the machine");
+            op.progress(60, "starting the machine");
             if (!locks.with(id, () -> boot(id, media))) {
-                operations.failed(op, new Problem("vm-deleted", "the VM was deleted before its machine started"));
+                op.failed(new Problem("vm-deleted", "the VM was deleted before its machine started"));
                 return;
             }
             if (vm.boot() instanceof BootSource.NetworkInstall) {
-                operations.progress(operations.start(VmOperationKinds.INSTALL, id.toString()), 50, "the installer runs");
+                // Its own operation, ended by the monitor when the installer powers the machine off.
+                operations.begin(VmOperationKinds.INSTALL, id.toString(), () -> callOff.accept(id)).progress(50, "the installer runs");
             }
-            op = operations.progress(op, 80, "waiting for the address");
-            report(id);
-            operations.succeeded(op);
+            op.progress(80, "waiting for the address");
+            end(op, id, report(id));
         } catch (HangarException e) {
             if (!running.getAsBoolean()) return; // cut off by shutdown: the record says creating, the next start resumes it
             if (cancellation.isCancelled()) {
-                operations.failed(op, new Problem("vm-deleted", "the VM was deleted while it was being created"));
+                op.failed(new Problem("vm-deleted", "the VM was deleted while it was being created"));
                 return;
             }
             // Failures of this host (not of the image or the request) all read vm-create-failed.
@@ -119,10 +120,10 @@ final class CreationJob {
      */
     private final class DownloadReport implements GoldImages.FetchProgress {
         private static final long EVERY_MILLIS = 1000;
-        private Operation op;
+        private final RunningOperation op;
         private long lastSaved = clock.millis();
 
-        DownloadReport(Operation op) {
+        DownloadReport(RunningOperation op) {
             this.op = op;
         }
 
@@ -131,20 +132,27 @@ final class CreationJob {
             long now = clock.millis();
             if (now - lastSaved < EVERY_MILLIS) return;
             lastSaved = now;
-            int percent = total > 0 ? 10 + (int) Math.min(40, bytes * 40 / total) : op.progress();
-            op = operations.progress(op, percent, "downloading the image: " + bytes + (total > 0 ? " of " + total : "") + " bytes");
+            int percent = total > 0 ? 10 + (int) Math.min(40, bytes * 40 / total) : op.current().progress();
+            op.progress(percent, "downloading the image: " + bytes + (total > 0 ? " of " + total : "") + " bytes");
         }
 
         @Override
         public void converting() {
-            op = operations.progress(op, 50, "converting the disks");
+            op.progress(50, "converting the disks");
         }
     }
 
     /** The address wait and callback of a creation a restart cut off in that phase; ends its operation. */
     void resumeReport(UUID id) {
-        report(id);
-        if (running.getAsBoolean()) operations.succeeded(operations.start(VmOperationKinds.CREATE, id.toString()));
+        RunningOperation op = operations.begin(VmOperationKinds.CREATE, id.toString(), () -> callOff.accept(id));
+        end(op, id, report(id));
+    }
+
+    /** Ends the creation's operation once its report is done: unless shutdown cut the wait off, or the VM went. */
+    private void end(RunningOperation op, UUID id, boolean reported) {
+        if (!running.getAsBoolean()) return;
+        if (reported) op.succeeded();
+        else op.failed(new Problem("vm-deleted", "the VM was deleted while it was being created"));
     }
 
     /** Sizes, wires and starts the machine under the VM's lock; false when the VM was deleted meanwhile. */
@@ -166,25 +174,26 @@ final class CreationJob {
      * timeout when the guest has none, only every {@link #AGENT_POLL}. The VM stays marked "awaiting
      * address" until its callback is in the outbox, so a restart in between resumes here. A guest that
      * powers off meanwhile ends the wait (the monitor records its status). An installer's address
-     * means nothing to anyone: it is not waited for.
+     * means nothing to anyone: it is not waited for. False when the VM went meanwhile (or shutdown cut the
+     * wait off).
      */
-    void report(UUID id) {
+    boolean report(UUID id) {
         Vm vm = vms.find(id).orElse(null);
-        if (vm == null) return;
+        if (vm == null) return false;
         Duration timeout = vm.toolsInitTimeoutSeconds() > 0
                 ? Duration.ofSeconds(vm.toolsInitTimeoutSeconds()) : settings.toolsInitTimeout();
         Instant until = clock.instant().plus(timeout);
         Instant nextAgentQuery = clock.instant();
         Vm observed = vm;
         while (!(vm.boot() instanceof BootSource.NetworkInstall)) {
-            if (!running.getAsBoolean()) return;
+            if (!running.getAsBoolean()) return false;
             boolean askAgent = !clock.instant().isBefore(nextAgentQuery);
             if (askAgent) nextAgentQuery = clock.instant().plus(AGENT_POLL);
             observed = guests.observe(vm, askAgent);
             if (!observed.ipAddress().isEmpty() || clock.instant().isAfter(until)) break;
             sleep(IP_POLL);
             vm = vms.find(id).orElse(null);
-            if (vm == null || vm.status() == VmStatus.DELETING) return;
+            if (vm == null || vm.status() == VmStatus.DELETING) return false;
             if (vm.status() == VmStatus.POWERED_OFF) {
                 log.info("VM {} powered off before it had an address", id);
                 observed = vm;
@@ -193,21 +202,21 @@ final class CreationJob {
         }
         if (observed.ipAddress().isEmpty()) log.info("VM {}: no address within {}", id, timeout);
         Vm seen = observed;
-        locks.with(id, () -> {
+        return locks.with(id, () -> {
             Vm current = vms.find(id).orElse(null);
-            if (current == null || !current.status().isSettled()) return null; // deleted meanwhile
+            if (current == null || !current.status().isSettled()) return false; // deleted meanwhile
             Vm done = current.toBuilder().ipAddress(seen.ipAddress().isEmpty() ? current.ipAddress() : seen.ipAddress())
                     .guestOs(seen.guestOs().isEmpty() ? current.guestOs() : seen.guestOs()).build();
             if (!done.equals(current)) vms.update(done);
             callbacks.created(done);
             vms.reported(id);
-            return null;
+            return true;
         });
     }
 
-    private void fail(UUID id, Operation op, Problem problem) {
+    private void fail(UUID id, RunningOperation op, Problem problem) {
         log.warn("VM {} failed: {} ({})", id, problem.code(), problem.message());
-        operations.failed(op, problem);
+        op.failed(problem);
         stopQuietly(id);
         boolean recorded = locks.with(id, () -> {
             Optional<Vm> vm = vms.find(id);

@@ -2,8 +2,9 @@ package dev.hangar.core.vms;
 
 import dev.hangar.core.FileTrees;
 import dev.hangar.core.HangarException;
-import dev.hangar.core.operations.Operation;
-import dev.hangar.core.operations.OperationLog;
+import dev.hangar.core.Problem;
+import dev.hangar.core.operations.Operations;
+import dev.hangar.core.operations.RunningOperation;
 import java.nio.file.Path;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -21,11 +22,11 @@ final class DeletionJob {
     private final MachineLauncher launcher;
     private final MachineDriver driver;
     private final CreationJob creation;
-    private final OperationLog operations;
+    private final Operations operations;
     private final VmLocks locks;
     private final VmSettings settings;
 
-    DeletionJob(WatchedVmStore vms, MachineLauncher launcher, MachineDriver driver, CreationJob creation, OperationLog operations,
+    DeletionJob(WatchedVmStore vms, MachineLauncher launcher, MachineDriver driver, CreationJob creation, Operations operations,
                 VmLocks locks, VmSettings settings) {
         this.vms = vms;
         this.launcher = launcher;
@@ -41,14 +42,20 @@ final class DeletionJob {
         creation.cancel(id);
         locks.with(id, () -> {
             Vm vm = vms.find(id).orElseThrow(() -> VmService.notFound(id.toString()));
-            Operation op = operations.start(VmOperationKinds.DELETE, id.toString());
-            vms.update(vm.withStatus(VmStatus.DELETING));
-            Path dir = launcher.dir(id);
-            driver.stop(dir, settings.deleteGrace());
-            launcher.detach(vm);
-            FileTrees.delete(dir);
-            vms.delete(id);
-            operations.succeeded(op);
+            RunningOperation op = operations.begin(VmOperationKinds.DELETE, id.toString());
+            try {
+                vms.update(vm.withStatus(VmStatus.DELETING));
+                Path dir = launcher.dir(id);
+                driver.stop(dir, settings.deleteGrace());
+                launcher.detach(vm);
+                FileTrees.delete(dir);
+                vms.delete(id);
+            } catch (RuntimeException e) {
+                // The record stays "deleting": the next start tries again.
+                op.failed(e instanceof HangarException h ? Problem.of(h) : new Problem("vm-delete-failed", String.valueOf(e.getMessage())));
+                throw e;
+            }
+            op.succeeded();
             log.info("VM {} deleted", id);
             return null;
         });

@@ -1,6 +1,6 @@
 package dev.hangar.core.vms;
 
-import dev.hangar.core.operations.OperationLog;
+import dev.hangar.core.operations.Operations;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
@@ -19,12 +19,12 @@ final class VmMonitor {
     private final MachineDriver driver;
     private final MachineLauncher launcher;
     private final GuestObserver guests;
-    private final OperationLog operations;
+    private final Operations operations;
     private final VmLocks locks;
     private final Duration interval;
     private final BooleanSupplier running;
 
-    VmMonitor(VmStore vms, MachineDriver driver, MachineLauncher launcher, GuestObserver guests, OperationLog operations,
+    VmMonitor(VmStore vms, MachineDriver driver, MachineLauncher launcher, GuestObserver guests, Operations operations,
               VmLocks locks, Duration interval, BooleanSupplier running) {
         this.vms = vms;
         this.driver = driver;
@@ -78,7 +78,8 @@ final class VmMonitor {
             if (status == VmStatus.POWERED_OFF && vm.boot() instanceof BootSource.NetworkInstall) {
                 log.info("VM {}: the installer powered it off; it boots from its disk from now on", vm.id());
                 now = now.toBuilder().boot(new BootSource.Disk()).build();
-                operations.succeeded(operations.start(VmOperationKinds.INSTALL, vm.id().toString()));
+                // The install's operation, begun by the creation (or, after a restart, found again by its id).
+                operations.begin(VmOperationKinds.INSTALL, vm.id().toString()).succeeded();
             }
             if (status == VmStatus.POWERED_ON && vm.ipAddress().isEmpty()) now = guests.observe(now, false);
             if (!now.equals(vm)) {

@@ -12,7 +12,7 @@ import dev.hangar.core.images.MachineProfile;
 import dev.hangar.core.networks.NetworkFabric;
 import dev.hangar.core.networks.NetworkService;
 import dev.hangar.core.networks.Nic;
-import dev.hangar.core.operations.OperationLog;
+import dev.hangar.core.operations.Operations;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Clock;
@@ -44,7 +44,7 @@ public final class VmService implements AutoCloseable {
     private final UrlPolicy urls;
     private final MachineDriver driver;
     private final NetworkService networks;
-    private final OperationLog operations;
+    private final Operations operations;
     private final VmSettings settings;
     private final Clock clock;
     private final VmLocks locks = new VmLocks();
@@ -58,7 +58,7 @@ public final class VmService implements AutoCloseable {
     private final Thread monitorThread;
     private volatile boolean running = true;
 
-    public VmService(Ports ports, NetworkService networks, OperationLog operations, VmSettings settings, Clock clock) {
+    public VmService(Ports ports, NetworkService networks, Operations operations, VmSettings settings, Clock clock) {
         this.vms = new WatchedVmStore(ports.vms());
         this.images = ports.images();
         this.urls = ports.urls();
@@ -69,7 +69,9 @@ public final class VmService implements AutoCloseable {
         this.clock = clock;
         this.launcher = new MachineLauncher(images, ports.disks(), ports.installers(), driver, ports.fabric(), networks, settings);
         GuestObserver guests = new GuestObserver(driver, launcher, ports.fabric(), networks);
-        this.creation = new CreationJob(vms, launcher, driver, guests, ports.callbacks(), operations, locks, settings, clock, () -> running);
+        // Calling off a creation (or an install) deletes the VM, as a DELETE does while it is being made.
+        this.creation = new CreationJob(vms, launcher, driver, guests, ports.callbacks(), operations, locks, settings, clock, () -> running,
+                this::callOff);
         this.deletion = new DeletionJob(vms, launcher, driver, creation, operations, locks, settings);
         this.monitor = new VmMonitor(vms, driver, launcher, guests, operations, locks, settings.monitorInterval(), () -> running);
         this.adoption = new Adoption(vms, images, ports.installers(), driver, ports.fabric(), networks, creation, deletion, monitor, settings);
@@ -242,6 +244,11 @@ public final class VmService implements AutoCloseable {
      */
     public void delete(UUID id) {
         deletion.run(id);
+    }
+
+    /** Calls off the VM's creation or install (its operation's cancel): the VM is deleted, in the background. */
+    private void callOff(UUID id) {
+        jobs.submit(() -> deletion.resume(id));
     }
 
     /** The end of the VM's serial console log. */

@@ -9,7 +9,6 @@ import dev.hangar.api.Json;
 import dev.hangar.builds.MockOsBuilder;
 import dev.hangar.core.builds.ImageFactory;
 import dev.hangar.core.builds.ImageFactoryTest;
-import dev.hangar.core.builds.TdlTest;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -44,10 +43,10 @@ class ImageFactoryFaceTest {
     @BeforeEach
     void start() throws Exception {
         factory = new ImageFactory(new ImageFactory.Ports(new ImageFactoryTest.Store(), List.of(new MockOsBuilder()),
-                new ImageFactoryTest.Targets(), new ImageFactoryTest.Providers(), url -> MOCK_TDL, image -> { },
+                new ImageFactoryTest.Targets(), new ImageFactoryTest.Providers(), url -> Tdl.parse(MOCK_TDL), image -> { },
                 new dev.hangar.core.InMemoryUrlPolicy()),
                 new ImageFactory.Settings(dir, 2, 0),
-                new dev.hangar.core.operations.OperationLog(new dev.hangar.core.vms.VmServiceTest.Operations(), Clock.systemUTC()), Clock.systemUTC());
+                new dev.hangar.core.operations.Operations(new dev.hangar.core.vms.VmServiceTest.InMemoryOperationStore(), Clock.systemUTC()), Clock.systemUTC());
         factory.start();
         server = new ApiServer();
         new ImageFactoryFace(factory, (id, name) -> java.util.Optional.empty()).register(server);

@@ -10,7 +10,7 @@ import dev.hangar.core.HangarException;
 import dev.hangar.core.builds.FactoryImage.Kind;
 import dev.hangar.core.builds.FactoryImage.Status;
 import dev.hangar.core.operations.Operation;
-import dev.hangar.core.operations.OperationLog;
+import dev.hangar.core.operations.Operations;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -39,9 +39,19 @@ import org.junit.jupiter.api.io.TempDir;
  * waits for what, the build slots, cancelling, failures with reasons, and a restart.
  */
 public class ImageFactoryTest {
-    public static final ImageTemplate MOCK = Tdl.parse("<template><name>m</name><os><name>MockOS_A</name><version>1</version><arch>x86_64</arch>"
-            + "<install type='url'><url>http://mock.test/</url></install></os></template>");
-    static final ImageTemplate FEDORA = Tdl.parse(TdlTest.SEED);
+    public static final ImageTemplate MOCK = new ImageTemplate("m", null,
+            new ImageTemplate.Os("MockOS_A", "1", "x86_64", ImageTemplate.InstallType.URL, "http://mock.test/", null),
+            List.of(), List.of(), List.of(), List.of(), null);
+    static final ImageTemplate FEDORA = new ImageTemplate("f14jeos", "Fedora 14", new ImageTemplate.Os("Fedora", "14", "x86_64",
+            ImageTemplate.InstallType.URL, "http://download.fedoraproject.org/pub/fedora/linux/releases/14/Fedora/x86_64/os/", "p@55w0rd!"),
+            List.of(), List.of(), List.of(), List.of(), null);
+    /** A Debian template that fetches from deb.debian.org, and a file of its own (base64). */
+    static final ImageTemplate WEB = web(new ImageTemplate.TemplateFile("/etc/motd", ImageTemplate.Encoding.BASE64, "aGVsbG8K"));
+
+    static ImageTemplate web(ImageTemplate.TemplateFile file) {
+        return new ImageTemplate("web", "a web server", new ImageTemplate.Os("Debian", "bookworm", "x86_64", ImageTemplate.InstallType.URL,
+                "http://deb.debian.org/debian", "secret"), List.of("busybox"), List.of(file), List.of(), List.of(), 3L);
+    }
 
     @TempDir
     Path dir;
@@ -50,11 +60,11 @@ public class ImageFactoryTest {
     final Providers providers = new Providers();
     final List<FactoryImage> notified = new CopyOnWriteArrayList<>();
     final dev.hangar.core.InMemoryUrlPolicy urls = new dev.hangar.core.InMemoryUrlPolicy();
-    final dev.hangar.core.operations.OperationLog operations = new dev.hangar.core.operations.OperationLog(new dev.hangar.core.vms.VmServiceTest.Operations(), Clock.systemUTC());
+    final dev.hangar.core.operations.Operations operations = new dev.hangar.core.operations.Operations(new dev.hangar.core.vms.VmServiceTest.InMemoryOperationStore(), Clock.systemUTC());
     ImageFactory factory;
 
     ImageFactory factory(int slots, long minFree) throws IOException {
-        factory = new ImageFactory(new ImageFactory.Ports(store, List.of(builder), new Targets(), providers, url -> TdlTest.DEBIAN,
+        factory = new ImageFactory(new ImageFactory.Ports(store, List.of(builder), new Targets(), providers, url -> WEB,
                 notified::add, urls), new ImageFactory.Settings(dir.resolve("builds"), slots, minFree), operations, Clock.systemUTC());
         factory.start();
         return factory;
@@ -110,6 +120,27 @@ public class ImageFactoryTest {
     }
 
     @Test
+    void cancellingTheOperationsOfARunningAndAWaitingBuildFailsBothBuildCancelledAndKeepsTheirRecords() throws Exception {
+        factory(1, 0);
+        FactoryImage running = factory.createBase(new TemplateSource.Inline(MOCK), Map.of(), List.of());
+        await(running.id(), i -> i.status() == Status.BUILDING);
+        FactoryImage waiting = factory.createBase(new TemplateSource.Inline(MOCK), Map.of(), List.of());
+        await(waiting.id(), i -> i.status() == Status.PENDING);
+
+        for (FactoryImage image : List.of(waiting, running)) {
+            var op = operations.recent().stream().filter(o -> o.target().equals(image.id().toString())).findFirst().orElseThrow();
+            operations.cancel(op.id());
+            var ended = operations.await(op.id(), java.time.Duration.ofSeconds(10));
+            assertEquals(dev.hangar.core.operations.Operation.Status.FAILED, ended.status(), image.id().toString());
+            assertEquals("operation-cancelled", ended.error().code());
+            FactoryImage failed = await(image.id(), i -> i.status() == Status.FAILED);
+            assertEquals("build-cancelled", failed.error().code());
+        }
+        assertTrue(builder.sawCancel, "the running build was asked to stop, and stopped");
+        assertTrue(Files.notExists(dir.resolve("builds").resolve(running.id().toString()).resolve("base.raw")), "no half-made file is kept");
+    }
+
+    @Test
     void oneBuildSlotMeansTheSecondBuildWaitsPendingAndADeleteCancelsTheRunningOne() throws Exception {
         factory(1, 0);
         FactoryImage first = factory.createBase(new TemplateSource.Inline(MOCK), Map.of(), List.of());
@@ -134,7 +165,7 @@ public class ImageFactoryTest {
     @Test
     void aRestartFailsCutOffWorkWithAReasonAndRemovesItsHalfMadeFiles() throws Exception {
         UUID id = UUID.randomUUID();
-        store.save(new FactoryImage(id, Kind.BASE, Status.BUILDING, 40, "installing packages", null, Tdl.write(MOCK), Map.of(), List.of(),
+        store.save(new FactoryImage(id, Kind.BASE, Status.BUILDING, 40, "installing packages", null, MOCK, Map.of(), List.of(),
                 null, null, null, null, null, null, Instant.EPOCH, Instant.EPOCH));
         Path work = Files.createDirectories(dir.resolve("builds").resolve(".work-" + id));
         Files.writeString(work.resolve("half.raw"), "half");
@@ -148,7 +179,7 @@ public class ImageFactoryTest {
     @Test
     void aRestartAbandonsAPushItCutOffSoTheProviderKeepsNothingOfIt() throws Exception {
         UUID id = UUID.randomUUID();
-        store.save(new FactoryImage(id, Kind.PROVIDER, Status.BUILDING, 50, "publishing", null, Tdl.write(MOCK), Map.of(), List.of(),
+        store.save(new FactoryImage(id, Kind.PROVIDER, Status.BUILDING, 50, "publishing", null, MOCK, Map.of(), List.of(),
                 UUID.randomUUID(), UUID.randomUUID(), "kvm", new ProviderPublisher.Provider("hangar", Map.of(), Map.of()), null, null,
                 Instant.EPOCH, Instant.EPOCH));
         factory(1, 0);
@@ -177,10 +208,9 @@ public class ImageFactoryTest {
         // What a real build fetches from this host: the install tree, repositories, files by URL.
         for (String refused : List.of("http://deb.debian.org/debian", "http://169.254.169.254/files/motd")) {
             urls.refuseFetch(refused, "denied");
-            String withFile = TdlTest.DEBIAN.replace("<file name='/etc/motd' type='base64'>aGVsbG8K</file>",
-                    "<file name='/etc/motd' type='url'>http://169.254.169.254/files/motd</file>");
+            ImageTemplate withFile = web(new ImageTemplate.TemplateFile("/etc/motd", ImageTemplate.Encoding.URL, "http://169.254.169.254/files/motd"));
             assertEquals("image-url-forbidden", assertThrows(HangarException.class,
-                    () -> factory.createBase(new TemplateSource.Inline(Tdl.parse(withFile)), Map.of(), List.of())).code(), refused);
+                    () -> factory.createBase(new TemplateSource.Inline(withFile), Map.of(), List.of())).code(), refused);
         }
         assertEquals(List.of(), factory.list(Kind.BASE), "nothing was made for a refused request");
         assertEquals(List.of(), factory.list(Kind.TARGET));
@@ -192,9 +222,9 @@ public class ImageFactoryTest {
         builder.release.countDown();
         FactoryImage first = factory.createBase(new TemplateSource.Inline(MOCK), Map.of(), List.of());
         FactoryImage again = factory.createBase(new TemplateSource.OfImage(first.id()), Map.of(), List.of());
-        assertEquals(first.templateText(), again.templateText());
+        assertEquals(first.template(), again.template());
         FactoryImage byUrl = factory.createBase(new TemplateSource.AtUrl("http://templates.test/web.tdl"), Map.of(), List.of());
-        assertEquals("web", Tdl.parse(byUrl.templateText()).name());
+        assertEquals("web", byUrl.template().name());
         assertEquals("template-not-found", assertThrows(HangarException.class,
                 () -> factory.createBase(new TemplateSource.OfImage(UUID.randomUUID()), Map.of(), List.of())).code());
     }

@@ -8,7 +8,7 @@ import dev.hangar.core.HangarException;
 import dev.hangar.core.images.BlankDisk;
 import dev.hangar.core.images.Installer;
 import dev.hangar.core.networks.NetworkService;
-import dev.hangar.core.operations.OperationLog;
+import dev.hangar.core.operations.Operations;
 import dev.hangar.core.vms.Vm;
 import dev.hangar.core.vms.VmBlueprint;
 import dev.hangar.core.vms.VmService;
@@ -46,6 +46,7 @@ class GroupServiceTest {
     final Templates templates = new Templates();
     final Groups groupStore = new Groups();
     final dev.hangar.core.InMemoryUrlPolicy urls = new dev.hangar.core.InMemoryUrlPolicy();
+    final Operations operations = new Operations(new VmServiceTest.InMemoryOperationStore(), Clock.systemUTC());
     VmService vms;
     GroupService groups;
 
@@ -54,14 +55,14 @@ class GroupServiceTest {
         fabric.leases = true;
         NetworkService networks = new NetworkService(new VmServiceTest.Networks(), fabric, new dev.hangar.core.vms.VmsOnNetwork(store), Clock.systemUTC());
         vms = new VmService(new VmService.Ports(store, images, images, location -> new Installer(data.resolve("k"), null),
-                driver, fabric, new VmServiceTest.Callbacks(), urls), networks, new OperationLog(new VmServiceTest.Operations(), Clock.systemUTC()),
+                driver, fabric, new VmServiceTest.Callbacks(), urls), networks, operations,
                 new VmSettings(data.resolve("vms"), 2, 1024, Duration.ofSeconds(30), Duration.ZERO, Duration.ofMillis(50)),
                 Clock.systemUTC());
         vms.start();
         vms.watch(vm -> {
             if (vm.status() == VmStatus.CREATING && created.stream().noneMatch(c -> c.id().equals(vm.id()))) created.add(vm);
         });
-        groups = new GroupService(templates, groupStore, vms, Clock.systemUTC(), Duration.ofSeconds(30));
+        groups = new GroupService(templates, groupStore, vms, operations, Clock.systemUTC(), Duration.ofSeconds(30));
         groups.start();
     }
 
@@ -91,6 +92,9 @@ class GroupServiceTest {
         groups.scale("web", 2);
         await("web", v -> ready(v) == 2);
         assertEquals(2, vms.list(Map.of(GroupPlan.GROUP_TAG, "web")).size());
+        var pass = operations.recent().stream().filter(o -> o.kind().equals("group.pass") && o.target().equals("web")).findFirst().orElseThrow();
+        assertEquals(dev.hangar.core.operations.Operation.Status.SUCCEEDED, operations.await(pass.id(), Duration.ofSeconds(10)).status(),
+                "a pass that made or removed members is an operation: " + pass);
 
         HangarException inUse = assertThrows(HangarException.class, () -> groups.deleteTemplate("small"));
         assertEquals("template-in-use", inUse.code());

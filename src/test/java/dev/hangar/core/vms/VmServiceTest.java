@@ -29,7 +29,7 @@ import dev.hangar.core.networks.NetworkStore;
 import dev.hangar.core.networks.Nic;
 import dev.hangar.core.networks.Subnet;
 import dev.hangar.core.operations.Operation;
-import dev.hangar.core.operations.OperationLog;
+import dev.hangar.core.operations.Operations;
 import dev.hangar.core.operations.OperationStore;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -71,12 +71,12 @@ public class VmServiceTest {
     final InMemoryUrlPolicy urls = new InMemoryUrlPolicy();
     VmService service;
     NetworkService networks;
-    OperationLog operations;
+    Operations operations;
 
     @BeforeEach
     void start() throws IOException {
         networks = new NetworkService(new Networks(), fabric, new VmsOnNetwork(store), Clock.systemUTC());
-        operations = new OperationLog(new Operations(), Clock.systemUTC());
+        operations = new Operations(new InMemoryOperationStore(), Clock.systemUTC());
         service = new VmService(new VmService.Ports(store, images, images, location -> new Installer(data.resolve("linux"), data.resolve("initrd.gz")),
                 driver, fabric, callbacks, urls), networks, operations,
                 new VmSettings(data.resolve("vms"), 2, 1024, Duration.ofSeconds(30), Duration.ZERO, Duration.ofMillis(50)),
@@ -171,6 +171,37 @@ public class VmServiceTest {
         long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (service.find(first.id()).isPresent() && System.nanoTime() < until) Thread.sleep(20);
         assertEquals(VmStatus.CREATING, service.create(VmRequest.builder().image(IMAGE).build()).status(), "one gone, one more may come");
+    }
+
+    @Test
+    void cancellingACreationDeletesTheVmAndEndsItsOperationCancelled() throws Exception {
+        images.gate = new java.util.concurrent.CountDownLatch(1); // a slow download
+        Vm vm = service.create(VmRequest.builder().image(IMAGE).build());
+        Operation creating = awaitOperation("vm.create", vm.id());
+
+        Operation cancelling = operations.cancel(creating.id());
+
+        assertEquals("cancelling", cancelling.phase());
+        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (service.find(vm.id()).isPresent() && System.nanoTime() < until) Thread.sleep(20);
+        assertTrue(service.find(vm.id()).isEmpty(), "the VM is deleted, as a DELETE while it is made would");
+        images.gate.countDown();
+        Operation ended = operations.await(creating.id(), Duration.ofSeconds(10));
+        assertEquals(Operation.Status.FAILED, ended.status());
+        assertEquals("operation-cancelled", ended.error().code());
+        Operation deletion = awaitOperation("vm.delete", vm.id());
+        assertEquals(Operation.Status.SUCCEEDED, operations.await(deletion.id(), Duration.ofSeconds(10)).status());
+        assertTrue(driver.started.isEmpty(), "no machine was started");
+    }
+
+    private Operation awaitOperation(String kind, UUID target) throws InterruptedException {
+        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < until) {
+            var found = operations.recent().stream().filter(o -> o.kind().equals(kind) && o.target().equals(target.toString())).findFirst();
+            if (found.isPresent()) return found.get();
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no " + kind + " operation for " + target);
     }
 
     @Test
@@ -489,7 +520,7 @@ public class VmServiceTest {
         public void delete(String name) { all.remove(name); }
     }
 
-    public static final class Operations implements OperationStore {
+    public static final class InMemoryOperationStore implements OperationStore {
         final Map<UUID, Operation> all = new ConcurrentHashMap<>();
 
         @Override

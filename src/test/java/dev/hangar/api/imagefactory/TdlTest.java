@@ -1,4 +1,6 @@
-package dev.hangar.core.builds;
+package dev.hangar.api.imagefactory;
+
+import dev.hangar.core.builds.ImageTemplate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,6 +1,7 @@
-package dev.hangar.core.builds;
+package dev.hangar.api.imagefactory;
 
 import dev.hangar.core.SafeXml;
+import dev.hangar.core.builds.ImageTemplate;
 import dev.hangar.core.builds.ImageTemplate.Encoding;
 import dev.hangar.core.builds.ImageTemplate.InstallType;
 import java.io.StringReader;
