@@ -1,15 +1,18 @@
 // create -> guest answering over HTTP: Hangar (POST /vms) against bare qemu-system-x86_64 with the
-// exact command line Hangar used. Runs inside the benchmark's network namespace, next to a service in
-// bridge mode. Usage:
+// exact command line Hangar used (less its -runas: the bare QEMU runs as root from the bench's own
+// directory), on Hangar's bridge and dnsmasq, and on a bridge of the bench's own whose dnsmasq has
+// Hangar's arguments less --no-ping and --dhcp-ignore-clid (stock dnsmasq: it pings an address before
+// it offers it). Runs inside the benchmark's network namespace, next to a service in bridge mode. Usage:
 //   java bench/BootBench.java BASE_URL IMAGE_URL SHA256 DATA_DIR WORK_DIR RUNS
 // 1. Warm-up create (fetches the image): takes the QEMU's argv from /proc/PID/cmdline (exact, where the
 //    space-joined DATA/vms/ID/qemu.cmdline cannot tell arguments with spaces apart), checks it against
 //    qemu.cmdline, then deletes the VM.
 // 2. RUNS times, alternating: Hangar (POST, poll GET /vms/ID for ip_address, then GET http://IP/ until
-//    it says hangar-guest-ok; GET is polled once dnsmasq's lease file shows the VM's MAC) and bare QEMU (that argv rewritten for a fresh overlay on the same gold, a
-//    fresh tap on the same bridge, a new MAC and its own directory; poll dnsmasq's lease file for the
+//    it says hangar-guest-ok; GET is polled once dnsmasq's lease file shows the VM's MAC), bare QEMU on
+//    Hangar's dnsmasq and bare QEMU on stock dnsmasq (that argv rewritten for a fresh overlay on the
+//    same gold, a fresh tap on the bridge, a new MAC and its own directory; poll the lease file for the
 //    MAC, then GET http://IP/). All polls every 20 ms. The overlay and tap for bare QEMU are made before
-//    its clock starts (timed separately).
+//    its clock starts (timed separately). Every wait has a time limit that fails the run, saying which.
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -41,6 +44,11 @@ public class BootBench {
 
     record Run(double started, double lease, double apiIp, double answered, String ip) {}
 
+    /** A bridge bare QEMU joins, and the lease file of the dnsmasq that serves it. */
+    record Lan(String bridge, Path leases) {}
+
+    static final String STOCK_BRIDGE = "bstock0";
+
     public static void main(String[] a) throws Exception {
         base = a[0];
         String body = "{\"network_type\":\"nat\",\"image\":{\"url\":\"" + a[1] + "\",\"checksum\":\"" + a[2] + "\",\"checksum_type\":\"sha256\"}}";
@@ -62,10 +70,14 @@ public class BootBench {
         System.out.println("qemu.cmdline " + (recorded.equals(String.join(" ", argv)) ? "matches" : "DIFFERS FROM")
                 + " the running QEMU's argv: " + recorded);
         String gold = backingOf(vmDir.resolve("disk0.qcow2"));
+        String hangarDnsmasq = dnsmasqArgv(data.resolve("networks/hangar0.dnsmasq.pid"));
         delete(id);
+        Lan hangarLan = new Lan("hangar0", leases);
+        Lan stockLan = stockDnsmasq(hangarDnsmasq);
+        System.out.println("Hangar's dnsmasq: " + hangarDnsmasq);
 
         // 2. Alternate.
-        List<Run> hangar = new ArrayList<>(), bare = new ArrayList<>();
+        List<Run> hangar = new ArrayList<>(), bare = new ArrayList<>(), stock = new ArrayList<>();
         List<Double> prep = new ArrayList<>();
         for (int i = 1; i <= runs; i++) {
             long t0 = System.nanoTime();
@@ -76,13 +88,22 @@ public class BootBench {
                     i, h.started, h.lease, h.apiIp, h.answered, h.ip);
             delete(vm);
 
-            Run b = bareRun(i, argv, vmDir.toString(), id, gold, prep);
+            Run b = bareRun(2 * i, argv, vmDir.toString(), id, gold, prep, hangarLan);
             bare.add(b);
-            System.out.printf("  bare   run %d: qemu -daemonize returned %.0f ms, lease %.0f ms, HTTP answer %.0f ms (%s); overlay+tap made beforehand in %.0f ms%n",
+            System.out.printf("  bare   run %d, Hangar's dnsmasq: QEMU pid file %.0f ms, lease %.0f ms, HTTP answer %.0f ms (%s); overlay+tap made beforehand in %.0f ms%n",
                     i, b.started, b.lease, b.answered, b.ip, prep.get(prep.size() - 1));
+            Run st = bareRun(2 * i + 1, argv, vmDir.toString(), id, gold, new ArrayList<>(), stockLan);
+            stock.add(st);
+            System.out.printf("  bare   run %d, stock dnsmasq:   QEMU pid file %.0f ms, lease %.0f ms, HTTP answer %.0f ms (%s)%n",
+                    i, st.started, st.lease, st.answered, st.ip);
         }
+        double sm = median(stock.stream().mapToDouble(Run::answered).toArray());
         double hm = median(hangar.stream().mapToDouble(Run::answered).toArray());
         double bm = median(bare.stream().mapToDouble(Run::answered).toArray());
+        System.out.printf("cold path: bare QEMU -> HTTP answer on stock dnsmasq %.0f ms (lease %.0f ms), on Hangar's dnsmasq %.0f ms (lease %.0f ms):"
+                        + " %.2fx; Hangar's create -> HTTP answer %.0f ms: %.2fx of bare on stock dnsmasq  [target <= 0.5x: %s]%n",
+                sm, median(stock.stream().mapToDouble(Run::lease).toArray()), bm, median(bare.stream().mapToDouble(Run::lease).toArray()),
+                bm / sm, hm, hm / sm, hm / sm <= 0.5 ? "meets" : "misses");
         double pm = median(prep.stream().mapToDouble(Double::doubleValue).toArray());
         double overhead = (hm / bm - 1) * 100;
         System.out.printf("medians: hangar create -> HTTP answer %.0f ms; bare QEMU launch -> HTTP answer %.0f ms%n", hm, bm);
@@ -127,7 +148,36 @@ public class BootBench {
         }
     }
 
-    static Run bareRun(int i, List<String> argv, String vmDir, String vmId, String gold, List<Double> prep) throws Exception {
+    /** The running dnsmasq's arguments, as /proc has them (the pid file is dnsmasq's own). */
+    static String dnsmasqArgv(Path pidFile) throws IOException {
+        String pid = Files.readString(pidFile).strip();
+        return new String(Files.readAllBytes(Path.of("/proc", pid, "cmdline")), StandardCharsets.UTF_8).replace('\0', ' ').strip();
+    }
+
+    /**
+     * A bridge of the bench's own (10.99.7.0/24) served by a dnsmasq with Hangar's arguments less the
+     * two it adds to stock behaviour, so the two arms differ in those alone. Ended with the namespace.
+     */
+    static Lan stockDnsmasq(String hangarArgv) throws Exception {
+        run("ip", "link", "add", STOCK_BRIDGE, "type", "bridge");
+        run("ip", "addr", "add", "10.99.7.1/24", "dev", STOCK_BRIDGE);
+        run("ip", "link", "set", STOCK_BRIDGE, "up");
+        Path lease = work.resolve("stock.leases");
+        List<String> argv = new ArrayList<>();
+        for (String a : hangarArgv.split(" ")) {
+            if (a.equals("--no-ping") || a.equals("--dhcp-ignore-clid")) continue;
+            if (a.startsWith("--interface=")) a = "--interface=" + STOCK_BRIDGE;
+            else if (a.startsWith("--dhcp-range=")) a = "--dhcp-range=10.99.7.50,10.99.7.200,12h";
+            else if (a.startsWith("--dhcp-leasefile=")) a = "--dhcp-leasefile=" + lease;
+            else if (a.startsWith("--pid-file=")) a = "--pid-file=" + work.resolve("stock.dnsmasq.pid");
+            argv.add(a);
+        }
+        System.out.println("stock dnsmasq:    " + String.join(" ", argv));
+        run(argv.toArray(String[]::new));
+        return new Lan(STOCK_BRIDGE, lease);
+    }
+
+    static Run bareRun(int i, List<String> argv, String vmDir, String vmId, String gold, List<Double> prep, Lan lan) throws Exception {
         Path dir = work.resolve("bare-" + i);
         Files.createDirectories(dir);
         String tap = String.format("bbt%04d", i);
@@ -135,12 +185,16 @@ public class BootBench {
         long p0 = System.nanoTime();
         run("qemu-img", "create", "-q", "-f", "qcow2", "-b", gold, "-F", "qcow2", dir.resolve("disk0.qcow2").toString());
         run("ip", "tuntap", "add", "dev", tap, "mode", "tap");
-        run("ip", "link", "set", tap, "master", "hangar0");
+        run("ip", "link", "set", tap, "master", lan.bridge());
         run("ip", "link", "set", tap, "up");
         prep.add(ms(p0));
         String oldTap = null;
         List<String> mine = new ArrayList<>();
+        boolean runas = false;
         for (String arg : argv) {
+            // As root, from the bench's own 0700 directory: Hangar's QEMU user could not open the overlay.
+            if (runas) { runas = false; continue; }
+            if (arg.equals("-runas")) { runas = true; continue; }
             Matcher t = Pattern.compile("ifname=([^,]+)").matcher(arg);
             if (t.find()) oldTap = t.group(1);
             String s = arg.replace(vmDir, dir.toString()).replace("hangar-" + vmId, "bench-bare-" + i);
@@ -151,28 +205,30 @@ public class BootBench {
         if (mine.stream().anyMatch(s -> s.contains(vmDir))) throw new IllegalStateException("argv still names " + vmDir);
         Files.writeString(dir.resolve("qemu.argv"), String.join("\n", mine) + "\n");
         long t0 = System.nanoTime();
+        // Hangar's QEMU stays in the foreground (no -daemonize): the process runs until it is ended below.
         Process q = new ProcessBuilder(mine).redirectErrorStream(true).redirectOutput(dir.resolve("qemu.out").toFile()).start();
-        if (q.waitFor() != 0) throw new IllegalStateException("bare QEMU failed: " + Files.readString(dir.resolve("qemu.out")));
-        double started = ms(t0), lease = -1;
+        double started = -1, lease = -1;
         String ip = null;
         try {
             while (true) {
-                if (System.nanoTime() - t0 > LIMIT_NS) throw new IllegalStateException("bare QEMU " + i + " not answering after 120 s");
+                if (System.nanoTime() - t0 > LIMIT_NS) {
+                    throw new IllegalStateException("bare QEMU " + i + " on " + lan.bridge() + " not answering after 120 s: "
+                            + (ip == null ? "no lease for " + mac : ip + " does not answer HTTP"));
+                }
+                if (!q.isAlive()) throw new IllegalStateException("bare QEMU " + i + " exited " + q.exitValue() + ": " + Files.readString(dir.resolve("qemu.out")));
+                if (started < 0 && Files.exists(dir.resolve("qemu.pid"))) started = ms(t0);
                 if (ip == null) {
-                    Optional<String> l = leaseFor(mac);
+                    Optional<String> l = leaseFor(lan.leases(), mac);
                     if (l.isPresent()) { ip = l.get(); lease = ms(t0); }
                 }
                 if (ip != null && answers(ip)) return new Run(started, lease, lease, ms(t0), ip);
                 Thread.sleep(POLL_MS);
             }
         } finally {
-            long pid = Long.parseLong(Files.readString(dir.resolve("qemu.pid")).strip());
-            ProcessHandle.of(pid).ifPresent(ph -> {
-                ph.destroy();
-                try { ph.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS); } catch (Exception e) { ph.destroyForcibly(); }
-            });
+            q.destroy();
+            if (!q.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) q.destroyForcibly().waitFor();
             run("ip", "link", "delete", tap);
-            if (ip != null) run("dhcp_release", "hangar0", ip, mac);
+            if (ip != null) run("dhcp_release", lan.bridge(), ip, mac);
         }
     }
 
@@ -190,8 +246,12 @@ public class BootBench {
 
     /** dnsmasq's lease file: "expiry mac ip hostname clientid". */
     static Optional<String> leaseFor(String mac) throws IOException {
-        if (!Files.exists(leases)) return Optional.empty();
-        for (String line : Files.readAllLines(leases)) {
+        return leaseFor(leases, mac);
+    }
+
+    static Optional<String> leaseFor(Path file, String mac) throws IOException {
+        if (!Files.exists(file)) return Optional.empty();
+        for (String line : Files.readAllLines(file)) {
             String[] f = line.trim().split("\\s+");
             if (f.length >= 3 && f[1].equalsIgnoreCase(mac)) return Optional.of(f[2]);
         }

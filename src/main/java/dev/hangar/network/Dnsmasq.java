@@ -46,6 +46,10 @@ final class Dnsmasq {
                 // plain names and private reverse lookups are answered here, never sent upstream
                 "--domain-needed", "--bogus-priv",
                 "--dhcp-authoritative", "--dhcp-no-override",
+                // Hangar owns the subnet and knows every address it hands out: the ping dnsmasq sends
+                // before an offer (about 3 s of waiting for no answer) buys nothing. Clones of one image
+                // may send one DHCP client id: their MACs, not it, tell them apart.
+                "--no-ping", "--dhcp-ignore-clid",
                 "--dhcp-range=" + subnet.dhcpStart() + "," + subnet.dhcpEnd() + ",12h",
                 "--dhcp-leasefile=" + leases().path(), "--pid-file=" + pidFile()));
         if (!router) a.add("--dhcp-option=3"); // an empty router option: no default route for the guests

@@ -1,6 +1,7 @@
 package dev.hangar.network;
 
 import dev.hangar.core.HangarException;
+import dev.hangar.core.networks.LeaseChanges;
 import dev.hangar.core.networks.NetAttachment;
 import dev.hangar.core.networks.Network;
 import dev.hangar.core.networks.NetworkFabric;
@@ -205,6 +206,12 @@ public final class LinuxNetworks implements NetworkFabric {
     public Optional<String> leasedIp(Nic nic, Network network) {
         if (settings.userMode()) return Optional.empty();
         return dhcp(network).flatMap(d -> d.leases().ipFor(nic.mac()));
+    }
+
+    @Override
+    public LeaseChanges watchLeases(Collection<Network> networks) {
+        if (settings.userMode()) return LeaseChanges.none();
+        return LeaseWatch.of(networks.stream().map(this::dhcp).flatMap(Optional::stream).map(d -> d.leases().path()).toList());
     }
 
     @Override

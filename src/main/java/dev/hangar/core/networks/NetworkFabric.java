@@ -29,6 +29,15 @@ public interface NetworkFabric {
     /** The address the network's DHCP server leased to the NIC, if any. */
     Optional<String> leasedIp(Nic nic, Network network);
 
+    /**
+     * Watches the leases of these networks' DHCP servers from now on (the creation waits on it for a
+     * guest's address instead of polling). Networks whose leases this host does not keep (user mode, a
+     * bridge another DHCP server serves) never end a wait early.
+     */
+    default LeaseChanges watchLeases(Collection<Network> networks) {
+        return LeaseChanges.none();
+    }
+
     /** Takes a defined network down (its DHCP server; a switch Hangar made is left to the operator). */
     void remove(Network network);
 

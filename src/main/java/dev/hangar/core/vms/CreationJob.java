@@ -4,6 +4,7 @@ import dev.hangar.core.Cancellation;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.Problem;
 import dev.hangar.core.images.GoldImages;
+import dev.hangar.core.networks.LeaseChanges;
 import dev.hangar.core.operations.Operations;
 import dev.hangar.core.operations.RunningOperation;
 import java.io.IOException;
@@ -25,7 +26,8 @@ import org.slf4j.LoggerFactory;
  */
 final class CreationJob {
     private static final Logger log = LoggerFactory.getLogger(CreationJob.class);
-    private static final Duration IP_POLL = Duration.ofMillis(100);
+    /** The longest the address wait goes without looking at the VM's record (a delete, a power-off). */
+    private static final Duration RECORD_CHECK = Duration.ofMillis(500);
     private static final Duration AGENT_POLL = Duration.ofSeconds(2);
 
     private final VmStore vms;
@@ -170,8 +172,9 @@ final class CreationJob {
 
     /**
      * The last phase of a creation: waits for the guest's address until tools_init_timeout, records it,
-     * and calls back either way. The lease file is read every poll; the guest agent, which costs a
-     * timeout when the guest has none, only every {@link #AGENT_POLL}. The VM stays marked "awaiting
+     * and calls back either way. The lease files are watched (a lease granted ends the wait at once,
+     * not at the next poll); the guest agent, which costs a timeout when the guest has none, is asked
+     * every {@link #AGENT_POLL}. The VM stays marked "awaiting
      * address" until its callback is in the outbox, so a restart in between resumes here. A guest that
      * powers off meanwhile ends the wait (the monitor records its status). An installer's address
      * means nothing to anyone: it is not waited for. False when the VM went meanwhile (or shutdown cut the
@@ -185,19 +188,21 @@ final class CreationJob {
         Instant until = clock.instant().plus(timeout);
         Instant nextAgentQuery = clock.instant();
         Vm observed = vm;
-        while (!(vm.boot() instanceof BootSource.NetworkInstall)) {
-            if (!running.getAsBoolean()) return false;
-            boolean askAgent = !clock.instant().isBefore(nextAgentQuery);
-            if (askAgent) nextAgentQuery = clock.instant().plus(AGENT_POLL);
-            observed = guests.observe(vm, askAgent);
-            if (!observed.ipAddress().isEmpty() || clock.instant().isAfter(until)) break;
-            sleep(IP_POLL);
-            vm = vms.find(id).orElse(null);
-            if (vm == null || vm.status() == VmStatus.DELETING) return false;
-            if (vm.status() == VmStatus.POWERED_OFF) {
-                log.info("VM {} powered off before it had an address", id);
-                observed = vm;
-                break;
+        try (LeaseChanges leases = guests.watchLeases(vm)) { // begun before the first look: no lease is missed
+            while (!(vm.boot() instanceof BootSource.NetworkInstall)) {
+                if (!running.getAsBoolean()) return false;
+                boolean askAgent = !clock.instant().isBefore(nextAgentQuery);
+                if (askAgent) nextAgentQuery = clock.instant().plus(AGENT_POLL);
+                observed = guests.observe(vm, askAgent);
+                if (!observed.ipAddress().isEmpty() || clock.instant().isAfter(until)) break;
+                waitForLease(leases, nextAgentQuery, until);
+                vm = vms.find(id).orElse(null);
+                if (vm == null || vm.status() == VmStatus.DELETING) return false;
+                if (vm.status() == VmStatus.POWERED_OFF) {
+                    log.info("VM {} powered off before it had an address", id);
+                    observed = vm;
+                    break;
+                }
             }
         }
         if (observed.ipAddress().isEmpty()) log.info("VM {}: no address within {}", id, timeout);
@@ -244,9 +249,16 @@ final class CreationJob {
         }
     }
 
-    private void sleep(Duration d) {
+    /** Until a lease changes, the agent is due, the time is up, or the record is due a look: whichever comes first. */
+    private void waitForLease(LeaseChanges leases, Instant nextAgentQuery, Instant until) {
+        Instant now = clock.instant();
+        Duration wait = RECORD_CHECK;
+        for (Instant next : new Instant[] {nextAgentQuery, until}) {
+            Duration d = Duration.between(now, next);
+            if (d.compareTo(wait) < 0) wait = d;
+        }
         try {
-            Thread.sleep(d);
+            leases.await(wait.isNegative() || wait.isZero() ? Duration.ofMillis(1) : wait);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

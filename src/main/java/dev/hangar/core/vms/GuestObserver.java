@@ -1,5 +1,6 @@
 package dev.hangar.core.vms;
 
+import dev.hangar.core.networks.LeaseChanges;
 import dev.hangar.core.networks.NetworkFabric;
 import dev.hangar.core.networks.NetworkService;
 import dev.hangar.core.networks.Nic;
@@ -35,6 +36,11 @@ final class GuestObserver {
             }
         }
         return vm.toBuilder().ipAddress(ip.isEmpty() ? vm.ipAddress() : ip).guestOs(os).build();
+    }
+
+    /** A watch on the leases of the VM's networks, to wait on for its address. */
+    LeaseChanges watchLeases(Vm vm) {
+        return fabric.watchLeases(vm.nics().stream().map(nic -> networks.find(nic.network())).flatMap(Optional::stream).toList());
     }
 
     /** The first address any NIC holds a lease for. */
