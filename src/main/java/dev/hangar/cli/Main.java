@@ -42,6 +42,7 @@ public final class Main implements Runnable {
         COMMANDS.put("build", BuildCommand::new);
         COMMANDS.put("image", ImageCommand::new);
         COMMANDS.put("completion", CompletionCommand::new);
+        COMMANDS.put("aot-training", TrainingCommand::new); // hidden: the build's AOT cache's training run
     }
 
     public static void main(String[] args) {

@@ -14,8 +14,15 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.net.Socket;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
 import javax.net.ssl.X509TrustManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,28 +59,105 @@ public final class OutboundTls {
         return context(systemBundle, caBundle, List.of());
     }
 
+    /**
+     * The operator's bundle is read at once (a bad one is a start-up error); the JDK's and the system's
+     * some 300 certificates are parsed on a thread of their own, off the service's start (about 40 ms),
+     * and the first TLS handshake waits for them if it comes sooner.
+     */
     private static SSLContext context(Path systemBundle, Path caBundle, List<X509Certificate> alsoTrusted) {
+        List<X509Certificate> operator;
         try {
+            operator = caBundle == null ? List.of() : pem(caBundle);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--ca-bundle: cannot read " + caBundle + ": " + e.getMessage(), e);
+        }
+        if (caBundle != null && operator.isEmpty()) throw new IllegalArgumentException("--ca-bundle: " + caBundle + " holds no PEM certificate");
+        FutureTask<X509ExtendedTrustManager> trust = new FutureTask<>(() -> {
             List<X509Certificate> anchors = new ArrayList<>(jdkAnchors());
             anchors.addAll(alsoTrusted);
             anchors.addAll(systemAnchors(systemBundle));
-            if (caBundle != null) {
-                List<X509Certificate> operator = pem(caBundle);
-                if (operator.isEmpty()) throw new IllegalArgumentException("--ca-bundle: " + caBundle + " holds no PEM certificate");
-                anchors.addAll(operator);
-            }
-            KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-            store.load(null, null);
-            for (int i = 0; i < anchors.size(); i++) store.setCertificateEntry("ca-" + i, anchors.get(i));
-            TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            trust.init(store);
+            anchors.addAll(operator);
+            return trustManager(anchors);
+        });
+        Thread.ofVirtual().name("outbound-trust").start(trust);
+        try {
             SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, trust.getTrustManagers(), null);
+            context.init(null, new TrustManager[] {new DeferredTrust(trust)}, null);
             return context;
-        } catch (IOException e) {
-            throw new IllegalArgumentException("--ca-bundle: cannot read " + caBundle + ": " + e.getMessage(), e);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("the JDK cannot make a TLS context: " + e.getMessage(), e);
+        }
+    }
+
+    /** One PKIX trust manager of these anchors. */
+    private static X509ExtendedTrustManager trustManager(List<X509Certificate> anchors) throws GeneralSecurityException, IOException {
+        KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+        store.load(null, null);
+        for (int i = 0; i < anchors.size(); i++) store.setCertificateEntry("ca-" + i, anchors.get(i));
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(store);
+        for (TrustManager m : factory.getTrustManagers()) {
+            if (m instanceof X509ExtendedTrustManager x) return x;
+        }
+        throw new GeneralSecurityException("the JDK's PKIX trust manager factory gave no X509ExtendedTrustManager");
+    }
+
+    /** The PKIX trust manager, once its anchors are read: every check (host names too) is its own. */
+    private static final class DeferredTrust extends X509ExtendedTrustManager {
+        private final Future<X509ExtendedTrustManager> trust;
+
+        DeferredTrust(Future<X509ExtendedTrustManager> trust) {
+            this.trust = trust;
+        }
+
+        private X509ExtendedTrustManager trust() throws CertificateException {
+            try {
+                return trust.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CertificateException("interrupted while the trusted certificates were read", e);
+            } catch (ExecutionException e) {
+                throw new CertificateException("the trusted certificates cannot be read: " + e.getCause(), e.getCause());
+            }
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+            trust().checkServerTrusted(chain, authType, socket);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+            trust().checkServerTrusted(chain, authType, engine);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            trust().checkServerTrusted(chain, authType);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+            trust().checkClientTrusted(chain, authType, socket);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+            trust().checkClientTrusted(chain, authType, engine);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            trust().checkClientTrusted(chain, authType);
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            try {
+                return trust().getAcceptedIssuers();
+            } catch (CertificateException e) {
+                return new X509Certificate[0];
+            }
         }
     }
 

@@ -286,4 +286,22 @@ class ServeCommandTest {
                 () -> http.send(java.net.http.HttpRequest.newBuilder(health).build(), java.net.http.HttpResponse.BodyHandlers.ofString()),
                 "and nothing listens any more");
     }
+
+    @Test
+    void theAotTrainingRunStartsTheServiceAsksItAndLeavesNothingBehind() throws Exception {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        java.util.function.Supplier<java.util.Set<Path>> trainingDirs = () -> {
+            try (var listed = Files.list(tmp)) {
+                return listed.filter(p -> p.getFileName().toString().startsWith("hangar-aot-training")).collect(java.util.stream.Collectors.toSet());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        java.util.Set<Path> before = trainingDirs.get();
+
+        int status = dev.hangar.cli.Main.commandLine("aot-training").execute("aot-training");
+
+        assertEquals(0, status);
+        assertEquals(before, trainingDirs.get(), "its data directory is removed");
+    }
 }

@@ -77,6 +77,13 @@ class DebPackageEndToEndTest {
             assertTrue(Files.isRegularFile(Path.of("/usr/lib/hangar/hangar.jar")));
             Command.Result version = Command.run(List.of("/usr/lib/hangar/runtime/bin/java", "-version"), Duration.ofSeconds(30));
             assertTrue(version.stderr().matches("(?s).*version \"(2[1-9]|[3-9][0-9]).*"), "a Java 21+ runtime: " + version.stderr());
+            // The start cache the package carries is the one its runtime maps, on the installed paths.
+            assertTrue(Files.isRegularFile(Path.of("/usr/lib/hangar/hangar.jar.aot")), "the AOT cache");
+            assertTrue(Files.isRegularFile(Path.of("/usr/lib/hangar/native/libsqlitejdbc.so")), "SQLite's library, out of the jar");
+            Command.Result cached = Command.run(List.of("/usr/bin/hangar", "--version"), Map.of("HANGAR_JAVA_OPTS", "-Xlog:class+load=info"),
+                    Duration.ofSeconds(60));
+            assertTrue(cached.stdout().contains("dev.hangar.cli.Main source: shared objects file"),
+                    "Hangar's classes come from the AOT cache: " + cached.stdout().lines().filter(l -> l.contains("aot") || l.contains("dev.hangar.cli.Main")).toList());
             Command.Result help = Command.run(List.of("/usr/bin/hangar", "serve", "--help"), Duration.ofSeconds(60));
             assertEquals(0, help.exitCode(), help.stderr());
             assertTrue(help.stdout().contains("--listen"), help.stdout());
@@ -102,6 +109,7 @@ class DebPackageEndToEndTest {
                 assertEquals(200, ready.statusCode(), () -> ready.body() + journal());
                 assertEquals("ok", JSON.readTree(ready.body()).get("checks").get("database").asText(), ready.body());
                 assertTrue(Files.exists(DATA.resolve("hangar.db")), "the default data directory holds the database");
+                assertFalse(journal().contains("[aot]"), "the JVM took the AOT cache without a word: " + journal());
             } finally {
                 // systemd's stop with KillMode=process: SIGTERM to the service alone, then TimeoutStopSec.
                 process.destroy();

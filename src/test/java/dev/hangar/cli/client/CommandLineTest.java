@@ -141,7 +141,7 @@ class CommandLineTest {
     @Test
     void aCommandBuildsOnlyItsOwnBranchAndAnythingElseTheWholeTree() {
         assertEquals(List.of("vm"), List.copyOf(Main.commandLine("vm").getSubcommands().keySet()));
-        List<String> all = List.of("serve", "vm", "host", "network", "template", "group", "build", "image", "completion");
+        List<String> all = List.of("serve", "vm", "host", "network", "template", "group", "build", "image", "completion", "aot-training");
         assertEquals(all, List.copyOf(Main.commandLine("completion").getSubcommands().keySet()));
         assertEquals(all, List.copyOf(Main.commandLine("--help").getSubcommands().keySet()));
         assertEquals(all, List.copyOf(Main.commandLine("vn").getSubcommands().keySet()));    // a typo: picocli suggests from all
