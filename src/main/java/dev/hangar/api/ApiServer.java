@@ -424,6 +424,7 @@ public final class ApiServer implements AutoCloseable {
             } else {
                 if (!exchange.upgraded()) deadlines.answered(request);
                 exchange.complete();
+                exchange.runAfterAnswer();
             }
         }
     }

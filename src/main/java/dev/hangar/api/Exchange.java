@@ -6,6 +6,7 @@ import dev.hangar.core.HangarException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.eclipse.jetty.http.content.HttpContent;
@@ -52,6 +53,7 @@ public final class Exchange {
     /** The names this listener answers to (set by the server before any guard or face sees the exchange). */
     private AllowedHosts hosts = new AllowedHosts(java.util.List.of());
     private ApiServer.ErrorForm errorForm = ApiServer::error;
+    private final List<Runnable> afterAnswer = new java.util.ArrayList<>();
     /** Whether the guard admitted this exchange as the WebSocket upgrade it asks for (see {@link #webSocket}). */
     private boolean admittedAsUpgrade;
     /** Told when a WebSocket this exchange opened closes: how long it was open, how many bytes its client sent. */
@@ -490,6 +492,26 @@ public final class Exchange {
     }
 
     /** Ends the exchange: the answer is finished (or cut short), unless the connection is a WebSocket now. */
+    /**
+     * Runs what is given to it once this request has been answered (or failed), on the request's thread:
+     * work the request began (a VM's creation job) then does not compete with its own answer for the CPU.
+     */
+    public java.util.concurrent.Executor afterAnswer() {
+        return afterAnswer::add;
+    }
+
+    /** Runs what {@link #afterAnswer()} was given; called by the server once the answer is complete. */
+    void runAfterAnswer() {
+        for (Runnable task : afterAnswer) {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(Exchange.class).error("work after the answer to {} {} failed", method(), path(), e);
+            }
+        }
+        afterAnswer.clear();
+    }
+
     void complete() {
         if (upgraded) return;
         try {

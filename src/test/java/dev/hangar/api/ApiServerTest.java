@@ -294,6 +294,33 @@ class ApiServerTest {
     }
 
     @Test
+    void workGivenToRunAfterTheAnswerRunsOnceTheClientHasItsAnswer() throws Exception {
+        java.util.concurrent.CountDownLatch answered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CompletableFuture<Boolean> ran = new java.util.concurrent.CompletableFuture<>();
+        ApiServer other = new ApiServer().route("POST", "/start", ex -> {
+            ex.afterAnswer().execute(() -> {
+                try {
+                    ran.complete(answered.await(10, java.util.concurrent.TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    ran.complete(false);
+                }
+            });
+            ex.json(202, java.util.Map.of("started", "later"));
+        });
+        other.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        try {
+            HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + other.address().getPort() + "/start"))
+                    .POST(HttpRequest.BodyPublishers.noBody()));
+            answered.countDown();
+
+            assertEquals(202, r.statusCode(), "answered while the work still waited for the answer");
+            assertEquals(true, ran.get(10, java.util.concurrent.TimeUnit.SECONDS), "and the work ran after it");
+        } finally {
+            other.close();
+        }
+    }
+
+    @Test
     void theChecksRunInOrderTheBodyCapBeforeTheHostRule() throws Exception {
         String big = "x".repeat((int) Exchange.MAX_BODY + 10);
         String answer = raw("POST /things HTTP/1.1\r\nHost: evil.example\r\nContent-Type: application/json\r\nContent-Length: "

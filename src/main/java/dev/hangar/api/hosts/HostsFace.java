@@ -64,7 +64,7 @@ public final class HostsFace {
         String name = VmRequest.checkedHostname(ex.pathParam("name"));
         JsonNode body = ex.jsonObject("invalid-json");
         try {
-            vms.create(HostJson.parseCreate(name, body, laterForm));
+            vms.create(HostJson.parseCreate(name, body, laterForm), ex.afterAnswer());
         } catch (HangarException e) {
             if (e.code().equals("vm-name-taken")) throw hostExists(name);
             throw e;

@@ -35,7 +35,7 @@ public final class VmsFace {
     }
 
     private void create(Exchange ex) throws IOException {
-        Vm vm = service.create(VmJson.parseCreate(ex.jsonBody()));
+        Vm vm = service.create(VmJson.parseCreate(ex.jsonBody()), ex.afterAnswer());
         ex.setHeader("Location", "/vms/" + vm.id());
         ex.json(202, VmJson.render(vm));
     }
