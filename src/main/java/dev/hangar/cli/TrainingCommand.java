@@ -20,7 +20,9 @@ import picocli.CommandLine.Command;
  * ({@code scripts/build-aot}: {@code java -XX:AOTCacheOutput=...}), so the service starts with its
  * classes already loaded and linked. It starts the service as {@code serve} does, with user-mode
  * networks, on a loopback port of the kernel's choice and a data directory of its own (removed at the
- * end), asks it what clients ask first, and stops it: nothing on the host is touched and no VM is made.
+ * end), asks it what clients ask first, runs a client command against it ({@code vm list}, in this
+ * JVM: client commands start from the same cache), and stops it: nothing on the host is touched and no
+ * VM is made.
  */
 @Command(name = "aot-training", hidden = true, mixinStandardHelpOptions = true,
         description = "The training run of the build's AOT cache (not for users: scripts/build-start-cache runs it).",
@@ -45,6 +47,9 @@ public final class TrainingCommand implements Callable<Integer> {
                 send(http, HttpRequest.newBuilder(URI.create(base + "/vms")).header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString("{\"image\": {\"url\": \"not a url\"}}")));
                 send(http, HttpRequest.newBuilder(URI.create(base + "/vms/00000000-0000-0000-0000-000000000000")).DELETE());
+                CommandLine client = Main.commandLine("vm");
+                java.io.PrintWriter quiet = new java.io.PrintWriter(java.io.Writer.nullWriter());
+                client.setOut(quiet).setErr(quiet).execute("vm", "list", "--url", base);
             }
             return 0;
         } finally {
