@@ -280,7 +280,7 @@ public final class ApiServer implements AutoCloseable {
     public void start(java.nio.file.Path socketPath) throws IOException {
         java.nio.file.Path path = socketPath.toAbsolutePath();
         SocketFile.prepare(path);
-        HttpConfiguration config = newServer(Filters.forSocket(guard));
+        newServer(Filters.forSocket(guard));
         UnixDomainServerConnector unix = new UnixDomainServerConnector(server, deadlines);
         unix.setUnixDomainPath(path);
         unix.setIdleTimeout(idleTimeout.toMillis());

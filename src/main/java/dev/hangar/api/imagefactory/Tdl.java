@@ -24,8 +24,10 @@ import org.xml.sax.SAXException;
 
 /**
  * Oz's Template Description Language, the XML templates Image Factory takes: read into an
- * {@link ImageTemplate} and written back (the form the factory keeps and shows). The JDK's parser,
- * with DOCTYPEs refused: a template never pulls in entities or files.
+ * {@link ImageTemplate} (which the core keeps) and written back (the form this face shows). The JDK's
+ * parser, with DOCTYPEs refused: a template never pulls in entities or files. The Image Factory face's,
+ * not the core's; the composition root hands the reader to the template fetcher and to the store (for
+ * rows written before templates were kept parsed).
  */
 public final class Tdl {
     private Tdl() {}
