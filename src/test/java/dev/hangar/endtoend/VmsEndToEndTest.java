@@ -576,12 +576,11 @@ class VmsEndToEndTest {
         String url = images.serve(path, ImageServer::tricklingBody);
         String checksum = "ab".repeat(32);
         String id = createOk(url, checksum, "{\"tools_init_timeout\": 1}");
-        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!get("/operations").text.contains("downloading the image") && System.nanoTime() < until) Thread.sleep(200);
+        awaitDownloading(id);
         assertEquals(1, images.openAnswers(), "the download is under way");
 
         assertEquals(204, delete(id));
-        until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         while (images.openAnswers() > 0 && System.nanoTime() < until) Thread.sleep(100);
         assertEquals(0, images.openAnswers(), "the server saw the download's connection closed");
         List<String> left = List.of();
@@ -605,16 +604,8 @@ class VmsEndToEndTest {
         String path = "/slow-cancelled/" + driver + ".raw";
         String url = images.serve(path, ImageServer::tricklingBody);
         String id = createOk(url, "cd".repeat(32), "{\"tools_init_timeout\": 1}");
-        String op = null;
-        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (op == null && System.nanoTime() < until) {
-            for (JsonNode o : get("/operations").body()) {
-                if (o.get("target").asText().equals(id) && o.get("kind").asText().equals("vm.create")
-                        && o.get("phase").asText().startsWith("downloading the image")) op = o.get("id").asText();
-            }
-            if (op == null) Thread.sleep(200);
-        }
-        assertTrue(op != null, "the creation's operation shows the download");
+        String op = awaitDownloading(id);
+        long until;
         assertEquals(true, get("/operations/" + op).body().get("may_cancel").booleanValue());
 
         HttpResponse<String> cancel = http.send(HttpRequest.newBuilder(URI.create(hangar.base() + "/operations/" + op)).DELETE().build(),
@@ -632,6 +623,19 @@ class VmsEndToEndTest {
     }
 
     // ---- helpers ---------------------------------------------------------------------------------
+
+    /** The id of the VM's vm.create operation once it shows the image's download under way (this VM's: not an earlier one's). */
+    private static String awaitDownloading(String vm) throws Exception {
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < until) {
+            for (JsonNode o : get("/operations").body()) {
+                if (o.get("target").asText().equals(vm) && o.get("kind").asText().equals("vm.create")
+                        && o.get("phase").asText().startsWith("downloading the image")) return o.get("id").asText();
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("VM " + vm + "'s creation never showed its download under way: " + get("/operations").text);
+    }
 
     private static Path library(String driver) {
         return data.resolve("vmlib-" + driver);
