@@ -344,72 +344,34 @@ public final class ApiServer implements AutoCloseable {
         return new InetSocketAddress(connector.getHost(), connector.getLocalPort());
     }
 
+    /**
+     * One request, in named steps: the route it names, its body read whole, the filters, then its route
+     * (or 405, 404), every failure answered by its error handler, and the request recorded; once
+     * answered, the work it left for after the answer runs.
+     */
     private void dispatch(Request request, Response response, Callback callback) {
         Exchange exchange = null;
         try {
             // Split before decoding, so an encoded slash (%2F) stays inside its segment.
             String[] path = decodeSegments(split(request.getHttpURI().getPath()));
-            Map<String, String> params = new HashMap<>();
-            Route match = null;
-            List<String> allowed = new ArrayList<>();
-            for (Route r : path == null ? List.<Route>of() : routes) {
-                params.clear();
-                if (!matches(r.segments, path, params)) continue;
-                allowed.add(r.method);
-                if (r.method.equals("GET")) allowed.add("HEAD");
-                // HEAD is GET without the body (RFC 9110 §9.3.2): every read answers it; Jetty sends no body.
-                if (r.method.equals(request.getMethod()) || (r.method.equals("GET") && request.getMethod().equals("HEAD"))) {
-                    match = r;
-                    break;
-                }
-            }
+            RouteMatch match = match(request.getMethod(), path);
             List<String> segments = path == null ? null : List.of(path);
             byte[] body;
             try {
                 body = Exchange.readBody(request);
             } catch (IOException | RuntimeException e) {
-                // Broken chunks (HTTP wants a 400), or a client that stopped sending mid-body (it may still listen).
-                // The connection cannot carry another request. A write is recorded either way.
-                exchange = new Exchange(request, response, callback, webSockets, segments, params, new byte[0]);
-                exchange.listener(hosts, errorForm);
-                try {
-                    exchange.setHeader("Connection", "close");
-                    exchange.fail(400, "invalid-body", "the request body cannot be read: " + e.getMessage());
-                } finally {
-                    record(exchange, null);
-                }
+                exchange = listened(new Exchange(request, response, callback, webSockets, segments, match.params(), new byte[0]));
+                refuseUnreadable(exchange, e);
                 return;
             }
             deadlines.bodyRead(request);
-            exchange = new Exchange(request, response, callback, webSockets, segments, params, body);
-            exchange.listener(hosts, errorForm);
+            exchange = listened(new Exchange(request, response, callback, webSockets, segments, match.params(), body));
             String principal = null;
             try {
-                Admission admission = null;
-                for (Filter filter : filters) {
-                    admission = filter.check(exchange);
-                    if (admission != null) break;
-                }
+                Admission admission = admit(exchange);
                 principal = admission.principal();
-                if (admission.admitted()) {
-                    Exchange admittedExchange = exchange;
-                    String who = principal;
-                    admittedExchange.admitted(admittedExchange.isWebSocketUpgrade(), who);
-                    admittedExchange.onWebSocketClosed((open, bytes) -> webSocketClosed(admittedExchange, who, open, bytes));
-                }
-                if (!admission.admitted()) {
-                    exchange.refusedBecause(admission.reason() != null ? admission.reason() : admission.code());
-                    admission.headers().forEach(exchange::setHeader);
-                    exchange.fail(admission.status(), admission.code(), admission.message());
-                } else if (match != null) {
-                    exchange.route(match.path);
-                    match.handler.handle(exchange);
-                } else if (!allowed.isEmpty()) {
-                    exchange.setHeader("Allow", String.join(", ", allowed));
-                    exchange.fail(405, "method-not-allowed", request.getMethod() + " is not allowed here; use " + String.join(", ", allowed));
-                } else {
-                    exchange.fail(404, "route-not-found", "no such route: " + request.getHttpURI().getDecodedPath());
-                }
+                if (admission.admitted()) answer(exchange, match);
+                else refuse(exchange, admission);
             } catch (IOException | RuntimeException e) {
                 answer(exchange, e);
             } finally {
@@ -426,6 +388,75 @@ public final class ApiServer implements AutoCloseable {
                 exchange.complete();
                 exchange.runAfterAnswer();
             }
+        }
+    }
+
+    /** The route a request names: the one of its method (a GET's for HEAD), and every method its path allows. */
+    private record RouteMatch(Route route, Map<String, String> params, List<String> allowed) {}
+
+    private RouteMatch match(String method, String[] path) {
+        Map<String, String> params = new HashMap<>();
+        List<String> allowed = new ArrayList<>();
+        for (Route r : path == null ? List.<Route>of() : routes) {
+            params.clear();
+            if (!matches(r.segments, path, params)) continue;
+            allowed.add(r.method);
+            if (r.method.equals("GET")) allowed.add("HEAD");
+            // HEAD is GET without the body (RFC 9110 §9.3.2): every read answers it; Jetty sends no body.
+            if (r.method.equals(method) || (r.method.equals("GET") && method.equals("HEAD"))) return new RouteMatch(r, params, allowed);
+        }
+        return new RouteMatch(null, Map.of(), allowed);
+    }
+
+    private Exchange listened(Exchange exchange) {
+        exchange.listener(hosts, errorForm);
+        return exchange;
+    }
+
+    /**
+     * Broken chunks (HTTP wants a 400), or a client that stopped sending mid-body (it may still listen):
+     * the connection cannot carry another request. A write is recorded either way.
+     */
+    private void refuseUnreadable(Exchange exchange, Exception e) throws IOException {
+        try {
+            exchange.setHeader("Connection", "close");
+            exchange.fail(400, "invalid-body", "the request body cannot be read: " + e.getMessage());
+        } finally {
+            record(exchange, null);
+        }
+    }
+
+    /** The filters' answer (the first that answers ends them); an admitted exchange learns who sent it. */
+    private Admission admit(Exchange exchange) {
+        Admission admission = null;
+        for (Filter filter : filters) {
+            admission = filter.check(exchange);
+            if (admission != null) break;
+        }
+        if (admission.admitted()) {
+            String who = admission.principal();
+            exchange.admitted(exchange.isWebSocketUpgrade(), who);
+            exchange.onWebSocketClosed((open, bytes) -> webSocketClosed(exchange, who, open, bytes));
+        }
+        return admission;
+    }
+
+    private static void refuse(Exchange exchange, Admission admission) throws IOException {
+        exchange.refusedBecause(admission.reason() != null ? admission.reason() : admission.code());
+        admission.headers().forEach(exchange::setHeader);
+        exchange.fail(admission.status(), admission.code(), admission.message());
+    }
+
+    /** The route's answer; else 405 with what the path allows, or 404. */
+    private static void answer(Exchange exchange, RouteMatch match) throws IOException {
+        if (match.route() != null) {
+            exchange.route(match.route().path);
+            match.route().handler.handle(exchange);
+        } else if (!match.allowed().isEmpty()) {
+            exchange.setHeader("Allow", String.join(", ", match.allowed()));
+            exchange.fail(405, "method-not-allowed", exchange.method() + " is not allowed here; use " + String.join(", ", match.allowed()));
+        } else {
+            exchange.fail(404, "route-not-found", "no such route: " + exchange.decodedPath());
         }
     }
 

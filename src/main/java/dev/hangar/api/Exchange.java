@@ -250,6 +250,11 @@ public final class Exchange {
         return request.getMethod();
     }
 
+    /** The path, percent-decoded, as an error message shows it. */
+    String decodedPath() {
+        return request.getHttpURI().getDecodedPath();
+    }
+
     /** Not one of the safe methods (RFC 9110 §9.2.1): anything else, known or not, counts as a write. */
     public boolean isWrite() {
         String m = method();
