@@ -172,7 +172,7 @@ public final class Hangar implements AutoCloseable {
         Settings.Vms v = s.vms();
         VmService vms = new VmService(
                 new VmService.Ports(vmStore, images, new VmDiskFiles(), installers, driver, fabric,
-                        new VmCallbacks(outbox, dispatcher, s.callbacks().retryFor(), clock), s.outbound()),
+                        new VmCallbacks(dispatcher, s.callbacks().retryFor()), s.outbound()),
                 networks, operations,
                 new VmSettings(data.resolve("vms"), VmSettings.DEFAULT_CPUS, VmSettings.DEFAULT_MEMORY_MIB, v.toolsInitTimeout(),
                         v.deleteGrace(), Duration.ofSeconds(2), new VmLimits(v.max(), v.maxConcurrentCreates())),
@@ -214,7 +214,7 @@ public final class Hangar implements AutoCloseable {
                 List.of(new MockOsBuilder(), new DebianImageBuilder(f.aptProxy(), http)), new TargetWriter(),
                 new ProviderPublishers(List.of(published, new DirectoryProvider(f.exportDir() != null ? f.exportDir() : data.resolve("exports")),
                         new OciProvider(http, s.outbound()))),
-                new HttpTemplateFetcher(http, Tdl::parse), new BuildCallbacks(outbox, dispatcher, baseUrl, s.callbacks().retryFor(), clock), s.outbound()),
+                new HttpTemplateFetcher(http, Tdl::parse), new BuildCallbacks(dispatcher, baseUrl, s.callbacks().retryFor()), s.outbound()),
                 new ImageFactory.Settings(data.resolve("builds"), f.maxBuilds(), f.minFreeBytes()), operations, clock);
         Faces faces = new Faces(new VmsFace(vms), new GroupsFace(groups), new HostsFace(vms, networks), new OperationsFace(operations),
                 new ImagesFace(imageCache), new MetricsFace(metrics::scrape), events, health, new ImageFactoryFace(factory, published::find),

@@ -73,6 +73,16 @@ public final class CallbackDispatcher implements AutoCloseable {
         thread.start();
     }
 
+    /**
+     * Puts a callback in the outbox (kept until delivered, refused, or retryFor has passed) and wakes
+     * the dispatcher: what every face that calls back uses. subject names what it is about (a VM's id,
+     * an image's), and orders one subject's callbacks to one URL.
+     */
+    public void send(String subject, String url, String method, String body, Duration retryFor) {
+        outbox.enqueue(subject, url, method, body, clock.instant(), retryFor);
+        wake();
+    }
+
     /** Tells the dispatcher that something new is due now. */
     public void wake() {
         synchronized (wakeUp) {
