@@ -122,12 +122,12 @@ public final class Hangar implements AutoCloseable {
         }
         Path data = s.dataDir();
         SSLContext tls = null;
-        SSLContext outboundTls = s.outboundTls();
+        List<java.security.cert.X509Certificate> trusted = new ArrayList<>(s.caBundle());
         try {
             TlsCertificate certificate = tlsCertificate(listen, data.resolve("tls"), clock);
             if (certificate != null) {
                 tls = certificate.serverContext();
-                outboundTls = OutboundTls.context(s.caBundle(), List.of(certificate.chain().getFirst()));
+                trusted.add(certificate.chain().getFirst());
             }
         } catch (IllegalArgumentException | IOException e) {
             throw new StartupException((listen.sslPem() != null ? "--ssl_pem: " : "TLS: ") + e.getMessage(), e);
@@ -158,6 +158,7 @@ public final class Hangar implements AutoCloseable {
 
         Database db = Database.open(data.resolve("hangar.db"));
         // Every request Hangar makes on a client's behalf goes through these two: checked against the outbound policy at every hop.
+        SSLContext outboundTls = OutboundTls.trusting(trusted); // one, whatever the listeners: its anchors are read once
         OutboundHttpClient http = OutboundHttpClient.fetching(s.outbound(), outboundTls);
         HttpClient callbackHttp = OutboundHttpClient.delivering(s.outbound(), outboundTls);
         GoldImageStore images = new GoldImageStore(data.resolve("images"), s.images().maxBytes(), http, s.images().stallTimeout(),

@@ -7,6 +7,7 @@ import dev.hangar.security.OAuthGuard;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +16,6 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import javax.net.ssl.SSLContext;
 
 /**
  * Everything {@link Hangar} is built from, checked: what {@code hangar serve}'s options and config file
@@ -32,8 +32,7 @@ public record Settings(
         Callbacks callbacks,
         Factory factory,
         OutboundPolicy outbound,
-        Path caBundle,
-        SSLContext outboundTls,
+        List<X509Certificate> caBundle,
         Infrakit infrakit,
         long auditMaxBytes) {
 

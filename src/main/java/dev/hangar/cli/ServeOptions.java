@@ -285,7 +285,7 @@ final class ServeOptions {
         for (InetSocketAddress listener : java.util.Arrays.asList(address, hostsAddress, factoryAddress)) {
             if (listener != null) outbound.protectListener(listener.getPort()); // port 0: added once it is bound
         }
-        javax.net.ssl.SSLContext outboundTls = OutboundTls.context(caBundle); // read now: a bad bundle is an option's error
+        var caCertificates = OutboundTls.bundle(caBundle); // read now: a bad bundle is an option's error
         if (!networkMode.equals("user") && !networkMode.equals("bridge")) {
             throw new IllegalArgumentException("--network-mode must be bridge or user, not " + networkMode);
         }
@@ -323,7 +323,7 @@ final class ServeOptions {
                         Duration.ofSeconds(groupResync)),
                 new Settings.Callbacks(callbackSecret, Duration.ofSeconds(callbackRetryFor), Duration.ofDays(callbackRetentionDays)),
                 new Settings.Factory(maxBuilds, buildMinFreeBytes, aptProxy == null ? null : URI.create(aptProxy), exportDir),
-                outbound, caBundle, outboundTls, new Settings.Infrakit(socket, infrakitSocket != null, infrakitKeepFailed), auditMaxBytes);
+                outbound, caCertificates, new Settings.Infrakit(socket, infrakitSocket != null, infrakitKeepFailed), auditMaxBytes);
     }
 
     private static void atLeast(long least, long value, String message) {

@@ -44,39 +44,37 @@ public final class OutboundTls {
      * @throws IllegalArgumentException when the bundle cannot be read or holds no certificate (a start-up error)
      */
     public static SSLContext context(Path caBundle) {
-        return context(SYSTEM_BUNDLE, caBundle, List.of());
+        return trusting(bundle(caBundle));
     }
 
     /**
-     * The same, trusting these certificates as well: Hangar's own, so that it fetches what it published
-     * from its own TLS listener (its self-signed certificate is no CA's).
+     * The operator's {@code --ca-bundle}, read (at start-up: a bad one is an option's error); none for null.
+     * @throws IllegalArgumentException when it cannot be read or holds no certificate
      */
-    public static SSLContext context(Path caBundle, List<X509Certificate> alsoTrusted) {
-        return context(SYSTEM_BUNDLE, caBundle, alsoTrusted);
-    }
-
-    static SSLContext context(Path systemBundle, Path caBundle) {
-        return context(systemBundle, caBundle, List.of());
-    }
-
-    /**
-     * The operator's bundle is read at once (a bad one is a start-up error); the JDK's and the system's
-     * some 300 certificates are parsed on a thread of their own, off the service's start (about 40 ms),
-     * and the first TLS handshake waits for them if it comes sooner.
-     */
-    private static SSLContext context(Path systemBundle, Path caBundle, List<X509Certificate> alsoTrusted) {
-        List<X509Certificate> operator;
+    public static List<X509Certificate> bundle(Path caBundle) {
+        if (caBundle == null) return List.of();
+        List<X509Certificate> certificates;
         try {
-            operator = caBundle == null ? List.of() : pem(caBundle);
+            certificates = pem(caBundle);
         } catch (IOException e) {
             throw new IllegalArgumentException("--ca-bundle: cannot read " + caBundle + ": " + e.getMessage(), e);
         }
-        if (caBundle != null && operator.isEmpty()) throw new IllegalArgumentException("--ca-bundle: " + caBundle + " holds no PEM certificate");
+        if (certificates.isEmpty()) throw new IllegalArgumentException("--ca-bundle: " + caBundle + " holds no PEM certificate");
+        return List.copyOf(certificates);
+    }
+
+    /**
+     * Trusting these certificates as well as the JDK's and the system's: the operator's bundle and
+     * Hangar's own certificate, so that it fetches what it published from its own TLS listener (its
+     * self-signed certificate is no CA's). The JDK's and the system's some 300 certificates are parsed
+     * on a thread of their own, off the service's start (about 40 ms), and the first TLS handshake waits
+     * for them if it comes sooner.
+     */
+    public static SSLContext trusting(List<X509Certificate> alsoTrusted) {
         FutureTask<X509ExtendedTrustManager> trust = new FutureTask<>(() -> {
             List<X509Certificate> anchors = new ArrayList<>(jdkAnchors());
             anchors.addAll(alsoTrusted);
-            anchors.addAll(systemAnchors(systemBundle));
-            anchors.addAll(operator);
+            anchors.addAll(systemAnchors(SYSTEM_BUNDLE));
             return trustManager(anchors);
         });
         Thread.ofVirtual().name("outbound-trust").start(trust);
