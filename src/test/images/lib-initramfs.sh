@@ -308,9 +308,12 @@ case "$1" in
     fi
     : > /etc/resolv.conf
     for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done
-    echo "$ip" > /run/hangar-ip
     # Printed here, the moment the address is up (httpd already listens): hosts wait for this line.
+    # Before /run/hangar-ip is written, which init waits for before it goes on to start the console's
+    # shell: the other way round, a hook delayed between the two (a busy host) printed its line while
+    # the shell set the terminal up, and the line was lost (seen once in CI).
     [ -z "${new:-}" ] || echo "HANGAR-GUEST-READY $ip" > /dev/console
+    echo "$ip" > /run/hangar-ip
     ;;
 esac
 exit 0
