@@ -320,6 +320,23 @@ exit 0
 EOF
   chmod 755 "$root/etc/udhcpc/default.script"
 
+  # Hangar's re-identification hook: run through the guest agent in a VM restored from a warm template,
+  # once Hangar has given its NICs their own MACs and set its hostname. What only this image knows: its
+  # web page names the new hostname, and DHCP starts again (busybox's udhcpc keeps the MAC it started
+  # with), printing HANGAR-GUEST-READY with the new address.
+  mkdir -p "$root/usr/lib/hangar"
+  cat > "$root/usr/lib/hangar/reidentify" <<'HOOK'
+#!/bin/sh
+echo "hangar-guest-ok $HANGAR_HOSTNAME" > /www/index.html
+killall udhcpc 2>/dev/null
+rm -f /run/hangar-ip
+for i in $HANGAR_INTERFACES; do
+  setsid udhcpc -f -S -i "$i" -s /etc/udhcpc/default.script -x "hostname:$HANGAR_HOSTNAME" -T 1 -t 5 -A 2 </dev/null >/dev/null 2>&1 &
+done
+echo "hangar-init: re-identified as $HANGAR_HOSTNAME ($HANGAR_INTERFACES)" > /dev/console
+HOOK
+  chmod 755 "$root/usr/lib/hangar/reidentify"
+
   # Busybox acpid: the power button's event is "PWRF"; its action is a file under the conf dir.
   echo "PWRF PWRF/00000080" > "$root/etc/acpid.conf"
   cat > "$root/etc/acpi/PWRF/00000080" <<'EOF'

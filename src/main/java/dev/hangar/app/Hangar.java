@@ -43,6 +43,7 @@ import dev.hangar.hypervisor.qemu.QemuDriver;
 import dev.hangar.images.GoldImageStore;
 import dev.hangar.images.InstallerStore;
 import dev.hangar.images.VmDiskFiles;
+import dev.hangar.images.WarmTemplateFiles;
 import dev.hangar.metrics.HangarMetrics;
 import dev.hangar.network.LinuxNetworks;
 import dev.hangar.outbound.OutboundHttpClient;
@@ -173,7 +174,7 @@ public final class Hangar implements AutoCloseable {
         Settings.Vms v = s.vms();
         VmService vms = new VmService(
                 new VmService.Ports(vmStore, images, new VmDiskFiles(), installers, driver, fabric,
-                        new VmCallbacks(dispatcher, s.callbacks().retryFor()), s.outbound()),
+                        new VmCallbacks(dispatcher, s.callbacks().retryFor()), s.outbound(), new WarmTemplateFiles(data.resolve("images"))),
                 networks, operations,
                 new VmSettings(data.resolve("vms"), VmSettings.DEFAULT_CPUS, VmSettings.DEFAULT_MEMORY_MIB, v.toolsInitTimeout(),
                         v.deleteGrace(), Duration.ofSeconds(2), new VmLimits(v.max(), v.maxConcurrentCreates())),
@@ -218,7 +219,7 @@ public final class Hangar implements AutoCloseable {
                 new HttpTemplateFetcher(http, Tdl::parse), new BuildCallbacks(dispatcher, baseUrl, s.callbacks().retryFor()), s.outbound()),
                 new ImageFactory.Settings(data.resolve("builds"), f.maxBuilds(), f.minFreeBytes()), operations, clock);
         Faces faces = new Faces(new VmsFace(vms), new GroupsFace(groups), new HostsFace(vms, networks), new OperationsFace(operations),
-                new ImagesFace(imageCache), new MetricsFace(metrics::scrape), events, health, new ImageFactoryFace(factory, published::find),
+                new ImagesFace(imageCache, vms.warmStarts()), new MetricsFace(metrics::scrape), events, health, new ImageFactoryFace(factory, published::find),
                 new UiFace(uiSessions));
         // Every listener alike: the same guard, audit log and timeouts; its requests counted under its name.
         Function<String, ApiServer> listener = name -> new ApiServer().hostnames(listen.hostnames()).guard(guardOf.apply(name)).recorder(audit)

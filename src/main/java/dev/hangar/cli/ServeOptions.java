@@ -5,6 +5,7 @@ import dev.hangar.app.Settings;
 import dev.hangar.app.StartupException;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.MemorySize;
+import dev.hangar.core.networks.Network;
 import dev.hangar.core.networks.Subnet;
 import dev.hangar.hypervisor.qemu.Accelerator;
 import dev.hangar.network.NetworkSettings;
@@ -104,6 +105,14 @@ final class ServeOptions {
 
     @Option(names = "--hostonly-subnet", defaultValue = "10.214.0.0/24", description = "Subnet of the hostonly bridge (default: ${DEFAULT-VALUE}).")
     String hostonlySubnet;
+
+    @Option(names = "--template-bridge", defaultValue = NetworkSettings.DEFAULT_TEMPLATE_BRIDGE,
+            description = "Bridge of the isolated network warm templates boot on (default: ${DEFAULT-VALUE}).")
+    String templateBridge;
+
+    @Option(names = "--template-subnet", defaultValue = NetworkSettings.DEFAULT_TEMPLATE_SUBNET,
+            description = "Subnet of the templates' bridge (default: ${DEFAULT-VALUE}).")
+    String templateSubnet;
 
     @Option(names = {"--allow-host-access", "--allow_host_access"}, paramLabel = "NETWORK",
             description = "Let the guests of this built-in network (nat or hostonly, or user for --network-mode user) reach the host's"
@@ -295,7 +304,8 @@ final class ServeOptions {
             }
         }
         NetworkSettings net = new NetworkSettings(networkMode.equals("user"), natBridge, Subnet.parse(natSubnet),
-                hostonlyBridge, Subnet.parse(hostonlySubnet), bridgedInterface, bridges, Set.copyOf(allowHostAccess));
+                hostonlyBridge, Subnet.parse(hostonlySubnet), bridgedInterface, bridges, Set.copyOf(allowHostAccess),
+                Network.checkedBridge(templateBridge), Subnet.parse(templateSubnet));
         Accelerator accelerator = Accelerator.choose(accel);
         if (!driverName.equals("qemu") && !driverName.equals("libvirt")) {
             throw new IllegalArgumentException("--driver must be qemu or libvirt, not " + driverName);

@@ -38,7 +38,7 @@ record GoldFile(int version, String key, String url, List<String> disks, String 
         return f;
     }
 
-    private static void requirePlainName(String name) throws IOException {
+    static void requirePlainName(String name) throws IOException {
         if (name == null || name.isEmpty() || name.contains("/") || name.startsWith(".")) {
             throw new IOException("gold.json names an unexpected file: " + name);
         }

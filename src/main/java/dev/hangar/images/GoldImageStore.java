@@ -262,6 +262,11 @@ public final class GoldImageStore implements GoldImages {
         return read(ref.validated().cacheKey());
     }
 
+    @Override
+    public Optional<GoldImage> byKey(String key) {
+        return KEY_DIR.matcher(key).matches() ? read(key) : Optional.empty();
+    }
+
     /** Marks the gold used now (the mtime of its {@code last-used} file), for least-recently-used eviction. */
     private GoldImage used(GoldImage gold) {
         Path stamp = gold.dir().resolve(LAST_USED);

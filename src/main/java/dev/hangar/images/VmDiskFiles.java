@@ -18,7 +18,7 @@ public final class VmDiskFiles implements VmDisks {
         List<Path> clones = new ArrayList<>();
         for (int i = 0; i < gold.disks().size(); i++) {
             Path base = gold.disks().get(i);
-            Path clone = vmDir.resolve("disk" + i + ".qcow2");
+            Path clone = vmDir.resolve(VmDisks.cloneName(i));
             if (!Files.exists(clone)) UnpackDir.local(() -> {
                 Qcow2Overlay.create(base, clone);
                 return null;

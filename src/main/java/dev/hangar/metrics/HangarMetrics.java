@@ -30,7 +30,7 @@ public final class HangarMetrics {
     /** What each VM was last seen as: to count a create once, a failure once, an address once. */
     private final Map<UUID, Seen> seen = new ConcurrentHashMap<>();
 
-    private record Seen(VmStatus status, boolean addressed) {}
+    private record Seen(VmStatus status, boolean addressed, String start) {}
 
     /**
      * @param vmsByState the VMs by state now (read at each scrape)
@@ -90,14 +90,22 @@ public final class HangarMetrics {
             Counter.builder("hangar.vm.failures").description("VMs that ended in error, by code").tag("code", code)
                     .register(registry).increment();
         }
+        if (!vm.start().isEmpty() && (before == null || !vm.start().equals(before.start()))) {
+            Counter.builder("hangar.vm.starts").description("machines of created VMs started, warm (from a memory template) or cold (booted)")
+                    .tag("start", vm.start()).register(registry).increment();
+        }
         if (addressed && (before == null || !before.addressed()) && vm.createdAt() != null) {
             Duration took = Duration.between(vm.createdAt(), clock.instant());
             if (!took.isNegative() && took.compareTo(Duration.ofHours(1)) < 0) {
                 Timer.builder("hangar.vm.boot.to.address").description("from a create accepted to the guest's address")
                         .publishPercentileHistogram().maximumExpectedValue(Duration.ofMinutes(10)).register(registry).record(took);
+                if (!vm.start().isEmpty()) {
+                    Timer.builder("hangar.vm.start.to.address").description("from a create accepted to the guest's address, by how it started")
+                            .tag("start", vm.start()).register(registry).record(took);
+                }
             }
         }
-        seen.put(vm.id(), new Seen(vm.status(), addressed || (before != null && before.addressed())));
+        seen.put(vm.id(), new Seen(vm.status(), addressed || (before != null && before.addressed()), vm.start()));
     }
 
     /** A create found its image's gold in the cache: nothing downloaded. */

@@ -44,6 +44,8 @@ public final class LinuxNetworks implements NetworkFabric {
     private final Path stateDir;
     private final ManagedBridge nat;
     private final ManagedBridge hostonly;
+    /** Where warm templates boot: no NAT, no forwarding, no host access but its DHCP and DNS. */
+    private final ManagedBridge templates;
     private final OpenVswitch ovs;
     private final String owner;
     /** DHCP servers of OVS networks with a subnet, by network name. */
@@ -58,6 +60,7 @@ public final class LinuxNetworks implements NetworkFabric {
         this.nat = new ManagedBridge(settings.natBridge(), settings.natSubnet(), true, settings.hostAccess().contains(Network.NAT), stateDir);
         this.hostonly = new ManagedBridge(settings.hostonlyBridge(), settings.hostonlySubnet(), false,
                 settings.hostAccess().contains(Network.HOSTONLY), stateDir);
+        this.templates = new ManagedBridge(settings.templateBridge(), settings.templateSubnet(), false, false, stateDir);
         this.ovs = new OpenVswitch(stateDir);
         this.owner = "hangar:" + instanceId;
     }
@@ -167,6 +170,27 @@ public final class LinuxNetworks implements NetworkFabric {
         // checksum to the host (virtio offload) would reach its peer with a bad one. Ping works, TCP not.
         return network.kind() == Network.Kind.OVS && OpenVswitch.userspaceDatapath()
                 ? NetAttachment.tapWithoutOffload(tap) : NetAttachment.tap(tap);
+    }
+
+    @Override
+    public NetAttachment attachIsolated(Nic nic) throws IOException {
+        if (settings.userMode()) {
+            guardUserMode();
+            return NetAttachment.user();
+        }
+        String tap = nic.tapName();
+        if (!Files.exists(Path.of("/sys/class/net", tap))) Command.check("ip", "tuntap", "add", "dev", tap, "mode", "tap");
+        Command.check("ip", "link", "set", "dev", tap, "alias", owner);
+        bridge(tap, templates);
+        Command.check("ip", "link", "set", tap, "up");
+        return NetAttachment.tap(tap);
+    }
+
+    @Override
+    public void detachIsolated(Nic nic) {
+        if (settings.userMode()) return;
+        deleteTap(nic.tapName());
+        templates.dhcp().releaseLease(nic.mac());
     }
 
     private static void bridge(String tap, ManagedBridge bridge) throws IOException {

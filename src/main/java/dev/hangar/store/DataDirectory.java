@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * the VMs' disks, built and published images: nothing any other local user should read.
  *
  * <p>With the QEMUs' group (a root service, see {@code QemuUsers}): the directory is root's, 0710 to that
- * group, and so are {@value #IMAGES}, {@value #VMS} and {@value #INSTALLERS}, which QEMU and qemu-img
+ * group, and so are {@value #IMAGES}, {@value #VMS}, {@value #WARM_DISKS} and {@value #INSTALLERS}, which QEMU and qemu-img
  * (each as a uid of its own, all in that group) must walk to the files they are given: they can enter,
  * never list, and read only what is theirs or readable by all (gold images, installers' kernels). The
  * other directories (builds, published images, TLS keys, network state, the plugin socket) are root's
@@ -30,8 +30,10 @@ public final class DataDirectory {
     static final String IMAGES = "images";
     static final String VMS = "vms";
     static final String INSTALLERS = "installers";
+    /** Warm clones' disks, each VM's in a directory its QEMU's uid owns (see docs/warm-starts.md). */
+    static final String WARM_DISKS = "warm-disks";
     /** What only the service reads: closed to the QEMUs' group too. */
-    static final List<String> PRIVATE = List.of("builds", "published", "exports", "tls", "networks", "infrakit");
+    static final List<String> PRIVATE = List.of("builds", "published", "exports", "tls", "networks", "infrakit", "warm");
     private static final Logger log = LoggerFactory.getLogger(DataDirectory.class);
 
     private DataDirectory() {}
@@ -41,7 +43,7 @@ public final class DataDirectory {
         Files.createDirectories(data);
         String walkedMode = qemuGroup.isPresent() ? "rwx--x---" : "rwx--x--x";
         set(data, qemuGroup, walkedMode);
-        for (String walked : List.of(IMAGES, VMS, INSTALLERS)) {
+        for (String walked : List.of(IMAGES, VMS, WARM_DISKS, INSTALLERS)) {
             Path d = data.resolve(walked);
             Files.createDirectories(d);
             set(d, qemuGroup, walkedMode);

@@ -23,7 +23,8 @@ public final class Database implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Database.class);
     /** Migrations in order; each runs once, in its own transaction, recorded in schema_version. */
     static final List<String> MIGRATIONS = List.of(
-            "V1__vms_and_callbacks.sql", "V2__awaiting_address.sql", "V3__hosts_model.sql", "V4__groups.sql", "V5__image_factory.sql", "V6__callback_method.sql");
+            "V1__vms_and_callbacks.sql", "V2__awaiting_address.sql", "V3__hosts_model.sql", "V4__groups.sql", "V5__image_factory.sql", "V6__callback_method.sql",
+            "V7__vm_start.sql");
 
     private final Connection connection;
 

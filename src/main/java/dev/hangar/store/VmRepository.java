@@ -31,7 +31,7 @@ import java.util.UUID;
 public final class VmRepository implements VmStore {
     private static final String[] FIELDS = {"id", "name", "tags", "origin", "boot", "cpus", "memory_mib", "requested_cpus",
             "requested_memory_mib", "disks", "nics", "gui", "tools_init_timeout", "callback_url", "dialect", "status",
-            "ip_address", "guest_os", "vnc", "error_code", "error_message", "user_data", "network_config", "created_at"};
+            "ip_address", "guest_os", "vnc", "error_code", "error_message", "user_data", "network_config", "created_at", "start_kind"};
     private static final String COLUMNS = String.join(", ", FIELDS);
     private static final String PLACEHOLDERS = "?" + ", ?".repeat(FIELDS.length - 1);
 
@@ -174,6 +174,7 @@ public final class VmRepository implements VmStore {
         ps.setString(++i, vm.userData());
         ps.setString(++i, vm.networkConfig());
         ps.setLong(++i, vm.createdAt().toEpochMilli());
+        ps.setString(++i, vm.start());
     }
 
     private static Vm read(ResultSet rs) throws SQLException {
@@ -202,6 +203,7 @@ public final class VmRepository implements VmStore {
                 .userData(rs.getString("user_data"))
                 .networkConfig(rs.getString("network_config"))
                 .createdAt(Instant.ofEpochMilli(rs.getLong("created_at")))
+                .start(rs.getString("start_kind"))
                 .build();
     }
 

@@ -55,6 +55,23 @@ class HangarMetricsTest {
     }
 
     @Test
+    void startsAreCountedWarmOrColdOnceAndTimedToTheAddressByHowTheyStarted() {
+        UUID warm = UUID.randomUUID();
+        metrics.vmChanged(vm(warm, VmStatus.CREATING, ""));
+        metrics.vmChanged(vm(warm, VmStatus.POWERED_ON, "").toBuilder().start("warm").build());
+        metrics.vmChanged(vm(warm, VmStatus.POWERED_ON, "10.213.0.6").toBuilder().start("warm").build());
+        UUID cold = UUID.randomUUID();
+        metrics.vmChanged(vm(cold, VmStatus.CREATING, ""));
+        metrics.vmChanged(vm(cold, VmStatus.POWERED_ON, "").toBuilder().start("cold").build());
+
+        String text = metrics.scrape();
+        assertTrue(text.contains("hangar_vm_starts_total{start=\"warm\"} 1.0"), text);
+        assertTrue(text.contains("hangar_vm_starts_total{start=\"cold\"} 1.0"), text);
+        assertTrue(text.contains("hangar_vm_start_to_address_seconds_count{start=\"warm\"} 1"), text);
+        assertFalse(text.contains("hangar_vm_start_to_address_seconds_count{start=\"cold\"}"), "the cold VM has no address yet: " + text);
+    }
+
+    @Test
     void finishedOperationsAreTimedByKindAndOutcome() {
         Operation op = Operation.start(UUID.randomUUID(), "image.build", "x", accepted);
         metrics.operationChanged(op);

@@ -107,6 +107,7 @@ public final class VmJson {
         o.put("ip_address", vm.ipAddress());
         o.put("status", vm.status().wireName());
         o.put("guest_os", vm.guestOs());
+        if (!vm.start().isEmpty()) o.put("start", vm.start()); // warm or cold, once the machine started
         // The user-data itself is not shown: it often carries secrets, and its owner has it.
         o.put("cloud_init", vm.hasCloudInit());
         if (vm.callbackUrl() != null) o.put("callback_url", RedactedUrl.of(vm.callbackUrl()));

@@ -41,6 +41,9 @@ public interface GoldImages {
     /** Every gold image in the cache, with its size on disk and when it was last used. */
     List<CachedImage> cachedImages();
 
+    /** The cached gold with this key (as {@link CachedImage#key()} names it), if there is one. */
+    Optional<GoldImage> byKey(String key);
+
     /**
      * Removes a gold image, whole or not at all (it is moved aside first); the bytes freed, 0 when it was
      * not there. The caller makes sure no VM uses it: VMs are linked clones of its files.

@@ -5,6 +5,11 @@ import java.util.List;
 
 /** The disks a VM gets in its directory: linked clones of a gold image's disks, blank disks, its cloud-init seed. */
 public interface VmDisks {
+    /** The file name of a VM's clone of its gold's disk {@code i}. */
+    static String cloneName(int i) {
+        return "disk" + i + ".qcow2";
+    }
+
     /** Linked clones of the gold's disks in vmDir, in order; clones already there are kept. */
     List<Path> clone(GoldImage gold, Path vmDir);
 

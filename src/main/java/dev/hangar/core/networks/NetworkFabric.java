@@ -23,6 +23,17 @@ public interface NetworkFabric {
     /** Makes sure the network exists on the host and gives the NIC its port on it. Idempotent. */
     NetAttachment attach(Nic nic, Network network) throws IOException;
 
+    /**
+     * Gives the NIC a port on the network warm templates boot on: a bridge of its own with its own DHCP,
+     * routed nowhere and joined by no VM, so a template's address never appears on a tenant network.
+     * The attachment is of the kind the VMs' NICs get (a tap, or user mode), as a clone's must match its
+     * template's. Idempotent.
+     */
+    NetAttachment attachIsolated(Nic nic) throws IOException;
+
+    /** Removes the NIC's port and lease on the templates' network. Idempotent. */
+    void detachIsolated(Nic nic);
+
     /** Removes the NIC's port and its DHCP lease. Idempotent. */
     void detach(Nic nic, Network network);
 

@@ -30,7 +30,12 @@ public record Operation(
     }
 
     public Operation succeeded(Instant now) {
-        return new Operation(id, kind, target, Status.SUCCEEDED, 100, "done", null, createdAt, now);
+        return succeeded("done", now);
+    }
+
+    /** Succeeded, its last phase saying what the work met on the way (a warm start that fell back to cold). */
+    public Operation succeeded(String finalPhase, Instant now) {
+        return new Operation(id, kind, target, Status.SUCCEEDED, 100, finalPhase, null, createdAt, now);
     }
 
     public Operation failed(Problem p, Instant now) {

@@ -36,8 +36,12 @@ public final class RunningOperation {
     }
 
     public synchronized void succeeded() {
+        succeeded("done");
+    }
+
+    public synchronized void succeeded(String finalPhase) {
         if (ended()) return;
-        save(current.succeeded(operations.now()));
+        save(current.succeeded(finalPhase, operations.now()));
     }
 
     /** Ends it failed, for this reason; operation-cancelled when it was cancelled. */

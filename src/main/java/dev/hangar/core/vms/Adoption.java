@@ -85,6 +85,15 @@ final class Adoption {
     }
 
     private void removeLeftoverMachines(Set<String> known) throws IOException {
+        Path warmDisks = MachineLauncher.warmDisksRoot(settings);
+        if (Files.isDirectory(warmDisks)) {
+            try (Stream<Path> dirs = Files.list(warmDisks)) {
+                for (Path dir : dirs.filter(d -> !known.contains(d.getFileName().toString())).toList()) {
+                    log.info("removing leftover warm disks {} (no record)", dir);
+                    FileTrees.delete(dir);
+                }
+            }
+        }
         try (Stream<Path> dirs = Files.list(settings.vmsDir())) {
             for (Path dir : dirs.filter(Files::isDirectory).toList()) {
                 if (known.contains(dir.getFileName().toString())) continue;

@@ -29,6 +29,8 @@ final class CreationJob {
     /** The longest the address wait goes without looking at the VM's record (a delete, a power-off). */
     private static final Duration RECORD_CHECK = Duration.ofMillis(500);
     private static final Duration AGENT_POLL = Duration.ofSeconds(2);
+    /** How long a warm start may take to show an address before the VM boots cold instead. */
+    static final Duration WARM_ADDRESS = Duration.ofSeconds(10);
 
     private final VmStore vms;
     private final MachineLauncher launcher;
@@ -90,7 +92,8 @@ final class CreationJob {
             DownloadReport download = new DownloadReport(op);
             MachineLauncher.BootMedia media = launcher.media(vm, download, cancellation);
             op.progress(60, "starting the machine");
-            if (!locks.with(id, () -> boot(id, media))) {
+            java.util.concurrent.atomic.AtomicReference<String> startNote = new java.util.concurrent.atomic.AtomicReference<>();
+            if (!locks.with(id, () -> boot(id, media, op, startNote))) {
                 op.failed(new Problem("vm-deleted", "the VM was deleted before its machine started"));
                 return;
             }
@@ -99,7 +102,16 @@ final class CreationJob {
                 operations.begin(VmOperationKinds.INSTALL, id.toString(), () -> callOff.accept(id)).progress(50, "the installer runs");
             }
             op.progress(80, "waiting for the address");
-            end(op, id, report(id));
+            if (warmWithoutAddress(id)) {
+                startNote.set("the warm start got no address within " + WARM_ADDRESS.toSeconds() + " s; booted cold");
+                op.progress(80, startNote.get());
+                if (!locks.with(id, () -> bootColdAgain(id, media))) {
+                    op.failed(new Problem("vm-deleted", "the VM was deleted before its machine started"));
+                    return;
+                }
+            }
+            String note = startNote.get();
+            end(op, id, report(id), note == null ? "done" : "done; " + note);
         } catch (HangarException e) {
             if (!running.getAsBoolean()) return; // cut off by shutdown: the record says creating, the next start resumes it
             if (cancellation.isCancelled()) {
@@ -147,23 +159,64 @@ final class CreationJob {
     /** The address wait and callback of a creation a restart cut off in that phase; ends its operation. */
     void resumeReport(UUID id) {
         RunningOperation op = operations.begin(VmOperationKinds.CREATE, id.toString(), () -> callOff.accept(id));
-        end(op, id, report(id));
+        end(op, id, report(id), "done");
     }
 
     /** Ends the creation's operation once its report is done: unless shutdown cut the wait off, or the VM went. */
-    private void end(RunningOperation op, UUID id, boolean reported) {
+    private void end(RunningOperation op, UUID id, boolean reported, String finalPhase) {
         if (!running.getAsBoolean()) return;
-        if (reported) op.succeeded();
+        if (reported) op.succeeded(finalPhase);
         else op.failed(new Problem("vm-deleted", "the VM was deleted while it was being created"));
     }
 
-    /** Sizes, wires and starts the machine under the VM's lock; false when the VM was deleted meanwhile. */
-    private boolean boot(UUID id, MachineLauncher.BootMedia media) {
+    /**
+     * Sizes, wires and starts the machine under the VM's lock, warm when it can (a failed warm start
+     * boots cold, and says so in the operation); false when the VM was deleted meanwhile.
+     */
+    private boolean boot(UUID id, MachineLauncher.BootMedia media, RunningOperation op, java.util.concurrent.atomic.AtomicReference<String> startNote) {
         Vm vm = vms.find(id).orElse(null);
         if (vm == null || vm.status() != VmStatus.CREATING) return false;
         vm = Sizing.sized(vm, media.profile(), settings);
         try {
-            vms.update(launcher.launch(vm, media));
+            vms.update(launcher.create(vm, media, note -> {
+                startNote.set(note);
+                op.progress(60, note);
+            }));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return true;
+    }
+
+    /**
+     * Whether the VM started warm and got no address within {@link #WARM_ADDRESS}: its image's hook did
+     * not bring its network up with the new MAC, say. A cold boot would take longer than this wait.
+     */
+    private boolean warmWithoutAddress(UUID id) {
+        Vm vm = vms.find(id).orElse(null);
+        if (vm == null || !Vm.START_WARM.equals(vm.start())) return false;
+        Instant until = clock.instant().plus(WARM_ADDRESS);
+        try (LeaseChanges leases = guests.watchLeases(vm)) {
+            while (clock.instant().isBefore(until) && running.getAsBoolean()) {
+                if (!guests.observe(vm, false).ipAddress().isEmpty()) return false;
+                try {
+                    leases.await(Duration.ofMillis(200));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+        return running.getAsBoolean();
+    }
+
+    /** The warm machine goes, with its disks, and the VM boots cold; false when the VM was deleted meanwhile. */
+    private boolean bootColdAgain(UUID id, MachineLauncher.BootMedia media) {
+        Vm vm = vms.find(id).orElse(null);
+        if (vm == null || !vm.status().isSettled()) return false;
+        launcher.discardMachine(vm);
+        try {
+            vms.update(launcher.launch(vm.toBuilder().start(Vm.START_COLD).build(), media));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

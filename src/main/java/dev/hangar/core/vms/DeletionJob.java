@@ -49,6 +49,7 @@ final class DeletionJob {
                 driver.stop(dir, settings.deleteGrace());
                 launcher.detach(vm);
                 FileTrees.delete(dir);
+                FileTrees.delete(launcher.warmDisksDir(id));
                 vms.delete(id);
             } catch (RuntimeException e) {
                 // The record stays "deleting": the next start tries again.

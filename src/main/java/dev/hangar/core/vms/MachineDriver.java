@@ -18,6 +18,15 @@ public interface MachineDriver {
         return null;
     }
 
+    /**
+     * Warm starts, where this hypervisor can restore a machine from a memory template with a new
+     * identity; empty where it cannot (libvirt's save and restore carry the whole RAM and refuse a
+     * restore whose MAC, UUID, name or generation id differ from the saved domain's).
+     */
+    default Optional<MemorySnapshots> memorySnapshots() {
+        return Optional.empty();
+    }
+
     /** Starts the machine detached from the service and returns once it runs. */
     void start(MachineSpec spec) throws IOException;
 

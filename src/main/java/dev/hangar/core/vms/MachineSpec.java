@@ -13,7 +13,8 @@ import java.util.List;
  * The driver keeps its own files (pid, sockets, logs) in
  * {@code dir}; disks are in boot order; with a kernel the machine boots it directly (a manifest image
  * or an installer), else from its first disk (and the network after it). With {@code noReboot} a
- * reboot of the guest ends the machine (an installer finishing).
+ * reboot of the guest ends the machine (an installer finishing). With {@code warm} its memory is a
+ * file: a template to restore from, or a clone of one (see {@link WarmMemory}); null for every other machine.
  */
 public record MachineSpec(
         String id,
@@ -28,7 +29,8 @@ public record MachineSpec(
         String cmdline,
         List<Nic> nics,
         boolean gui,
-        boolean noReboot) {
+        boolean noReboot,
+        WarmMemory warm) {
 
     /**
      * A disk on its bus. A disk of the VM is qcow2 (a clone or a blank disk), writable, in the boot
@@ -43,6 +45,11 @@ public record MachineSpec(
 
     public record Nic(NicModel model, String mac, NetAttachment net) {}
 
+    public MachineSpec(String id, String name, Path dir, int cpus, long memoryMib, List<Disk> disks, Firmware firmware, Path kernel,
+                       Path initrd, String cmdline, List<Nic> nics, boolean gui, boolean noReboot) {
+        this(id, name, dir, cpus, memoryMib, disks, firmware, kernel, initrd, cmdline, nics, gui, noReboot, null);
+    }
+
     public MachineSpec {
         disks = List.copyOf(disks);
         nics = List.copyOf(nics);
@@ -51,6 +58,11 @@ public record MachineSpec(
 
     /** The same machine booting this kernel and initrd (a driver's own copies of them, say). */
     public MachineSpec withKernel(Path kernel, Path initrd) {
-        return new MachineSpec(id, name, dir, cpus, memoryMib, disks, firmware, kernel, initrd, cmdline, nics, gui, noReboot);
+        return new MachineSpec(id, name, dir, cpus, memoryMib, disks, firmware, kernel, initrd, cmdline, nics, gui, noReboot, warm);
+    }
+
+    /** The same machine with its memory in a file (a template, or a clone of one). */
+    public MachineSpec withWarm(WarmMemory memory) {
+        return new MachineSpec(id, name, dir, cpus, memoryMib, disks, firmware, kernel, initrd, cmdline, nics, gui, noReboot, memory);
     }
 }

@@ -42,7 +42,12 @@ public record Vm(
         Problem error,
         String userData,
         String networkConfig,
-        Instant createdAt) {
+        Instant createdAt,
+        String start) {
+
+    /** How the VM's machine first started: restored from a memory template of its image, or booted. */
+    public static final String START_WARM = "warm";
+    public static final String START_COLD = "cold";
 
     public Vm {
         tags = Map.copyOf(tags == null ? Map.of() : tags);
@@ -50,6 +55,7 @@ public record Vm(
         nics = List.copyOf(nics == null ? List.of() : nics);
         if (ipAddress == null) ipAddress = "";
         if (guestOs == null) guestOs = "";
+        if (start == null) start = "";
     }
 
     /**
@@ -90,7 +96,7 @@ public record Vm(
         b.disks = disks; b.nics = nics; b.gui = gui; b.toolsInitTimeoutSeconds = toolsInitTimeoutSeconds;
         b.callbackUrl = callbackUrl; b.dialect = dialect; b.status = status; b.ipAddress = ipAddress;
         b.guestOs = guestOs; b.vnc = vnc; b.error = error; b.userData = userData; b.networkConfig = networkConfig;
-        b.createdAt = createdAt;
+        b.createdAt = createdAt; b.start = start;
         return b;
     }
 
@@ -121,6 +127,7 @@ public record Vm(
         private String userData;
         private String networkConfig;
         private Instant createdAt;
+        private String start = "";
 
         private Builder() {}
 
@@ -147,10 +154,11 @@ public record Vm(
         public Builder userData(String v) { userData = v; return this; }
         public Builder networkConfig(String v) { networkConfig = v; return this; }
         public Builder createdAt(Instant v) { createdAt = v; return this; }
+        public Builder start(String v) { start = v; return this; }
 
         public Vm build() {
             return new Vm(id, name, tags, origin, boot, cpus, memoryMib, requestedCpus, requestedMemoryMib, disks, nics,
-                    gui, toolsInitTimeoutSeconds, callbackUrl, dialect, status, ipAddress, guestOs, vnc, error, userData, networkConfig, createdAt);
+                    gui, toolsInitTimeoutSeconds, callbackUrl, dialect, status, ipAddress, guestOs, vnc, error, userData, networkConfig, createdAt, start);
         }
     }
 }

@@ -7,6 +7,7 @@ import dev.hangar.core.UrlPolicy;
 import dev.hangar.core.images.GoldImage;
 import dev.hangar.core.images.GoldImages;
 import dev.hangar.core.images.VmDisks;
+import dev.hangar.core.images.WarmTemplates;
 import dev.hangar.core.images.InstallerSource;
 import dev.hangar.core.images.MachineProfile;
 import dev.hangar.core.networks.NetworkFabric;
@@ -37,7 +38,13 @@ public final class VmService implements AutoCloseable {
 
     /** The adapters the core needs; the composition root (app/Hangar) passes them in. */
     public record Ports(VmStore vms, GoldImages images, VmDisks disks, InstallerSource installers, MachineDriver driver,
-                        NetworkFabric fabric, CallbackSink callbacks, UrlPolicy urls) {}
+                        NetworkFabric fabric, CallbackSink callbacks, UrlPolicy urls, WarmTemplates templates) {
+        /** Without warm starts: every VM boots cold. */
+        public Ports(VmStore vms, GoldImages images, VmDisks disks, InstallerSource installers, MachineDriver driver,
+                     NetworkFabric fabric, CallbackSink callbacks, UrlPolicy urls) {
+            this(vms, images, disks, installers, driver, fabric, callbacks, urls, WarmTemplates.none());
+        }
+    }
 
     private final WatchedVmStore vms;
     private final GoldImages images;
@@ -49,6 +56,7 @@ public final class VmService implements AutoCloseable {
     private final Clock clock;
     private final VmLocks locks = new VmLocks();
     private final MachineLauncher launcher;
+    private final WarmStarts warm;
     private final CreationJob creation;
     private final DeletionJob deletion;
     private final VmMonitor monitor;
@@ -67,7 +75,8 @@ public final class VmService implements AutoCloseable {
         this.operations = operations;
         this.settings = settings;
         this.clock = clock;
-        this.launcher = new MachineLauncher(images, ports.disks(), ports.installers(), driver, ports.fabric(), networks, settings);
+        this.warm = new WarmStarts(driver, ports.templates(), images, ports.disks(), ports.fabric(), settings, clock, () -> running);
+        this.launcher = new MachineLauncher(images, ports.disks(), ports.installers(), driver, ports.fabric(), networks, settings, warm);
         GuestObserver guests = new GuestObserver(driver, launcher, ports.fabric(), networks);
         // Calling off a creation (or an install) deletes the VM, as a DELETE does while it is being made.
         this.creation = new CreationJob(vms, launcher, driver, guests, ports.callbacks(), operations, locks, settings, clock, () -> running,
@@ -80,8 +89,14 @@ public final class VmService implements AutoCloseable {
 
     /** Adopts what runs, resumes cut-off jobs, removes leftovers; then starts watching. */
     public void start() throws IOException {
+        warm.removeLeftovers();
         adoption.adopt(jobs);
         monitorThread.start();
+    }
+
+    /** Warm starts: images' warm settings and their memory templates. */
+    public WarmStarts warmStarts() {
+        return warm;
     }
 
     /**
@@ -352,6 +367,7 @@ public final class VmService implements AutoCloseable {
     public void close() {
         running = false;
         monitorThread.interrupt();
+        warm.close();
         jobs.shutdownNow();
         try {
             jobs.awaitTermination(5, TimeUnit.SECONDS);

@@ -5,6 +5,7 @@ import dev.hangar.core.images.MachineProfile.Firmware;
 import dev.hangar.core.images.MachineProfile.NicModel;
 import dev.hangar.core.networks.NetAttachment;
 import dev.hangar.core.vms.MachineSpec;
+import dev.hangar.core.vms.WarmMemory;
 import dev.hangar.hypervisor.DiskLayout;
 import dev.hangar.hypervisor.MachineFiles;
 import java.nio.file.Path;
@@ -20,6 +21,8 @@ final class QemuCommandLine {
     static final String QMP_SOCKET = "qmp.sock";
     static final String PID_FILE = "qemu.pid";
     static final String VNC_SOCKET = "vnc.sock";
+    /** Where a warm clone waits for its template's device state (made by QEMU, as root, before it switches user). */
+    static final String INCOMING_SOCKET = "incoming.sock";
 
     private QemuCommandLine() {}
 
@@ -53,10 +56,13 @@ final class QemuCommandLine {
     static List<String> build(String qemuBinary, MachineSpec spec, Accelerator accel, Optional<String> runAs) {
         Path dir = spec.dir();
         DiskLayout layout = DiskLayout.of(spec);
+        WarmMemory warm = spec.warm();
+        String machine = warm == null ? layout.machineType() + ",accel=" + accel.qemuName()
+                : warm.machineType() + ",accel=" + accel.qemuName() + ",memory-backend=ram0";
         List<String> a = new ArrayList<>(List.of(qemuBinary,
                 "-name", processName(spec.id()),
                 "-sandbox", sandbox(runAs),
-                "-machine", layout.machineType() + ",accel=" + accel.qemuName(),
+                "-machine", machine,
                 "-cpu", accel.cpuModel(),
                 "-smp", String.valueOf(spec.cpus()),
                 "-m", spec.memoryMib() + "M",
@@ -71,6 +77,7 @@ final class QemuCommandLine {
                 "-chardev", "socket,id=qga0,path=" + opt(dir.resolve(MachineFiles.AGENT_SOCKET)) + ",server=on,wait=off",
                 "-device", "virtio-serial-pci,id=vser0",
                 "-device", "virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0"));
+        if (warm != null) addWarmMemory(a, spec, warm);
         if (spec.firmware() == Firmware.EFI) {
             a.addAll(List.of("-drive", "if=pflash,format=raw,readonly=on,file=" + opt(MachineFiles.OVMF_CODE),
                     "-drive", "if=pflash,format=raw,file=" + opt(dir.resolve(MachineFiles.VARS_FILE))));
@@ -93,6 +100,48 @@ final class QemuCommandLine {
         runAs.ifPresent(user -> a.addAll(List.of("-runas", user)));
         a.addAll(List.of("-pidfile", dir.resolve(PID_FILE).toString()));
         return a;
+    }
+
+    /**
+     * The RAM as a file (shared by a template, mapped copy-on-write by its clones), the VM generation id
+     * and, for a clone, the socket its template's device state comes in on. With -incoming on the
+     * command line QEMU listens before it switches user, so the socket can sit in the root-only directory.
+     */
+    private static void addWarmMemory(List<String> a, MachineSpec spec, WarmMemory warm) {
+        boolean template = warm.role() == WarmMemory.Role.TEMPLATE;
+        a.addAll(List.of("-object", "memory-backend-file,id=ram0,size=" + spec.memoryMib() + "M,mem-path=" + opt(warm.ramFile())
+                        + ",share=" + (template ? "on" : "off"),
+                "-device", "vmgenid,guid=" + warm.generationId()));
+        if (!template) a.addAll(List.of("-incoming", "unix:" + spec.dir().resolve(INCOMING_SOCKET)));
+    }
+
+    /**
+     * The command line with every host path, name and per-machine value replaced by a placeholder: what
+     * two machines of one shape share, so what a warm template's key is made of (with the image).
+     */
+    static List<String> withoutHostPaths(List<String> argv, MachineSpec spec) {
+        List<String[]> swaps = new ArrayList<>();
+        if (spec.warm() != null) {
+            swaps.add(new String[] {opt(spec.warm().ramFile()), "$RAM"});
+            swaps.add(new String[] {spec.warm().generationId(), "$GENERATION_ID"});
+        }
+        for (int i = 0; i < spec.disks().size(); i++) swaps.add(new String[] {opt(spec.disks().get(i).file()), "$DISK" + i});
+        if (spec.kernel() != null) swaps.add(new String[] {spec.kernel().toString(), "$KERNEL"});
+        if (spec.initrd() != null) swaps.add(new String[] {spec.initrd().toString(), "$INITRD"});
+        for (int i = 0; i < spec.nics().size(); i++) {
+            swaps.add(new String[] {"mac=" + spec.nics().get(i).mac(), "mac=$MAC" + i});
+            String tap = spec.nics().get(i).net().tap();
+            if (tap != null) swaps.add(new String[] {"ifname=" + tap + ",", "ifname=$TAP" + i + ","});
+        }
+        swaps.add(new String[] {opt(spec.dir()), "$DIR"});
+        swaps.add(new String[] {spec.dir().toString(), "$DIR"});
+        swaps.add(new String[] {processName(spec.id()), "$NAME"});
+        List<String> out = new ArrayList<>();
+        for (String arg : argv.subList(1, argv.size())) {
+            for (String[] s : swaps) arg = arg.replace(s[0], s[1]);
+            out.add(arg);
+        }
+        return out;
     }
 
     /** QEMU's device for each SCSI controller kind. */

@@ -4,6 +4,8 @@ import dev.hangar.core.images.MachineProfile.Firmware;
 import dev.hangar.core.vms.GuestInfo;
 import dev.hangar.core.vms.MachineSpec;
 import dev.hangar.core.vms.MachineState;
+import dev.hangar.core.vms.MemorySnapshots;
+import dev.hangar.core.vms.WarmMemory;
 import dev.hangar.hypervisor.ConsoleLog;
 import dev.hangar.hypervisor.MachineFiles;
 import dev.hangar.hypervisor.SocketConsoles;
@@ -45,6 +47,7 @@ public final class QemuDriver implements SocketConsoles {
     private final String qemuBinary;
     private final Accelerator accelerator;
     private final Optional<QemuUsers> users;
+    private final QemuSnapshots snapshots;
 
     /** The QEMU binary must exist and be executable (a path, or a name found on the PATH). */
     @Override
@@ -59,6 +62,11 @@ public final class QemuDriver implements SocketConsoles {
         return qemuBinary + " is not on the PATH";
     }
 
+    @Override
+    public Optional<MemorySnapshots> memorySnapshots() {
+        return Optional.of(snapshots);
+    }
+
     public QemuDriver(String qemuBinary, Accelerator accelerator) {
         this(qemuBinary, accelerator, QemuUsers.onThisHost());
     }
@@ -67,6 +75,7 @@ public final class QemuDriver implements SocketConsoles {
         this.qemuBinary = qemuBinary;
         this.accelerator = accelerator;
         this.users = users;
+        this.snapshots = new QemuSnapshots(qemuBinary, accelerator, users);
     }
 
     @Override
@@ -76,7 +85,9 @@ public final class QemuDriver implements SocketConsoles {
         // Its sockets (QMP, console, agent, VNC) and the serial log are for root, that is Hangar, alone.
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         if (spec.firmware() == Firmware.EFI) MachineFiles.ensureUefiVariables(dir);
-        Optional<String> runAs = users.isPresent() ? Optional.of(users.get().forMachine(dir).runas()) : Optional.empty();
+        Optional<QemuUsers.Ids> ids = users.isPresent() ? Optional.of(users.get().forMachine(dir)) : Optional.empty();
+        Optional<String> runAs = ids.map(QemuUsers.Ids::runas);
+        if (ids.isPresent() && spec.warm() != null) handOverDisks(spec, ids.get());
         List<String> argv = QemuCommandLine.build(qemuBinary, spec, accelerator, runAs);
         Files.writeString(dir.resolve("qemu.cmdline"), String.join(" ", argv) + "\n");
         List<String> detached = new ArrayList<>(List.of("setsid"));
@@ -91,6 +102,22 @@ public final class QemuDriver implements SocketConsoles {
         awaitQmp(qemu, dir);
         if (spec.gui()) Files.writeString(dir.resolve(VNC_FILE), "unix:" + dir.resolve(QemuCommandLine.VNC_SOCKET));
         log.info("machine {} started: pid {}{}", spec.id(), pid(dir).orElse(-1), runAs.map(u -> " as " + u).orElse(""));
+    }
+
+    /**
+     * A template, saving its state, hands its disks over read-only, and a clone takes them over
+     * read-write once the state is in: QEMU opens them again either way, as its own uid by then. So
+     * their files are that uid's (a template's while it is built: the template store takes them back),
+     * and a clone's sit in a directory of their own, the uid's alone, outside the root-only machine directory.
+     */
+    private static void handOverDisks(MachineSpec spec, QemuUsers.Ids ids) throws IOException {
+        for (MachineSpec.Disk d : spec.disks()) {
+            Files.setAttribute(d.file(), "unix:uid", ids.uid());
+            if (spec.warm().role() == WarmMemory.Role.CLONE) {
+                Files.setAttribute(d.file().getParent(), "unix:uid", ids.uid());
+                Files.setPosixFilePermissions(d.file().getParent(), PosixFilePermissions.fromString("rwx------"));
+            }
+        }
     }
 
     /**
@@ -121,6 +148,12 @@ public final class QemuDriver implements SocketConsoles {
                 throw new IOException("interrupted while QEMU started", e);
             }
         }
+    }
+
+    /** The last line QEMU printed, or a placeholder: for errors QEMU reports only on its stderr. */
+    static String lastLine(Path dir) {
+        String text = startLog(dir);
+        return text.isEmpty() ? "(QEMU printed nothing)" : text.substring(text.lastIndexOf('\n') + 1);
     }
 
     private static String startLog(Path dir) {

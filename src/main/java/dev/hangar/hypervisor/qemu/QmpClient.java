@@ -33,7 +33,14 @@ public final class QmpClient implements AutoCloseable {
 
     /** Runs a command and returns its "return" value; a QMP "error" becomes a {@link QmpException}. */
     public JsonNode execute(String command) throws IOException {
-        socket.send(JsonLineSocket.JSON.createObjectNode().put("execute", command));
+        return execute(command, null);
+    }
+
+    /** As {@link #execute(String)}, with the command's arguments (null for none). */
+    public JsonNode execute(String command, com.fasterxml.jackson.databind.node.ObjectNode arguments) throws IOException {
+        var message = JsonLineSocket.JSON.createObjectNode().put("execute", command);
+        if (arguments != null) message.set("arguments", arguments);
+        socket.send(message);
         while (true) {
             JsonNode reply = socket.receive();
             if (reply.has("return")) return reply.get("return");

@@ -46,7 +46,7 @@ class OpenApiTest {
 
     /** Every face, as `serve` builds them; their handlers are never called here, so they need no services. */
     private static final Faces FACES = new Faces(new VmsFace(null), new GroupsFace(null), new HostsFace(null, null),
-            new OperationsFace(null), new ImagesFace(null), new MetricsFace(() -> ""), new EventsFace(Clock.systemUTC()),
+            new OperationsFace(null), new ImagesFace(null, null), new MetricsFace(() -> ""), new EventsFace(Clock.systemUTC()),
             new HealthFace(List.of()), new ImageFactoryFace(null, (id, name) -> Optional.empty()), new UiFace(null));
 
     private final JsonNode document = parse(OpenApiFace.read());

@@ -432,6 +432,9 @@ public class VmServiceTest {
         public Optional<GoldImage> cached(ImageRef ref) { return Optional.empty(); }
 
         @Override
+        public Optional<GoldImage> byKey(String key) { return Optional.empty(); }
+
+        @Override
         public List<Path> clone(GoldImage gold, Path vmDir) { return List.of(vmDir.resolve("disk0.qcow2")); }
 
         @Override
@@ -487,6 +490,12 @@ public class VmServiceTest {
 
         @Override
         public void detach(Nic nic, Network network) { detached.add(nic); }
+
+        @Override
+        public NetAttachment attachIsolated(Nic nic) { return NetAttachment.tap(nic.tapName()); }
+
+        @Override
+        public void detachIsolated(Nic nic) { detached.add(nic); }
 
         /** When set, every NIC holds a lease (an address derived from its MAC). */
         public volatile boolean leases;

@@ -9,6 +9,7 @@ import dev.hangar.core.images.MachineProfile.Firmware;
 import dev.hangar.core.images.MachineProfile.NicModel;
 import dev.hangar.core.networks.NetAttachment;
 import dev.hangar.core.vms.MachineSpec;
+import dev.hangar.core.vms.WarmMemory;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -186,5 +187,35 @@ class QemuCommandLineTest {
         assertEquals("console=ttyS0 quiet", argv.get(argv.indexOf("-append") + 1));
         assertEquals("host", argv.get(argv.indexOf("-cpu") + 1));
         assertTrue(argv.contains("user,id=net0"));
+    }
+
+    private static MachineSpec warm(Path dir, String mac, String tap, WarmMemory.Role role, String guid) {
+        return new MachineSpec(dir.getFileName().toString(), null, dir, 1, 256, List.of(new MachineSpec.Disk(dir.resolve("disk0.qcow2"), DiskBus.VIRTIO)),
+                Firmware.BIOS, Path.of("/g/vmlinux"), null, "console=ttyS0", List.of(new MachineSpec.Nic(NicModel.VIRTIO, mac, NetAttachment.tap(tap))),
+                false, false, new WarmMemory(role, Path.of("/g/templates/k/ram"), "pc-q35-7.2", guid));
+    }
+
+    @Test
+    void aTemplateWritesItsRamToItsFileAndAClonesMapsItPrivatelyAndWaitsForTheState() {
+        String template = line(warm(DIR, MAC, "hgtabc", WarmMemory.Role.TEMPLATE, "11111111-1111-1111-1111-111111111111"));
+        assertTrue(template.contains("-machine pc-q35-7.2,accel=tcg,memory-backend=ram0 "), "the machine type pinned: " + template);
+        assertTrue(template.contains("-object memory-backend-file,id=ram0,size=256M,mem-path=/g/templates/k/ram,share=on "), template);
+        assertTrue(template.contains("-device vmgenid,guid=11111111-1111-1111-1111-111111111111"), template);
+        assertFalse(template.contains("-incoming"), template);
+        String clone = line(warm(DIR, MAC, "hgtabc", WarmMemory.Role.CLONE, "22222222-2222-2222-2222-222222222222"));
+        assertTrue(clone.contains("mem-path=/g/templates/k/ram,share=off "), "copy-on-write: the file is never written: " + clone);
+        assertTrue(clone.contains("-incoming unix:/data/vms/abc/incoming.sock"), clone);
+    }
+
+    @Test
+    void twoMachinesOfOneShapeShareAFingerprintWhateverTheirPathsNamesMacsAndIdsAndAnotherShapeDoesNot() {
+        MachineSpec a = warm(DIR, MAC, "hgtabc", WarmMemory.Role.TEMPLATE, "11111111-1111-1111-1111-111111111111");
+        MachineSpec b = warm(Path.of("/elsewhere/tm-1"), "a2:68:67:00:00:01", "hgt000001", WarmMemory.Role.TEMPLATE, "33333333-3333-3333-3333-333333333333");
+        List<String> fa = QemuCommandLine.withoutHostPaths(QemuCommandLine.build("qemu-system-x86_64", a, Accelerator.TCG, Optional.empty()), a);
+        List<String> fb = QemuCommandLine.withoutHostPaths(QemuCommandLine.build("qemu-system-x86_64", b, Accelerator.TCG, Optional.empty()), b);
+        assertEquals(fa, fb);
+        assertFalse(String.join(" ", fa).contains("/data/vms"), String.join(" ", fa));
+        MachineSpec bigger = new MachineSpec(b.id(), null, b.dir(), 1, 512, b.disks(), b.firmware(), b.kernel(), null, b.cmdline(), b.nics(), false, false, b.warm());
+        assertFalse(fa.equals(QemuCommandLine.withoutHostPaths(QemuCommandLine.build("qemu-system-x86_64", bigger, Accelerator.TCG, Optional.empty()), bigger)));
     }
 }

@@ -1,0 +1,160 @@
+package dev.hangar.endtoend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hangar.testing.ImageServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Warm starts against real QEMU (see docs/warm-starts.md): an image marked warm gets a memory template
+ * (booted on the isolated templates' network, paused, its state saved); creates then restore from it,
+ * each clone with its own MAC, address and hostname, answering on its own address; a template whose
+ * state is damaged makes the create boot cold, not fail; pruning the image takes its templates with it.
+ */
+class WarmStartEndToEndTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void warmClonesAnswerOnTheirOwnAddressesWithIdentitiesOfTheirOwn() throws Exception {
+        assumeTrue(System.getenv("HANGAR_TEST_NETNS") != null, "end-to-end tests make bridges: run them through ./test");
+        // As /var/lib is: a template's QEMU, by then its own uid, reopens its disk when it saves its state.
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+        try (ImageServer images = new ImageServer();
+             HangarProcess hangar = new HangarProcess(dir.resolve("data"), "--delete-grace", "0", "--max-image-size", "200mib").start()) {
+            String base = hangar.base();
+            Path image = TestImages.directBoot();
+            String body = "{\"image\": {\"url\": \"" + images.serve("/direct-boot.tar.gz", image) + "\", \"checksum\": \""
+                    + TestImages.sha256(image) + "\", \"checksum_type\": \"sha256\"}}";
+            try {
+                // A cold create caches the image; marking it warm before that would find nothing to mark.
+                JsonNode cold = awaitAddress(base, create(base, body));
+                assertEquals("cold", cold.path("start").asText(), cold.toString());
+                String key = JSON.readTree(get(base, "/images").body()).path("images").get(0).path("key").asText();
+                delete(base, cold.path("id").asText());
+
+                HttpResponse<String> marked = send(base, "PUT", "/images/" + key + "/warm", "{\"enabled\": true}");
+                assertEquals(200, marked.statusCode(), marked.body());
+                assertTrue(JSON.readTree(marked.body()).path("enabled").asBoolean(), marked.body());
+                JsonNode template = awaitTemplate(base, key);
+                assertEquals("ready", template.path("state").asText(), template.toString());
+
+                // Two clones at once from the one template.
+                String idA = create(base, body);
+                String idB = create(base, body);
+                JsonNode a = awaitAddress(base, idA);
+                JsonNode b = awaitAddress(base, idB);
+                assertEquals("warm", a.path("start").asText(), a + "\n" + hangar.log());
+                assertEquals("warm", b.path("start").asText(), b.toString());
+                assertNotEquals(a.path("ip_address").asText(), b.path("ip_address").asText(), "two clones, two addresses");
+                String pageA = Guests.page(a.path("ip_address").asText());
+                String pageB = Guests.page(b.path("ip_address").asText());
+                // Each names its own hostname (the template's was the image's, hangar-test).
+                assertTrue(pageA.startsWith("hangar-guest-ok ") && !pageA.contains("hangar-test"), pageA);
+                assertTrue(pageB.startsWith("hangar-guest-ok ") && !pageB.contains("hangar-test"), pageB);
+                assertNotEquals(pageA, pageB);
+                Path vmsDir = hangar.dataDir().resolve("vms");
+                String cmdA = Files.readString(vmsDir.resolve(idA).resolve("qemu.cmdline"));
+                String cmdB = Files.readString(vmsDir.resolve(idB).resolve("qemu.cmdline"));
+                assertNotEquals(guid(cmdA), guid(cmdB), "each clone has a VM generation id of its own");
+                assertTrue(cmdA.contains("share=off") && cmdA.contains("-incoming"), cmdA);
+                delete(base, idA);
+                delete(base, idB);
+
+                // A damaged template: the create boots cold, with the reason in its operation, and still answers.
+                Path templates = hangar.dataDir().resolve("images").resolve(key).resolve("templates");
+                Path state;
+                try (Stream<Path> s = Files.list(templates)) {
+                    state = s.filter(p -> Files.isDirectory(p) && !p.getFileName().toString().startsWith(".")).findFirst().orElseThrow().resolve("state");
+                }
+                Files.write(state, new byte[] {'n', 'o', 't', ' ', 'a', ' ', 's', 't', 'a', 't', 'e'});
+                String idC = create(base, body);
+                JsonNode c = awaitAddress(base, idC);
+                assertEquals("cold", c.path("start").asText(), c.toString());
+                JsonNode creation = null;
+                for (JsonNode op : JSON.readTree(get(base, "/operations").body())) {
+                    if (op.path("target").asText().equals(idC) && op.path("kind").asText().equals("vm.create")) creation = op;
+                }
+                assertTrue(creation != null && creation.path("phase").asText().contains("the warm start failed"), String.valueOf(creation));
+                assertTrue(Guests.page(c.path("ip_address").asText()).startsWith("hangar-guest-ok"));
+                delete(base, idC);
+
+                HttpResponse<String> pruned = send(base, "POST", "/images/prune", "");
+                assertEquals(200, pruned.statusCode(), pruned.body());
+                assertFalse(Files.exists(templates), "the image's templates go with it");
+            } finally {
+                System.out.println("---- service log ----\n" + hangar.log());
+                Processes.endDaemons(hangar.dataDir());
+            }
+        }
+    }
+
+    private static String guid(String cmdline) {
+        var m = java.util.regex.Pattern.compile("vmgenid,guid=([0-9a-f-]+)").matcher(cmdline);
+        assertTrue(m.find(), cmdline);
+        return m.group(1);
+    }
+
+    private String create(String base, String body) throws Exception {
+        HttpResponse<String> created = send(base, "POST", "/vms", body);
+        assertEquals(202, created.statusCode(), created.body());
+        return JSON.readTree(created.body()).path("id").asText();
+    }
+
+    private JsonNode awaitAddress(String base, String id) throws Exception {
+        return await(base, "/vms/" + id, vm -> !vm.path("ip_address").asText().isEmpty() || vm.path("status").asText().equals("error"),
+                Duration.ofSeconds(180));
+    }
+
+    /** The image's first template once it is ready or failed. */
+    private JsonNode awaitTemplate(String base, String key) throws Exception {
+        JsonNode image = await(base, "/images/" + key, i -> Stream.of("ready", "failed")
+                .anyMatch(s -> i.path("warm").path("templates").path(0).path("state").asText().equals(s)), Duration.ofSeconds(240));
+        return image.path("warm").path("templates").path(0);
+    }
+
+    private JsonNode await(String base, String path, Predicate<JsonNode> done, Duration timeout) throws Exception {
+        long until = System.nanoTime() + timeout.toNanos();
+        JsonNode last = null;
+        while (System.nanoTime() < until) {
+            last = JSON.readTree(get(base, path).body());
+            if (done.test(last)) return last;
+            Thread.sleep(100);
+        }
+        throw new AssertionError(path + " did not get there within " + timeout + ": " + last);
+    }
+
+    private void delete(String base, String id) throws Exception {
+        send(base, "DELETE", "/vms/" + id, "");
+        await(base, "/vms", list -> !list.toString().contains(id), Duration.ofSeconds(60));
+    }
+
+    private HttpResponse<String> get(String base, String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(base + path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> send(String base, String method, String path, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json");
+        b.method(method, body.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
