@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Warm starts against real QEMU (see docs/warm-starts.md): an image marked warm gets a memory template
  * (booted on the isolated templates' network, paused, its state saved); creates then restore from it,
  * each clone with its own MAC, address and hostname, answering on its own address; a template whose
- * state is damaged makes the create boot cold, not fail; pruning the image takes its templates with it.
+ * state is damaged makes the create boot cold, not fail; a restart adopts warm VMs and keeps the
+ * template; pruning the image takes its templates with it.
  */
 class WarmStartEndToEndTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -52,6 +53,16 @@ class WarmStartEndToEndTest {
                 String key = JSON.readTree(get(base, "/images").body()).path("images").get(0).path("key").asText();
                 delete(base, cold.path("id").asText());
 
+                HttpResponse<String> unknown = send(base, "PUT", "/images/sha256-0000/warm", "{\"enabled\": true}");
+                assertEquals(404, unknown.statusCode(), unknown.body());
+                assertEquals("image-not-found", JSON.readTree(unknown.body()).path("code").asText());
+                HttpResponse<String> noFlag = send(base, "PUT", "/images/" + key + "/warm", "{\"pool\": 1}");
+                assertEquals(400, noFlag.statusCode(), noFlag.body());
+                assertEquals("invalid-warm", JSON.readTree(noFlag.body()).path("code").asText());
+                HttpResponse<String> hugePool = send(base, "PUT", "/images/" + key + "/warm", "{\"enabled\": true, \"pool\": 1000}");
+                assertEquals(400, hugePool.statusCode(), hugePool.body());
+                assertEquals("invalid-pool", JSON.readTree(hugePool.body()).path("code").asText());
+
                 HttpResponse<String> marked = send(base, "PUT", "/images/" + key + "/warm", "{\"enabled\": true}");
                 assertEquals(200, marked.statusCode(), marked.body());
                 assertTrue(JSON.readTree(marked.body()).path("enabled").asBoolean(), marked.body());
@@ -77,6 +88,15 @@ class WarmStartEndToEndTest {
                 String cmdB = Files.readString(vmsDir.resolve(idB).resolve("qemu.cmdline"));
                 assertNotEquals(guid(cmdA), guid(cmdB), "each clone has a VM generation id of its own");
                 assertTrue(cmdA.contains("share=off") && cmdA.contains("-incoming"), cmdA);
+
+                // A restart (a kill: nothing is said goodbye) adopts warm VMs like any other and keeps the template.
+                hangar.kill();
+                hangar.start();
+                JsonNode adopted = await(base, "/vms/" + idA, vm -> vm.path("status").asText().equals("powered-on"), Duration.ofSeconds(60));
+                assertEquals(a.path("ip_address").asText(), adopted.path("ip_address").asText(), adopted.toString());
+                assertEquals("warm", adopted.path("start").asText(), adopted.toString());
+                assertEquals(pageA, Guests.page(a.path("ip_address").asText()));
+                assertEquals("ready", awaitTemplate(base, key).path("state").asText());
                 delete(base, idA);
                 delete(base, idB);
 

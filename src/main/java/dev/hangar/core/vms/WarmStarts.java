@@ -61,7 +61,7 @@ public final class WarmStarts implements AutoCloseable {
     static final int MAX_TEMPLATES = 4;
 
     /** A template found for a create: the VM starts warm from it. */
-    record Plan(Template template, String goldKey) {}
+    record Plan(Template template) {}
 
     private final Optional<MemorySnapshots> snapshots;
     private final WarmTemplates templates;
@@ -115,6 +115,10 @@ public final class WarmStarts implements AutoCloseable {
         if (wanted.enabled() && snapshots.isEmpty()) {
             throw new HangarException(HangarException.Kind.CONFLICT, "warm-unsupported", unsupported());
         }
+        if (wanted.enabled() && gold.profile().firmware() == Firmware.EFI) {
+            throw new HangarException(HangarException.Kind.CONFLICT, "warm-unsupported",
+                    "an image with EFI firmware starts cold: its variables are a file of each VM's own, which a template cannot share");
+        }
         templates.saveSettings(goldKey, wanted);
         if (wanted.enabled()) {
             Vm shape = Sizing.sized(Vm.builder().id(UUID.randomUUID()).build(), gold.profile(), settings);
@@ -144,7 +148,7 @@ public final class WarmStarts implements AutoCloseable {
         try {
             String key = key(gold, cold);
             Optional<Template> ready = templates.find(gold.key(), key);
-            if (ready.isPresent()) return Optional.of(new Plan(ready.get(), gold.key()));
+            if (ready.isPresent()) return Optional.of(new Plan(ready.get()));
             List<NicModel> models = cold.nics().stream().map(MachineSpec.Nic::model).toList();
             buildInBackground(gold, new TemplateShape(cold.cpus(), cold.memoryMib(), models, cold.disks().getFirst().bus()));
         } catch (IOException e) {
