@@ -313,6 +313,9 @@ case "$1" in
     # shell: the other way round, a hook delayed between the two (a busy host) printed its line while
     # the shell set the terminal up, and the line was lost (seen once in CI).
     [ -z "${new:-}" ] || echo "HANGAR-GUEST-READY $ip" > /dev/console
+    # Announce the address (gratuitous ARP, as dhcpcd does): a host that asked for it before it was
+    # configured (a client polling the address the lease names) learns it now, not at its next ARP retry.
+    [ -z "${new:-}" ] || arping -U -c 1 -I "$interface" "$ip" >/dev/null 2>&1 &
     echo "$ip" > /run/hangar-ip
     ;;
 esac
