@@ -161,6 +161,19 @@ class CliEndToEndTest {
                 assertTrue(screen("tpl-show", "template", "show", signed, "cli-web", "--url", url).text().contains(imageUrl));
                 assertEquals(List.of("deleted template cli-web"), screen("tpl-delete", "template", "delete", signed, "cli-web", "--url", url).nonEmptyLines());
 
+                // Power, by name: suspended and resumed (the guest answers again), stopped by its power button
+                // (the guest's acpid powers it off) and started again (it boots its disk and answers at its address).
+                assertEquals(List.of(id + " suspended"), screen("suspend", "vm", "suspend", signed, "cli-guest", "--url", url).nonEmptyLines());
+                assertEquals(List.of(id + " powered-on"), screen("resume", "vm", "resume", signed, "cli-guest", "--url", url).nonEmptyLines());
+                assertTrue(Guests.page(ip).startsWith("hangar-guest-ok"));
+                Screen stopped = screen("stop", "vm", "stop", signed, "cli-guest", "--timeout", "45", "--url", url);
+                assertEquals(List.of(id + " powered-off"), stopped.nonEmptyLines(), stopped.text());
+                assertEquals(List.of(id + " powered-on"), screen("start", "vm", "start", signed, "cli-guest", "--url", url).nonEmptyLines());
+                assertTrue(Guests.page(ip).startsWith("hangar-guest-ok"), "the started VM answers at its address again");
+                Screen notStopped = screen("resume-running", "vm", "suspend", signed, "no-such-vm", "--url", url);
+                assertEquals(1, notStopped.status);
+                assertTrue(notStopped.text().startsWith("hangar: vm-not-found: "), notStopped.text());
+
                 Screen delete = run("delete", "vm", "delete", signed, "cli-guest", "--wait", "--url", url).await(Duration.ofMinutes(2), s -> { });
                 assertEquals(0, delete.status, delete.text());
                 assertEquals(List.of("deleted " + id), delete.nonEmptyLines());

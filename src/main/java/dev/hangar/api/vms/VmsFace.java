@@ -1,19 +1,28 @@
 package dev.hangar.api.vms;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hangar.api.ApiServer;
 import dev.hangar.api.Exchange;
 import dev.hangar.api.Fields;
 import dev.hangar.api.Json;
 import dev.hangar.api.StreamBridge;
+import dev.hangar.api.operations.OperationsFace;
+import dev.hangar.core.operations.Operation;
 import dev.hangar.core.vms.Vm;
 import dev.hangar.core.vms.VmService;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.UUID;
 
-/** The OS X Builder API: {@code /vms}. Translates its JSON to the core model and back; nothing more. */
+/**
+ * The OS X Builder API: {@code /vms}, and Hangar's own additions to it (a VM's console, screen, tags
+ * and power: start, stop, restart, suspend, resume). Translates its JSON to the core model and back;
+ * nothing more.
+ */
 public final class VmsFace {
     /** How much of the console's past a new console socket gets first: a boot's worth of lines. */
     static final int CONSOLE_PAST = 256 * 1024;
@@ -31,7 +40,12 @@ public final class VmsFace {
                 .route("GET", "/vms/:id/console", this::console)
                 .route("GET", "/vms/:id/console/ws", this::consoleSocket)
                 .route("GET", "/vms/:id/vnc/ws", this::screenSocket)
-                .route("PUT", "/vms/:id/tags", this::retag);
+                .route("PUT", "/vms/:id/tags", this::retag)
+                .route("POST", "/vms/:id/start", ex -> ex.json(200, VmJson.render(service.start(id(ex)))))
+                .route("POST", "/vms/:id/stop", ex -> accepted(ex, service.stop(id(ex), force(ex), timeout(ex))))
+                .route("POST", "/vms/:id/restart", ex -> accepted(ex, service.restart(id(ex), force(ex), timeout(ex))))
+                .route("POST", "/vms/:id/suspend", ex -> ex.json(200, VmJson.render(service.suspend(id(ex)))))
+                .route("POST", "/vms/:id/resume", ex -> ex.json(200, VmJson.render(service.resume(id(ex)))));
     }
 
     private void create(Exchange ex) throws IOException {
@@ -86,6 +100,31 @@ public final class VmsFace {
         int from = past.length - CONSOLE_PAST;
         while (from < past.length && past[from - 1] != '\n') from++;
         return Arrays.copyOfRange(past, from, past.length);
+    }
+
+    /** A stop's body, all optional: {@code {"force": false, "timeout": 30}} (seconds of grace after the power button). */
+    private static final int DEFAULT_STOP_TIMEOUT = 30;
+
+    private static JsonNode stopBody(Exchange ex) throws IOException {
+        return ex.bodyBytes("invalid-json").length == 0 ? Json.MAPPER.createObjectNode() : ex.jsonObject("invalid-json");
+    }
+
+    private static boolean force(Exchange ex) throws IOException {
+        Boolean force = Fields.optionalBoolean(stopBody(ex), "force", "invalid-force");
+        return force != null && force;
+    }
+
+    private static Duration timeout(Exchange ex) throws IOException {
+        Integer seconds = Fields.optionalInt(stopBody(ex), "timeout", "invalid-timeout");
+        return Duration.ofSeconds(seconds == null ? DEFAULT_STOP_TIMEOUT : seconds);
+    }
+
+    /** 202 with the operation doing the work, and where to wait for it. */
+    private static void accepted(Exchange ex, Operation op) throws IOException {
+        ex.setHeader("Location", "/operations/" + op.id());
+        ObjectNode o = OperationsFace.render(op);
+        o.put("operation", "/operations/" + op.id());
+        ex.json(202, o);
     }
 
     /** An id that is no UUID names no VM: 404, as for any unknown id. */

@@ -32,6 +32,12 @@ public interface MachineDriver {
 
     MachineState state(Path dir);
 
+    /** Stops the running machine's vCPUs; its memory and devices stay as they are (suspended). */
+    void pause(Path dir) throws IOException;
+
+    /** Runs a paused machine again from where it stood. */
+    void resume(Path dir) throws IOException;
+
     /**
      * A clean power-off, waiting up to {@code grace}, then a hard stop. Returns when nothing of the
      * machine runs, also when its directory is gone (the process is found by the VM's id).

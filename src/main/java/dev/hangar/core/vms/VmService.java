@@ -1,5 +1,9 @@
 package dev.hangar.core.vms;
 
+import java.time.Duration;
+import dev.hangar.core.Problem;
+import dev.hangar.core.operations.RunningOperation;
+import dev.hangar.core.operations.Operation;
 import dev.hangar.core.Cancellation;
 import dev.hangar.core.HangarException;
 import dev.hangar.core.RedactedUrl;
@@ -260,6 +264,110 @@ public final class VmService implements AutoCloseable {
             } catch (IOException e) {
                 throw new HangarException(HangarException.Kind.INTERNAL, "vm-start-failed", "VM " + id + " did not start: " + e.getMessage(), e);
             }
+        });
+    }
+
+    /** How long a stop waits for the guest to power off after the ACPI power button at most. */
+    public static final Duration MAX_STOP_TIMEOUT = Duration.ofMinutes(10);
+
+    /**
+     * Powers the VM off: the ACPI power button, then, after {@code timeout} (at once with
+     * {@code force}), a hard stop. Its disks, address and record stay; {@link #start} boots it again.
+     * Runs as an operation (vm.stop), which this returns; a powered-off VM's ends at once.
+     */
+    public Operation stop(UUID id, boolean force, Duration timeout) {
+        Duration grace = checkedGrace(force, timeout);
+        requireRunning(id, "stopped");
+        RunningOperation op = operations.begin(VmOperationKinds.STOP, id.toString());
+        jobs.submit(() -> {
+            try {
+                powerOff(id, grace, op);
+                op.succeeded();
+            } catch (RuntimeException e) {
+                op.failed(e instanceof HangarException h ? Problem.of(h) : new Problem("vm-stop-failed", String.valueOf(e.getMessage())));
+            }
+        });
+        return op.current();
+    }
+
+    /** Powers the VM off as {@link #stop} does, then boots it again: an operation (vm.restart). */
+    public Operation restart(UUID id, boolean force, Duration timeout) {
+        Duration grace = checkedGrace(force, timeout);
+        requireRunning(id, "restarted");
+        RunningOperation op = operations.begin(VmOperationKinds.RESTART, id.toString());
+        jobs.submit(() -> {
+            try {
+                powerOff(id, grace, op);
+                op.progress(60, "starting");
+                start(id);
+                op.succeeded();
+            } catch (RuntimeException e) {
+                op.failed(e instanceof HangarException h ? Problem.of(h) : new Problem("vm-restart-failed", String.valueOf(e.getMessage())));
+            }
+        });
+        return op.current();
+    }
+
+    private static Duration checkedGrace(boolean force, Duration timeout) {
+        if (timeout.isNegative() || timeout.compareTo(MAX_STOP_TIMEOUT) > 0) {
+            throw HangarException.invalid("invalid-timeout", "timeout must be from 0 to " + MAX_STOP_TIMEOUT.toSeconds() + " seconds");
+        }
+        return force ? Duration.ZERO : timeout;
+    }
+
+    /** 409 unless the VM's machine runs (or is suspended, or already off): a creating, failed or deleting VM has none to act on. */
+    private void requireRunning(UUID id, String what) {
+        Vm vm = get(id);
+        if (!vm.status().isSettled()) {
+            throw new HangarException(HangarException.Kind.CONFLICT, "vm-not-running",
+                    "VM " + id + " is " + vm.status().wireName() + " and cannot be " + what + " now");
+        }
+    }
+
+    private void powerOff(UUID id, Duration grace, RunningOperation op) {
+        locks.with(id, () -> {
+            Vm vm = vms.find(id).orElseThrow(() -> notFound(id.toString()));
+            if (!vm.status().isSettled()) {
+                throw new HangarException(HangarException.Kind.CONFLICT, "vm-not-running", "VM " + id + " is " + vm.status().wireName());
+            }
+            op.progress(10, grace.isZero() ? "stopping the machine" : "pressing the power button; a hard stop after " + grace.toSeconds() + " s");
+            driver.stop(launcher.dir(id), grace);
+            vms.update(vm.withStatus(VmStatus.POWERED_OFF));
+            log.info("VM {} powered off", id);
+            return null;
+        });
+    }
+
+    /** Stops the VM's vCPUs, its memory kept: suspended. A suspended VM is left as it is; 409 unless it runs. */
+    public Vm suspend(UUID id) {
+        return pauseOrResume(id, VmStatus.POWERED_ON, VmStatus.SUSPENDED);
+    }
+
+    /** Runs a suspended VM again from where it stood. A running VM is left as it is; 409 unless it is suspended. */
+    public Vm resume(UUID id) {
+        return pauseOrResume(id, VmStatus.SUSPENDED, VmStatus.POWERED_ON);
+    }
+
+    private Vm pauseOrResume(UUID id, VmStatus from, VmStatus to) {
+        return locks.with(id, () -> {
+            Vm vm = vms.find(id).orElseThrow(() -> notFound(id.toString()));
+            if (vm.status() == to) return vm;
+            if (vm.status() != from) {
+                throw new HangarException(HangarException.Kind.CONFLICT, to == VmStatus.SUSPENDED ? "vm-not-running" : "vm-not-suspended",
+                        "VM " + id + " is " + vm.status().wireName() + "; only a " + from.wireName() + " VM can be "
+                                + (to == VmStatus.SUSPENDED ? "suspended" : "resumed"));
+            }
+            try {
+                if (to == VmStatus.SUSPENDED) driver.pause(launcher.dir(id));
+                else driver.resume(launcher.dir(id));
+            } catch (IOException e) {
+                throw new HangarException(HangarException.Kind.INTERNAL, "vm-" + (to == VmStatus.SUSPENDED ? "suspend" : "resume") + "-failed",
+                        "VM " + id + ": " + e.getMessage(), e);
+            }
+            Vm now = vm.withStatus(to);
+            vms.update(now);
+            log.info("VM {} is {}", id, to.wireName());
+            return now;
         });
     }
 

@@ -236,6 +236,28 @@ public final class LibvirtDriver implements SocketConsoles, AutoCloseable {
         }
     }
 
+    @Override
+    public void pause(Path dir) throws IOException {
+        try {
+            Domain domain = lookup(dir);
+            if (domain == null) throw new IOException("no domain for " + dir.getFileName());
+            domain.suspend();
+        } catch (LibvirtException e) {
+            throw new IOException("libvirt could not suspend " + dir.getFileName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void resume(Path dir) throws IOException {
+        try {
+            Domain domain = lookup(dir);
+            if (domain == null) throw new IOException("no domain for " + dir.getFileName());
+            domain.resume();
+        } catch (LibvirtException e) {
+            throw new IOException("libvirt could not resume " + dir.getFileName() + ": " + e.getMessage(), e);
+        }
+    }
+
     /** ACPI shutdown with the grace, then destroy; then the domain is undefined (with its NVRAM). */
     @Override
     public void stop(Path dir, Duration grace) {

@@ -182,6 +182,20 @@ public final class QemuDriver implements SocketConsoles {
     }
 
     @Override
+    public void pause(Path dir) throws IOException {
+        try (QmpClient qmp = QmpClient.connect(dir.resolve(QemuCommandLine.QMP_SOCKET), QMP_TIMEOUT)) {
+            qmp.execute("stop");
+        }
+    }
+
+    @Override
+    public void resume(Path dir) throws IOException {
+        try (QmpClient qmp = QmpClient.connect(dir.resolve(QemuCommandLine.QMP_SOCKET), QMP_TIMEOUT)) {
+            qmp.execute("cont");
+        }
+    }
+
+    @Override
     public void stop(Path dir, Duration grace) {
         if (pid(dir).isEmpty()) return;
         if (!grace.isZero()) {

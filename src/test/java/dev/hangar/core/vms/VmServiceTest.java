@@ -124,6 +124,32 @@ public class VmServiceTest {
     }
 
     @Test
+    void aVmIsStoppedStartedSuspendedResumedAndRestartedAndEachSaysSoOnItsRecord() throws Exception {
+        Vm vm = service.create(VmRequest.builder().image(IMAGE).build());
+        await(vm.id(), v -> v.status() == VmStatus.POWERED_ON);
+        assertEquals(VmStatus.SUSPENDED, service.suspend(vm.id()).status());
+        assertEquals(MachineState.PAUSED, driver.states.get(vm.id().toString()));
+        assertEquals(VmStatus.SUSPENDED, service.suspend(vm.id()).status(), "suspending a suspended VM changes nothing");
+        assertEquals(VmStatus.POWERED_ON, service.resume(vm.id()).status());
+        assertEquals(VmStatus.POWERED_ON, service.resume(vm.id()).status(), "resuming a running VM changes nothing");
+
+        Operation stop = service.stop(vm.id(), false, Duration.ofSeconds(5));
+        assertEquals("vm.stop", stop.kind());
+        assertEquals(Operation.Status.SUCCEEDED, awaitEnded(stop.id()).status());
+        assertEquals(VmStatus.POWERED_OFF, service.get(vm.id()).status());
+        assertEquals(MachineState.STOPPED, driver.states.get(vm.id().toString()));
+        assertEquals("vm-not-running", assertThrows(HangarException.class, () -> service.suspend(vm.id())).code());
+
+        assertEquals(VmStatus.POWERED_ON, service.start(vm.id()).status());
+        int starts = driver.started.size();
+        Operation restart = service.restart(vm.id(), true, Duration.ZERO);
+        assertEquals(Operation.Status.SUCCEEDED, awaitEnded(restart.id()).status());
+        assertEquals(starts + 1, driver.started.size(), "a restart boots the machine again");
+        assertEquals(VmStatus.POWERED_ON, service.get(vm.id()).status());
+        assertEquals("invalid-timeout", assertThrows(HangarException.class, () -> service.stop(vm.id(), false, Duration.ofHours(1))).code());
+    }
+
+    @Test
     void userDataBecomesASeedAttachedLastWithTheVmsIdAndName() throws Exception {
         Vm named = service.create(VmRequest.builder().image(IMAGE).name("web-1").userData("#!/bin/sh\necho hi\n").build());
         await(named.id(), v -> v.status() == VmStatus.POWERED_ON);
@@ -192,6 +218,10 @@ public class VmServiceTest {
         Operation deletion = awaitOperation("vm.delete", vm.id());
         assertEquals(Operation.Status.SUCCEEDED, operations.await(deletion.id(), Duration.ofSeconds(10)).status());
         assertTrue(driver.started.isEmpty(), "no machine was started");
+    }
+
+    private Operation awaitEnded(UUID operation) throws InterruptedException {
+        return operations.await(operation, Duration.ofSeconds(10));
     }
 
     private Operation awaitOperation(String kind, UUID target) throws InterruptedException {
@@ -377,6 +407,12 @@ public class VmServiceTest {
 
         @Override
         public void stop(Path dir, Duration grace) { states.put(dir.getFileName().toString(), MachineState.STOPPED); }
+
+        @Override
+        public void pause(Path dir) { states.put(dir.getFileName().toString(), MachineState.PAUSED); }
+
+        @Override
+        public void resume(Path dir) { states.put(dir.getFileName().toString(), MachineState.RUNNING); }
 
         @Override
         public Optional<GuestInfo> guestInfo(Path dir) { return Optional.empty(); }
