@@ -179,7 +179,7 @@ public final class Hangar implements AutoCloseable {
                 new VmSettings(data.resolve("vms"), VmSettings.DEFAULT_CPUS, VmSettings.DEFAULT_MEMORY_MIB, v.toolsInitTimeout(),
                         v.deleteGrace(), Duration.ofSeconds(2), new VmLimits(v.max(), v.maxConcurrentCreates())),
                 clock);
-        ImageCache imageCache = new ImageCache(images, vmStore, s.images().cacheLimit(), vms.admissions());
+        ImageCache imageCache = new ImageCache(images, vmStore, s.images().cacheLimit(), vms.admissions(), vms::pooledGolds);
         vms.watch(imageCache::noticed);
         GroupService groups = new GroupService(new TemplateRepository(db), new GroupRepository(db), vms, operations, clock, v.groupResync());
 
@@ -189,6 +189,7 @@ public final class Hangar implements AutoCloseable {
         HangarMetrics metrics = new HangarMetrics(() -> vmStore.all().stream().collect(Collectors.groupingBy(Vm::status, Collectors.counting())),
                 outbox::pendingCount, clock);
         vms.watch(metrics::vmChanged);
+        metrics.warmPools(vms::poolSpares, vms::poolResidentBytes);
         operations.watch(metrics::operationChanged);
         images.observe(new GoldImageStore.Observer() {
             @Override public void cacheHit() { metrics.imageCacheHit(); }

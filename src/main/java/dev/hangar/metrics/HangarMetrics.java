@@ -47,6 +47,13 @@ public final class HangarMetrics {
                 .description("callbacks waiting to be delivered (with their retries)").register(registry);
     }
 
+    /** Warm pools: the spares ready and the memory their machines hold (read at each scrape). */
+    public void warmPools(Supplier<Long> spares, Supplier<Long> residentBytes) {
+        Gauge.builder("hangar.warm.pool.spares", () -> spares.get()).description("paused warm clones ready in the images' pools").register(registry);
+        Gauge.builder("hangar.warm.pool.resident", () -> residentBytes.get()).baseUnit("bytes")
+                .description("memory the pools' spares hold resident (their own pages and the templates' shared ones)").register(registry);
+    }
+
     /** The supplier's value, read again only when the last read is a second old (a scrape reads every gauge at once). */
     private static <T> Supplier<T> memoized(Supplier<T> source) {
         return new Supplier<>() {

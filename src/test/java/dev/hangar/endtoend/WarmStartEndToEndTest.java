@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (booted on the isolated templates' network, paused, its state saved); creates then restore from it,
  * each clone with its own MAC, address and hostname, answering on its own address; a template whose
  * state is damaged makes the create boot cold, not fail; a restart adopts warm VMs and keeps the
- * template; pruning the image takes its templates with it.
+ * template; a pool hands out a spare and refills; pruning the image takes its templates with it.
  */
 class WarmStartEndToEndTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -75,6 +75,9 @@ class WarmStartEndToEndTest {
                 JsonNode a = awaitAddress(base, idA);
                 JsonNode b = awaitAddress(base, idB);
                 assertEquals("warm", a.path("start").asText(), a + "\n" + hangar.log());
+                String counted = get(base, "/metrics").body();
+                assertTrue(counted.contains("hangar_vm_starts_total{start=\"warm\"} 2.0") && counted.contains("hangar_vm_starts_total{start=\"cold\"} 1.0"),
+                        counted);
                 assertEquals("warm", b.path("start").asText(), b.toString());
                 assertNotEquals(a.path("ip_address").asText(), b.path("ip_address").asText(), "two clones, two addresses");
                 String pageA = Guests.page(a.path("ip_address").asText());
@@ -99,6 +102,25 @@ class WarmStartEndToEndTest {
                 assertEquals("ready", awaitTemplate(base, key).path("state").asText());
                 delete(base, idA);
                 delete(base, idB);
+
+                // A pool: a spare made ahead (restored, addressed, paused); a create takes it and only runs it on,
+                // with its clock set; the pool refills behind it. Emptied again before the next step.
+                HttpResponse<String> pooled = send(base, "PUT", "/images/" + key + "/warm", "{\"enabled\": true, \"pool\": 1}");
+                assertEquals(200, pooled.statusCode(), pooled.body());
+                await(base, "/images/" + key, i -> i.path("warm").path("pool_ready").asInt() == 1, Duration.ofSeconds(120));
+                String metrics = get(base, "/metrics").body();
+                assertTrue(metrics.contains("hangar_warm_pool_spares 1.0"), metrics);
+                var resident = java.util.regex.Pattern.compile("(?m)^hangar_warm_pool_resident_bytes (\\S+)$").matcher(metrics);
+                assertTrue(resident.find() && Double.parseDouble(resident.group(1)) > 16 * 1024 * 1024, "a spare holds its memory: " + metrics);
+                String idP = create(base, body);
+                JsonNode fromPool = awaitAddress(base, idP);
+                assertEquals("warm", fromPool.path("start").asText(), fromPool.toString());
+                assertEquals("hangar-guest-ok vm-" + idP.substring(0, 8), Guests.page(fromPool.path("ip_address").asText()).strip(),
+                        "the spare was made for this id: its hostname is the VM's");
+                await(base, "/images/" + key, i -> i.path("warm").path("pool_ready").asInt() == 1, Duration.ofSeconds(120));
+                delete(base, idP);
+                send(base, "PUT", "/images/" + key + "/warm", "{\"enabled\": true, \"pool\": 0}");
+                await(base, "/images/" + key, i -> i.path("warm").path("pool_ready").asInt() == 0, Duration.ofSeconds(60));
 
                 // A damaged template: the create boots cold, with the reason in its operation, and still answers.
                 Path templates = hangar.dataDir().resolve("images").resolve(key).resolve("templates");

@@ -62,6 +62,7 @@ public final class ImagesFace {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("enabled", status.settings().enabled());
         o.put("pool", status.settings().pool());
+        o.put("pool_ready", status.poolReady());
         if (status.unsupported() != null) o.put("unsupported", status.unsupported());
         ArrayNode templates = o.putArray("templates");
         for (WarmTemplates.Summary t : status.templates()) {

@@ -75,14 +75,15 @@ public final class ImageCommand implements Runnable {
             @Option(names = "--off", required = true, description = "creates boot cold") boolean off;
         }
 
-        @Option(names = "--pool", paramLabel = "N", defaultValue = "0", description = "ready clones to keep (kept; pools are not built yet)")
+        @Option(names = "--pool", paramLabel = "N", defaultValue = "0", description = "paused spares to keep ready, which plain creates on nat take (default: ${DEFAULT-VALUE})")
         int pool;
 
         @Override
         Integer execute() {
             var body = HangarClient.JSON.createObjectNode().put("enabled", to.on).put("pool", pool);
             JsonNode answer = client().put("/images/" + HangarClient.escape(key) + "/warm", body);
-            out().println(key + ": " + (answer.path("enabled").asBoolean() ? "warm" : "cold"));
+            out().println(key + ": " + (answer.path("enabled").asBoolean() ? "warm" : "cold")
+                    + (answer.path("pool").asInt() > 0 ? ", pool " + answer.path("pool").asInt() + " (" + answer.path("pool_ready").asInt() + " ready)" : ""));
             for (JsonNode t : answer.path("templates")) {
                 out().println("  template " + t.path("key").asText() + " " + t.path("state").asText()
                         + (t.has("shape") ? " (" + t.path("shape").asText() + ")" : "") + (t.has("reason") ? ": " + t.path("reason").asText() : ""));

@@ -34,6 +34,7 @@ final class CreationJob {
 
     private final VmStore vms;
     private final MachineLauncher launcher;
+    private final WarmPools pools;
     private final MachineDriver driver;
     private final GuestObserver guests;
     private final CallbackSink callbacks;
@@ -46,10 +47,11 @@ final class CreationJob {
     /** The creations under way, each with what calls it off. */
     private final java.util.concurrent.ConcurrentHashMap<UUID, Cancellation> underway = new java.util.concurrent.ConcurrentHashMap<>();
 
-    CreationJob(VmStore vms, MachineLauncher launcher, MachineDriver driver, GuestObserver guests, CallbackSink callbacks, Operations operations, VmLocks locks, VmSettings settings, Clock clock,
+    CreationJob(VmStore vms, MachineLauncher launcher, WarmPools pools, MachineDriver driver, GuestObserver guests, CallbackSink callbacks, Operations operations, VmLocks locks, VmSettings settings, Clock clock,
                 BooleanSupplier running, java.util.function.Consumer<UUID> callOff) {
         this.vms = vms;
         this.launcher = launcher;
+        this.pools = pools;
         this.driver = driver;
         this.guests = guests;
         this.callbacks = callbacks;
@@ -177,6 +179,14 @@ final class CreationJob {
         Vm vm = vms.find(id).orElse(null);
         if (vm == null || vm.status() != VmStatus.CREATING) return false;
         vm = Sizing.sized(vm, media.profile(), settings);
+        if (pools.isTaken(id)) {
+            if (pools.handOut(vm)) {
+                vms.update(vm.toBuilder().status(VmStatus.POWERED_ON).start(Vm.START_WARM).build());
+                return true;
+            }
+            startNote.set("its pool spare failed; booted cold");
+            op.progress(60, startNote.get());
+        }
         try {
             vms.update(launcher.create(vm, media, note -> {
                 startNote.set(note);

@@ -34,6 +34,7 @@ public final class ImageCache implements AutoCloseable {
     private final OptionalLong limitBytes;
     /** Held while golds are chosen and removed: the VM service's admissions lock (see VmService#admissions). */
     private final Lock lock;
+    private final java.util.function.Supplier<java.util.Set<String>> pooled;
     private final ExecutorService evictions = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("image-cache").factory());
     private final AtomicBoolean evictionQueued = new AtomicBoolean();
 
@@ -42,10 +43,16 @@ public final class ImageCache implements AutoCloseable {
      *                   no VM is accepted between "nobody uses this gold" and its removal
      */
     public ImageCache(GoldImages images, VmStore vms, OptionalLong limitBytes, Lock admissions) {
+        this(images, vms, limitBytes, admissions, java.util.Set::of);
+    }
+
+    /** @param pooled the golds warm pools' spares run from: in use too (see VmService#pooledGolds) */
+    public ImageCache(GoldImages images, VmStore vms, OptionalLong limitBytes, Lock admissions, java.util.function.Supplier<java.util.Set<String>> pooled) {
         this.images = images;
         this.vms = vms;
         this.limitBytes = limitBytes;
         this.lock = admissions;
+        this.pooled = pooled;
     }
 
     public OptionalLong limitBytes() {
@@ -126,6 +133,7 @@ public final class ImageCache implements AutoCloseable {
                 default -> { }
             }
         }
+        for (String key : pooled.get()) users.merge(key, 1, Integer::sum);
         if (!libraryPrefixes.isEmpty()) {
             for (CachedImage image : images.cachedImages()) {
                 for (String prefix : libraryPrefixes) {

@@ -27,6 +27,11 @@ public interface MachineDriver {
         return Optional.empty();
     }
 
+    /** The memory the running machine's process holds resident, where the driver can tell (0 otherwise). */
+    default long residentBytes(Path dir) {
+        return 0;
+    }
+
     /** Starts the machine detached from the service and returns once it runs. */
     void start(MachineSpec spec) throws IOException;
 

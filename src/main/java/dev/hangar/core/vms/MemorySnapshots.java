@@ -45,6 +45,9 @@ public interface MemorySnapshots {
     /** Feeds {@code stateFile} to a clone started with a {@link WarmMemory.Role#CLONE} memory and runs it. */
     void resume(Path dir, Path stateFile) throws IOException;
 
+    /** Sets the running guest's clock to the host's (a paused spare's stood still). */
+    void setClock(Path dir) throws IOException;
+
     /** Gives the running clone its clock, MACs and hostname, then runs the image's hook; throws when the guest fails. */
     void reidentify(Path dir, Identity identity) throws IOException;
 }

@@ -23,6 +23,8 @@ import java.nio.file.Files;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -61,6 +63,7 @@ public final class VmService implements AutoCloseable {
     private final VmLocks locks = new VmLocks();
     private final MachineLauncher launcher;
     private final WarmStarts warm;
+    private final WarmPools pools;
     private final CreationJob creation;
     private final DeletionJob deletion;
     private final VmMonitor monitor;
@@ -82,8 +85,10 @@ public final class VmService implements AutoCloseable {
         this.warm = new WarmStarts(driver, ports.templates(), images, ports.disks(), ports.fabric(), settings, clock, () -> running);
         this.launcher = new MachineLauncher(images, ports.disks(), ports.installers(), driver, ports.fabric(), networks, settings, warm);
         GuestObserver guests = new GuestObserver(driver, launcher, ports.fabric(), networks);
+        this.pools = new WarmPools(warm, launcher, guests, driver, ports.templates(), images, settings, vms::macInUse, clock, () -> running);
+        warm.attach(pools);
         // Calling off a creation (or an install) deletes the VM, as a DELETE does while it is being made.
-        this.creation = new CreationJob(vms, launcher, driver, guests, ports.callbacks(), operations, locks, settings, clock, () -> running,
+        this.creation = new CreationJob(vms, launcher, pools, driver, guests, ports.callbacks(), operations, locks, settings, clock, () -> running,
                 this::callOff);
         this.deletion = new DeletionJob(vms, launcher, driver, creation, operations, locks, settings);
         this.monitor = new VmMonitor(vms, driver, launcher, guests, operations, locks, settings.monitorInterval(), () -> running);
@@ -95,7 +100,22 @@ public final class VmService implements AutoCloseable {
     public void start() throws IOException {
         warm.removeLeftovers();
         adoption.adopt(jobs);
+        pools.fillAll();
         monitorThread.start();
+    }
+
+    /** Spares ready in the warm pools, and the memory they hold: for /metrics. */
+    public long poolSpares() {
+        return pools.spares();
+    }
+
+    public long poolResidentBytes() {
+        return pools.residentBytes();
+    }
+
+    /** The golds pool spares run from: in use, as VMs' golds are (the image cache keeps them). */
+    public Set<String> pooledGolds() {
+        return pools.pooledGolds();
     }
 
     /** Warm starts: images' warm settings and their memory templates. */
@@ -133,16 +153,25 @@ public final class VmService implements AutoCloseable {
             nics.add(new Nic(network, freshMac(nics)));
         }
         // With the image cached, the first answer already shows the image's own cpus, memory and guest OS.
-        MachineProfile profile = request.boot() instanceof BootSource.Image i
-                ? images.cached(i.image()).map(GoldImage::profile).orElse(MachineProfile.EMPTY) : MachineProfile.EMPTY;
-        Vm vm = Sizing.sized(Vm.builder().id(UUID.randomUUID()).name(name).tags(request.tags()).origin(request.origin())
+        Optional<GoldImage> gold = request.boot() instanceof BootSource.Image i ? images.cached(i.image()) : Optional.empty();
+        MachineProfile profile = gold.map(GoldImage::profile).orElse(MachineProfile.EMPTY);
+        // A pool's spare, when one fits: the VM takes its id and NIC, and its creation runs it on.
+        boolean plain = request.userData() == null && request.networkConfig() == null && request.disks().isEmpty() && !request.gui();
+        Optional<WarmPools.Spare> spare = gold.flatMap(g -> pools.take(g.key(), request.networks(), request.cpus(), request.memoryMib(), plain));
+        if (spare.isPresent()) nics = List.of(spare.get().nic());
+        Vm vm = Sizing.sized(Vm.builder().id(spare.map(WarmPools.Spare::id).orElseGet(UUID::randomUUID)).name(name).tags(request.tags()).origin(request.origin())
                 .boot(request.boot()).requestedCpus(request.cpus()).requestedMemoryMib(request.memoryMib())
                 .disks(request.disks()).nics(nics).gui(request.gui()).toolsInitTimeoutSeconds(request.toolsInitTimeoutSeconds())
                 .callbackUrl(blankToNull(request.callbackUrl())).dialect(request.dialect())
                 .userData(request.userData()).networkConfig(request.networkConfig()).status(VmStatus.CREATING)
                 .createdAt(clock.instant()).build(), profile, settings);
-        admit(vm);
-        log.info("VM {} accepted{}: {}", vm.id(), name == null ? "" : " as " + name, describe(vm.boot()));
+        try {
+            admit(vm);
+        } catch (RuntimeException refused) {
+            spare.ifPresent(pools::giveBack);
+            throw refused;
+        }
+        log.info("VM {} accepted{}: {}{}", vm.id(), name == null ? "" : " as " + name, describe(vm.boot()), spare.isPresent() ? " (a pool's spare)" : "");
         starter.execute(() -> jobs.submit(() -> creation.run(vm.id())));
         return vm;
     }
@@ -476,6 +505,7 @@ public final class VmService implements AutoCloseable {
         running = false;
         monitorThread.interrupt();
         warm.close();
+        pools.close();
         jobs.shutdownNow();
         try {
             jobs.awaitTermination(5, TimeUnit.SECONDS);

@@ -95,12 +95,20 @@ public final class WarmStarts implements AutoCloseable {
                 : "this hypervisor driver cannot restore a machine from a memory template with a new identity (see docs/warm-starts.md)";
     }
 
-    /** The image's warm settings and its templates, for GET /images/KEY. */
-    public record Status(Settings settings, String unsupported, List<WarmTemplates.Summary> templates) {}
+    /** The image's warm settings, its templates and how many pool spares are ready, for GET /images/KEY. */
+    public record Status(Settings settings, String unsupported, List<WarmTemplates.Summary> templates, int poolReady) {}
 
     public Status status(String goldKey) {
         requireGold(goldKey);
-        return new Status(templates.settings(goldKey), unsupported(), templates.list(goldKey));
+        WarmPools p = pools;
+        return new Status(templates.settings(goldKey), unsupported(), templates.list(goldKey), p == null ? 0 : p.ready(goldKey));
+    }
+
+    /** The pools, told of every change to an image's settings (set once, by the VM service). */
+    private volatile WarmPools pools;
+
+    void attach(WarmPools pools) {
+        this.pools = pools;
     }
 
     /**
@@ -125,6 +133,8 @@ public final class WarmStarts implements AutoCloseable {
             buildInBackground(gold, new TemplateShape(shape.cpus(), shape.memoryMib(), List.of(MachineLauncher.nicModel(gold.profile())),
                     MachineLauncher.diskBus(gold.profile(), true)));
         }
+        WarmPools p = pools;
+        if (p != null) builds.execute(() -> p.fill(goldKey)); // after the template's build, which runs first
         return status(goldKey);
     }
 
@@ -192,6 +202,21 @@ public final class WarmStarts implements AutoCloseable {
         for (int i = 0; i < vm.nics().size(); i++) macs.add(new MemorySnapshots.MacChange(plan.template().macs().get(i), vm.nics().get(i).mac()));
         String hostname = vm.name() != null ? vm.name() : CloudInitSeed.defaultHostname(vm.id());
         s.reidentify(clone.dir(), new MemorySnapshots.Identity(hostname, clone.warm().generationId(), macs));
+    }
+
+    /**
+     * Runs a paused pool spare on as this VM: its clock set and, when the VM has a name, its hostname
+     * (through the re-identification, its MAC its own already).
+     */
+    void handOut(Path dir, Vm vm, MachineDriver machines) throws IOException {
+        MemorySnapshots s = snapshots.orElseThrow();
+        machines.resume(dir);
+        if (vm.name() == null) {
+            s.setClock(dir);
+            return;
+        }
+        List<MemorySnapshots.MacChange> macs = vm.nics().stream().map(n -> new MemorySnapshots.MacChange(n.mac(), n.mac())).toList();
+        s.reidentify(dir, new MemorySnapshots.Identity(vm.name(), "unchanged", macs));
     }
 
     /** What a template is made for: its size, its NICs' models, its disks' bus. */

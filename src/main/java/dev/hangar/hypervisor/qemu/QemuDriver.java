@@ -182,6 +182,20 @@ public final class QemuDriver implements SocketConsoles {
     }
 
     @Override
+    public long residentBytes(Path dir) {
+        OptionalLong pid = pid(dir);
+        if (pid.isEmpty()) return 0;
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid.getAsLong()), "status"))) {
+                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        } catch (IOException | NumberFormatException e) {
+            // ended meanwhile
+        }
+        return 0;
+    }
+
+    @Override
     public void pause(Path dir) throws IOException {
         try (QmpClient qmp = QmpClient.connect(dir.resolve(QemuCommandLine.QMP_SOCKET), QMP_TIMEOUT)) {
             qmp.execute("stop");

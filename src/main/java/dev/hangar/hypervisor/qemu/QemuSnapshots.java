@@ -228,6 +228,13 @@ final class QemuSnapshots implements MemorySnapshots {
     }
 
     @Override
+    public void setClock(Path dir) throws IOException {
+        try (GuestAgentClient agent = GuestAgentClient.open(dir.resolve(MachineFiles.AGENT_SOCKET), AGENT_TIMEOUT)) {
+            agent.setTime(Instant.now());
+        }
+    }
+
+    @Override
     public void reidentify(Path dir, Identity identity) throws IOException {
         try (GuestAgentClient agent = GuestAgentClient.open(dir.resolve(MachineFiles.AGENT_SOCKET), AGENT_TIMEOUT)) {
             agent.setTime(Instant.now());
