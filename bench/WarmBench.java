@@ -102,7 +102,7 @@ public class WarmBench {
         for (String[] vm : new String[][] {{"warm A", idA}, {"warm B", idB}, {"cold", idC}}) {
             long pid = Long.parseLong(Files.readString(data.resolve("vms").resolve(vm[1]).resolve("qemu.pid")).strip());
             String status = Files.readString(Path.of("/proc", String.valueOf(pid), "status"));
-            System.out.printf("  %-6s VmRSS %5d MiB, of it its own (RssAnon) %4d MiB, the template's shared file pages (RssFile) %4d MiB%n",
+            System.out.printf("  %-6s VmRSS %5d MiB, of it its own (RssAnon) %4d MiB, file pages (RssFile: QEMU's own, and a clone's template pages) %4d MiB%n",
                     vm[0], kib(status, "VmRSS") / 1024, kib(status, "RssAnon") / 1024, kib(status, "RssFile") / 1024);
         }
         for (String id : List.of(idA, idB, idC)) delete(id);
