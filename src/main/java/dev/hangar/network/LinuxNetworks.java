@@ -151,9 +151,7 @@ public final class LinuxNetworks implements NetworkFabric {
             guardUserMode();
             return NetAttachment.user();
         }
-        String tap = nic.tapName();
-        if (!Files.exists(Path.of("/sys/class/net", tap))) Command.check("ip", "tuntap", "add", "dev", tap, "mode", "tap");
-        Command.check("ip", "link", "set", "dev", tap, "alias", owner);
+        String tap = ensureTap(nic);
         switch (network.kind()) {
             case NAT -> bridge(tap, nat);
             case HOSTONLY -> bridge(tap, hostonly);
@@ -178,9 +176,7 @@ public final class LinuxNetworks implements NetworkFabric {
             guardUserMode();
             return NetAttachment.user();
         }
-        String tap = nic.tapName();
-        if (!Files.exists(Path.of("/sys/class/net", tap))) Command.check("ip", "tuntap", "add", "dev", tap, "mode", "tap");
-        Command.check("ip", "link", "set", "dev", tap, "alias", owner);
+        String tap = ensureTap(nic);
         bridge(tap, templates);
         Command.check("ip", "link", "set", tap, "up");
         return NetAttachment.tap(tap);
@@ -191,6 +187,14 @@ public final class LinuxNetworks implements NetworkFabric {
         if (settings.userMode()) return;
         deleteTap(nic.tapName());
         templates.dhcp().releaseLease(nic.mac());
+    }
+
+    /** The NIC's tap, made unless it is there, marked as this service's. */
+    private String ensureTap(Nic nic) throws IOException {
+        String tap = nic.tapName();
+        if (!Files.exists(Path.of("/sys/class/net", tap))) Command.check("ip", "tuntap", "add", "dev", tap, "mode", "tap");
+        Command.check("ip", "link", "set", "dev", tap, "alias", owner);
+        return tap;
     }
 
     private static void bridge(String tap, ManagedBridge bridge) throws IOException {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hangar.core.images.BlankDisk;
+import dev.hangar.core.images.WarmTemplates;
 import dev.hangar.core.vms.VmBlueprint;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,6 +28,7 @@ final class BlueprintJson {
         o.set("tags", JSON.valueToTree(b.tags()));
         if (b.userData() != null) o.put("user_data", b.userData());
         o.put("gui", b.gui());
+        if (b.warm() != null) o.putObject("warm").put("enabled", b.warm().enabled()).put("pool", b.warm().pool());
         return o.toString();
     }
 
@@ -41,7 +43,8 @@ final class BlueprintJson {
             o.path("tags").properties().forEach(e -> tags.put(e.getKey(), e.getValue().asText()));
             return new VmBlueprint(VmRepository.boot(o.path("boot")), o.has("cpus") ? o.get("cpus").asInt() : null,
                     o.has("memory_mib") ? o.get("memory_mib").asLong() : null, disks, networks, tags,
-                    o.has("user_data") ? o.get("user_data").asText() : null, o.path("gui").asBoolean());
+                    o.has("user_data") ? o.get("user_data").asText() : null, o.path("gui").asBoolean(),
+                    o.has("warm") ? new WarmTemplates.Settings(o.path("warm").path("enabled").asBoolean(), o.path("warm").path("pool").asInt()) : null);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("unreadable settings column: " + e.getOriginalMessage(), e);
         }

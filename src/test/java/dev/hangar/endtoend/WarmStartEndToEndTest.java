@@ -122,6 +122,31 @@ class WarmStartEndToEndTest {
                 send(base, "PUT", "/images/" + key + "/warm", "{\"enabled\": true, \"pool\": 0}");
                 await(base, "/images/" + key, i -> i.path("warm").path("pool_ready").asInt() == 0, Duration.ofSeconds(60));
 
+                // A new gold (the same image compressed again: another checksum, so another gold) gets a template of
+                // its own, under another key, though its shape is the same: a template is bound to its gold.
+                Path regzipped = dir.resolve("direct-boot-again.tar.gz");
+                new ProcessBuilder("sh", "-c", "gzip -dc \"$0\" | gzip -1 > \"$1\"", image.toString(), regzipped.toString())
+                        .inheritIO().start().waitFor();
+                String otherImage = "{\"url\": \"" + images.serve("/direct-boot-again.tar.gz", regzipped) + "\", \"checksum\": \""
+                        + TestImages.sha256(regzipped) + "\", \"checksum_type\": \"sha256\"}";
+                String otherKey = "sha256-" + TestImages.sha256(regzipped);
+                // Asked by a group's template this time: its first member fetches the image, and its wish marks it warm.
+                HttpResponse<String> wish = send(base, "POST", "/templates", "{\"name\": \"warm-web\", \"memory\": \"256mib\", \"image\": "
+                        + otherImage + ", \"warm\": {\"enabled\": true}}");
+                assertEquals(201, wish.statusCode(), wish.body());
+                assertTrue(JSON.readTree(get(base, "/templates/warm-web").body()).path("warm").path("enabled").asBoolean());
+                HttpResponse<String> group = send(base, "POST", "/groups", "{\"name\": \"warm-web\", \"template\": \"warm-web\", \"size\": 1}");
+                assertTrue(group.statusCode() / 100 == 2, group.body());
+                JsonNode otherTemplate = await(base, "/images/" + otherKey, i -> Stream.of("ready", "failed")
+                        .anyMatch(st -> i.path("warm").path("templates").path(0).path("state").asText().equals(st)), Duration.ofSeconds(240))
+                        .path("warm").path("templates").path(0);
+                assertEquals("ready", otherTemplate.path("state").asText(), otherTemplate.toString());
+                assertNotEquals(template.path("key").asText(), otherTemplate.path("key").asText());
+                send(base, "DELETE", "/groups/warm-web", "");
+                await(base, "/vms", list -> list.isEmpty(), Duration.ofSeconds(120));
+                send(base, "DELETE", "/templates/warm-web", "");
+                send(base, "PUT", "/images/" + otherKey + "/warm", "{\"enabled\": false}");
+
                 // A damaged template: the create boots cold, with the reason in its operation, and still answers.
                 Path templates = hangar.dataDir().resolve("images").resolve(key).resolve("templates");
                 Path state;

@@ -4,6 +4,7 @@ import dev.hangar.core.HangarException;
 import dev.hangar.core.Problem;
 import dev.hangar.core.operations.Operations;
 import dev.hangar.core.operations.RunningOperation;
+import dev.hangar.core.vms.BootSource;
 import dev.hangar.core.vms.Vm;
 import dev.hangar.core.vms.VmRequest;
 import dev.hangar.core.vms.VmService;
@@ -161,6 +162,7 @@ final class GroupReconciler {
         tags.put(GroupPlan.HASH_TAG, hash);
         if (logicalId != null) tags.put(GroupPlan.LOGICAL_ID_TAG, logicalId);
         VmRequest request = blueprint.request().name(logicalId).tags(tags).origin(Vm.Origin.GROUPS).build();
+        if (blueprint.warm() != null && blueprint.boot() instanceof BootSource.Image i) vms.warmStarts().want(i.image(), blueprint.warm());
         try {
             Vm vm = vms.create(request);
             event(group.name(), "made member " + vm.id() + (logicalId == null ? "" : " for logical ID " + logicalId));

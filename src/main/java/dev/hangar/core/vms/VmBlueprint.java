@@ -2,6 +2,7 @@ package dev.hangar.core.vms;
 
 import dev.hangar.core.HangarException;
 import dev.hangar.core.images.BlankDisk;
+import dev.hangar.core.images.WarmTemplates;
 import dev.hangar.core.networks.Network;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -14,10 +15,17 @@ import java.util.TreeMap;
 /**
  * Named VM settings, as a template or a group holds them: what to boot (a gold image by URL or a VM of
  * the library), cpus, memory, blank disks, networks, tags, user-data and the display. Null cpus and
- * memory mean the image's own values, then the service defaults, as on {@code /vms}.
+ * memory mean the image's own values, then the service defaults, as on {@code /vms}. {@code warm}
+ * (null: as the image is) marks the image warm, with a pool, once a member has it cached (see
+ * docs/warm-starts.md); it changes how members start, not what they are, so it is not in the hash.
  */
 public record VmBlueprint(BootSource boot, Integer cpus, Long memoryMib, List<BlankDisk> disks, List<String> networks,
-                          Map<String, String> tags, String userData, boolean gui) {
+                          Map<String, String> tags, String userData, boolean gui, WarmTemplates.Settings warm) {
+    public VmBlueprint(BootSource boot, Integer cpus, Long memoryMib, List<BlankDisk> disks, List<String> networks,
+                       Map<String, String> tags, String userData, boolean gui) {
+        this(boot, cpus, memoryMib, disks, networks, tags, userData, gui, null);
+    }
+
     public VmBlueprint {
         disks = List.copyOf(disks == null ? List.of() : disks);
         networks = List.copyOf(networks == null ? List.of(Network.NAT) : networks);

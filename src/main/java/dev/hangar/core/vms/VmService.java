@@ -1,36 +1,36 @@
 package dev.hangar.core.vms;
 
-import java.time.Duration;
-import dev.hangar.core.Problem;
-import dev.hangar.core.operations.RunningOperation;
-import dev.hangar.core.operations.Operation;
 import dev.hangar.core.Cancellation;
 import dev.hangar.core.HangarException;
+import dev.hangar.core.Problem;
 import dev.hangar.core.RedactedUrl;
 import dev.hangar.core.UrlPolicy;
 import dev.hangar.core.images.GoldImage;
 import dev.hangar.core.images.GoldImages;
-import dev.hangar.core.images.VmDisks;
-import dev.hangar.core.images.WarmTemplates;
 import dev.hangar.core.images.InstallerSource;
 import dev.hangar.core.images.MachineProfile;
+import dev.hangar.core.images.VmDisks;
+import dev.hangar.core.images.WarmTemplates;
 import dev.hangar.core.networks.NetworkFabric;
 import dev.hangar.core.networks.NetworkService;
 import dev.hangar.core.networks.Nic;
+import dev.hangar.core.operations.Operation;
 import dev.hangar.core.operations.Operations;
+import dev.hangar.core.operations.RunningOperation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * VMs, as every face asks for them: create, get (by id or name), list, start, delete, console. The
@@ -305,33 +305,30 @@ public final class VmService implements AutoCloseable {
      * Runs as an operation (vm.stop), which this returns; a powered-off VM's ends at once.
      */
     public Operation stop(UUID id, boolean force, Duration timeout) {
-        Duration grace = checkedGrace(force, timeout);
-        requireRunning(id, "stopped");
-        RunningOperation op = operations.begin(VmOperationKinds.STOP, id.toString());
-        jobs.submit(() -> {
-            try {
-                powerOff(id, grace, op);
-                op.succeeded();
-            } catch (RuntimeException e) {
-                op.failed(e instanceof HangarException h ? Problem.of(h) : new Problem("vm-stop-failed", String.valueOf(e.getMessage())));
-            }
-        });
-        return op.current();
+        return powerOperation(VmOperationKinds.STOP, "stopped", id, force, timeout, op -> { });
     }
 
     /** Powers the VM off as {@link #stop} does, then boots it again: an operation (vm.restart). */
     public Operation restart(UUID id, boolean force, Duration timeout) {
+        return powerOperation(VmOperationKinds.RESTART, "restarted", id, force, timeout, op -> {
+            op.progress(60, "starting");
+            start(id);
+        });
+    }
+
+    /** A power-off, then {@code after}, as an operation of this kind run in the background; the operation as it begins. */
+    private Operation powerOperation(String kind, String what, UUID id, boolean force, Duration timeout,
+                                     java.util.function.Consumer<RunningOperation> after) {
         Duration grace = checkedGrace(force, timeout);
-        requireRunning(id, "restarted");
-        RunningOperation op = operations.begin(VmOperationKinds.RESTART, id.toString());
+        requireRunning(id, what);
+        RunningOperation op = operations.begin(kind, id.toString());
         jobs.submit(() -> {
             try {
                 powerOff(id, grace, op);
-                op.progress(60, "starting");
-                start(id);
+                after.accept(op);
                 op.succeeded();
             } catch (RuntimeException e) {
-                op.failed(e instanceof HangarException h ? Problem.of(h) : new Problem("vm-restart-failed", String.valueOf(e.getMessage())));
+                op.failed(e instanceof HangarException h ? Problem.of(h) : new Problem(kind.replace('.', '-') + "-failed", String.valueOf(e.getMessage())));
             }
         });
         return op.current();

@@ -90,11 +90,13 @@ final class WarmPools implements AutoCloseable {
         return ready.values().stream().flatMap(Deque::stream).mapToLong(s -> driver.residentBytes(launcher.dir(s.id()))).sum();
     }
 
-    /** The golds whose pools hold spares (their templates' disks are in use, as a VM's are). */
+    /**
+     * The golds whose pools hold spares (their templates' disks are in use, as a VM's are). A taken
+     * spare is a VM already, whose record counts its gold.
+     */
     Set<String> pooledGolds() {
         Set<String> out = ConcurrentHashMap.newKeySet();
         ready.forEach((k, v) -> { if (!v.isEmpty()) out.add(k); });
-        taken.values().forEach(s -> out.add(s.goldKey()));
         return out;
     }
 
@@ -172,11 +174,13 @@ final class WarmPools implements AutoCloseable {
                 || taken.values().stream().anyMatch(s -> s.nic().mac().equals(mac));
     }
 
+    /** Until the spare has an address: its lease, or (user mode, where no lease is seen) what its agent says. */
     private boolean awaitAddress(Vm vm) {
         Instant until = clock.instant().plus(ADDRESS_WAIT);
+        int round = 0;
         try (LeaseChanges leases = guests.watchLeases(vm)) {
             while (clock.instant().isBefore(until) && running.getAsBoolean()) {
-                if (!guests.observe(vm, false).ipAddress().isEmpty()) return true;
+                if (!guests.observe(vm, ++round % 5 == 0).ipAddress().isEmpty()) return true;
                 leases.await(Duration.ofMillis(200));
             }
         } catch (InterruptedException e) {

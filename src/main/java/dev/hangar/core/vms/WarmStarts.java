@@ -138,6 +138,31 @@ public final class WarmStarts implements AutoCloseable {
         return status(goldKey);
     }
 
+    /** What templates and groups asked of images not cached yet, by gold key: applied once a create has the gold. */
+    private final java.util.Map<String, Settings> wanted = new ConcurrentHashMap<>();
+
+    /**
+     * A template or group wants its image warm (or cold): applied now when the image is cached and its
+     * settings differ, else once a create has fetched it. A host that cannot start warm says so in the log.
+     */
+    public void want(dev.hangar.core.images.ImageRef image, Settings settings) {
+        Optional<GoldImage> gold = golds.cached(image);
+        if (gold.isEmpty()) {
+            wanted.put(image.cacheKey(), settings);
+            return;
+        }
+        apply(gold.get().key(), settings);
+    }
+
+    private void apply(String goldKey, Settings settings) {
+        if (settings.equals(templates.settings(goldKey))) return;
+        try {
+            configure(goldKey, settings);
+        } catch (HangarException e) {
+            log.warn("image {} cannot be made {} as its template or group asks: {}", goldKey, settings.enabled() ? "warm" : "cold", e.getMessage());
+        }
+    }
+
     private GoldImage requireGold(String goldKey) {
         return golds.byKey(goldKey).orElseThrow(() -> new HangarException(HangarException.Kind.NOT_FOUND, "image-not-found",
                 "no cached image " + goldKey));
@@ -149,6 +174,10 @@ public final class WarmStarts implements AutoCloseable {
      * its build starts in the background. {@code cold} is the machine the VM boots otherwise.
      */
     Optional<Plan> plan(Vm vm, GoldImage gold, MachineSpec cold) {
+        if (gold != null) {
+            Settings asked = wanted.remove(gold.key());
+            if (asked != null) apply(gold.key(), asked);
+        }
         if (gold == null || snapshots.isEmpty() || !templates.settings(gold.key()).enabled()) return Optional.empty();
         String why = whyCold(vm, cold);
         if (why != null) {
