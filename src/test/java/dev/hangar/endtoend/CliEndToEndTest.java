@@ -170,6 +170,13 @@ class CliEndToEndTest {
                 assertEquals(List.of(id + " powered-off"), stopped.nonEmptyLines(), stopped.text());
                 assertEquals(List.of(id + " powered-on"), screen("start", "vm", "start", signed, "cli-guest", "--url", url).nonEmptyLines());
                 assertTrue(Guests.page(ip).startsWith("hangar-guest-ok"), "the started VM answers at its address again");
+                // A command in the guest through its agent: its output, and its exit code as the CLI's.
+                Screen uname = screen("exec", "vm", "exec", signed, "cli-guest", "--url", url, "--", "cat", "/www/index.html");
+                assertEquals(0, uname.status, uname.text());
+                assertTrue(uname.text().contains("hangar-guest-ok"), uname.text());
+                Screen failing = screen("exec-3", "vm", "exec", signed, "cli-guest", "--url", url, "--", "sh", "-c", "echo to-stderr >&2; exit 3");
+                assertEquals(3, failing.status, failing.text());
+                assertTrue(failing.text().contains("to-stderr"), failing.text());
                 Screen notStopped = screen("resume-running", "vm", "suspend", signed, "no-such-vm", "--url", url);
                 assertEquals(1, notStopped.status);
                 assertTrue(notStopped.text().startsWith("hangar: vm-not-found: "), notStopped.text());

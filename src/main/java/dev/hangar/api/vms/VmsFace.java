@@ -19,8 +19,8 @@ import java.util.Arrays;
 import java.util.UUID;
 
 /**
- * The OS X Builder API: {@code /vms}, and Hangar's own additions to it (a VM's console, screen, tags
- * and power: start, stop, restart, suspend, resume). Translates its JSON to the core model and back;
+ * The OS X Builder API: {@code /vms}, and Hangar's own additions to it (a VM's console, screen, tags,
+ * power: start, stop, restart, suspend, resume; a command run in its guest). Translates its JSON to the core model and back;
  * nothing more.
  */
 public final class VmsFace {
@@ -45,7 +45,8 @@ public final class VmsFace {
                 .route("POST", "/vms/:id/stop", ex -> accepted(ex, service.stop(id(ex), force(ex), timeout(ex))))
                 .route("POST", "/vms/:id/restart", ex -> accepted(ex, service.restart(id(ex), force(ex), timeout(ex))))
                 .route("POST", "/vms/:id/suspend", ex -> ex.json(200, VmJson.render(service.suspend(id(ex)))))
-                .route("POST", "/vms/:id/resume", ex -> ex.json(200, VmJson.render(service.resume(id(ex)))));
+                .route("POST", "/vms/:id/resume", ex -> ex.json(200, VmJson.render(service.resume(id(ex)))))
+                .route("POST", "/vms/:id/exec", this::exec);
     }
 
     private void create(Exchange ex) throws IOException {
@@ -100,6 +101,19 @@ public final class VmsFace {
         int from = past.length - CONSOLE_PAST;
         while (from < past.length && past[from - 1] != '\n') from++;
         return Arrays.copyOfRange(past, from, past.length);
+    }
+
+    /**
+     * {@code {"command": ["uname", "-a"], "timeout": 30}}: runs the command in the guest through its
+     * agent and answers how it ended, {@code {"exit_code", "stdout", "stderr"}}.
+     */
+    private void exec(Exchange ex) throws IOException {
+        JsonNode body = ex.jsonObject("invalid-json");
+        java.util.List<String> command = Fields.optionalStrings(body, "command", "invalid-command");
+        if (command == null) throw dev.hangar.core.HangarException.invalid("invalid-command", "command (a list of strings) is required");
+        Integer timeout = Fields.optionalInt(body, "timeout", "invalid-timeout");
+        var exit = service.exec(id(ex), command, Duration.ofSeconds(timeout == null ? 30 : timeout));
+        ex.json(200, Json.MAPPER.createObjectNode().put("exit_code", exit.exitCode()).put("stdout", exit.stdout()).put("stderr", exit.stderr()));
     }
 
     /** A stop's body, all optional: {@code {"force": false, "timeout": 30}} (seconds of grace after the power button). */

@@ -23,7 +23,7 @@ import picocli.CommandLine.ParameterException;
 @Command(name = "vm", mixinStandardHelpOptions = true, description = "Create, list, show, delete, start, stop, restart, suspend and resume VMs, read their consoles and ssh into them.",
         subcommands = {VmCommand.Create.class, VmCommand.ListVms.class, VmCommand.Show.class, VmCommand.Delete.class,
                 VmPowerCommands.Start.class, VmPowerCommands.Stop.class, VmPowerCommands.Restart.class, VmPowerCommands.Suspend.class,
-                VmPowerCommands.Resume.class, VmCommand.Console.class, SshCommand.class},
+                VmPowerCommands.Resume.class, VmExecCommand.class, VmCommand.Console.class, SshCommand.class},
         footer = {"", "Examples:", "  hangar vm create --image https://example.org/debian.tar.gz \\",
                 "      --checksum 3f5a... --wait", "  hangar vm list --tag role=web", "  hangar vm ssh web1 -- uptime"})
 public final class VmCommand implements Runnable {
@@ -32,7 +32,7 @@ public final class VmCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "name a command: create, list, show, delete, start, stop, restart, suspend, resume, console or ssh");
+        throw new ParameterException(spec.commandLine(), "name a command: create, list, show, delete, start, stop, restart, suspend, resume, exec, console or ssh");
     }
 
     /** The VM an argument names: a UUID is its id, anything else its name. */

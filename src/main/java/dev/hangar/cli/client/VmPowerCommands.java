@@ -14,7 +14,7 @@ final class VmPowerCommands {
 
     /** What every power command takes: the VM. */
     abstract static class PowerCommand extends ClientCommand {
-        @Parameters(paramLabel = "ID|NAME", description = "the VM's id or name")
+        @Parameters(index = "0", paramLabel = "ID|NAME", description = "the VM's id or name")
         String vm;
 
         String id() {

@@ -3,6 +3,7 @@ package dev.hangar.core.vms;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -51,6 +52,17 @@ public interface MachineDriver {
 
     /** The guest agent's view of the guest, if the guest runs one and answers quickly. */
     Optional<GuestInfo> guestInfo(Path dir);
+
+    /** What a program run in the guest left: its exit code and its output (the guest's text). */
+    record GuestExit(int exitCode, String stdout, String stderr) {}
+
+    /**
+     * Runs a program in the guest through its agent (an argument list, no shell unless it is one) and
+     * waits for it to end; an IOException when the guest has no agent or it did not end in time.
+     */
+    default GuestExit exec(Path dir, List<String> argv, Duration timeout) throws IOException {
+        throw new IOException("this driver cannot run programs in guests");
+    }
 
     /** Where the VNC server of a machine started with a display listens: {@code unix:/path/vnc.sock} (root's alone). */
     Optional<String> vncAddress(Path dir);

@@ -364,6 +364,37 @@ public final class VmService implements AutoCloseable {
         });
     }
 
+    /** The longest a command run in a guest may take. */
+    public static final Duration MAX_EXEC_TIMEOUT = Duration.ofMinutes(10);
+
+    /**
+     * Runs a program in the running VM's guest through its agent and returns how it ended. 409
+     * {@code vm-not-running} unless the VM runs, 409 {@code vm-no-agent} when its guest agent does not
+     * answer (or the program did not end within the timeout: 504 would blame the service).
+     */
+    public MachineDriver.GuestExit exec(UUID id, List<String> argv, Duration timeout) {
+        if (argv.isEmpty() || argv.getFirst().isEmpty()) throw HangarException.invalid("invalid-command", "command is a non-empty list of strings");
+        if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(MAX_EXEC_TIMEOUT) > 0) {
+            throw HangarException.invalid("invalid-timeout", "timeout must be from 1 to " + MAX_EXEC_TIMEOUT.toSeconds() + " seconds");
+        }
+        Vm vm = get(id);
+        if (vm.status() != VmStatus.POWERED_ON) {
+            throw new HangarException(HangarException.Kind.CONFLICT, "vm-not-running", "VM " + id + " is " + vm.status().wireName());
+        }
+        try {
+            return driver.exec(launcher.dir(id), argv, timeout);
+        } catch (IOException e) {
+            throw new HangarException(HangarException.Kind.CONFLICT, "vm-no-agent",
+                    "VM " + id + ": the command could not be run through the guest agent (" + printable(e.getMessage()) + ")");
+        }
+    }
+
+    /** What the guest's agent said, as one short printable line (it is the guest's text). */
+    private static String printable(String said) {
+        String s = String.valueOf(said).replaceAll("[^\\x20-\\x7e]", "?");
+        return s.length() > 200 ? s.substring(0, 200) + "..." : s;
+    }
+
     /** Stops the VM's vCPUs, its memory kept: suspended. A suspended VM is left as it is; 409 unless it runs. */
     public Vm suspend(UUID id) {
         return pauseOrResume(id, VmStatus.POWERED_ON, VmStatus.SUSPENDED);

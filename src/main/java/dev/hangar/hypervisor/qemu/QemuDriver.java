@@ -247,6 +247,16 @@ public final class QemuDriver implements SocketConsoles {
     }
 
     @Override
+    public GuestExit exec(Path dir, List<String> argv, Duration timeout) throws IOException {
+        Path socket = dir.resolve(MachineFiles.AGENT_SOCKET);
+        if (pid(dir).isEmpty()) throw new IOException("the machine does not run");
+        try (GuestAgentClient agent = GuestAgentClient.open(socket, timeout.plusSeconds(5))) {
+            GuestAgentClient.Exit exit = agent.exec(argv.getFirst(), argv.subList(1, argv.size()), timeout);
+            return new GuestExit(exit.code(), exit.stdout(), exit.stderr());
+        }
+    }
+
+    @Override
     public Optional<String> vncAddress(Path dir) {
         try {
             return Optional.of(Files.readString(dir.resolve(VNC_FILE)).strip());

@@ -150,6 +150,20 @@ public class VmServiceTest {
     }
 
     @Test
+    void aCommandRunsInARunningGuestAndWhatItsAgentSaysIsKeptPrintable() throws Exception {
+        Vm vm = service.create(VmRequest.builder().image(IMAGE).build());
+        await(vm.id(), v -> v.status() == VmStatus.POWERED_ON);
+        assertEquals(new MachineDriver.GuestExit(0, "hello there\n", ""), service.exec(vm.id(), List.of("echo", "hello", "there"), Duration.ofSeconds(5)));
+        HangarException missing = assertThrows(HangarException.class, () -> service.exec(vm.id(), List.of("nope"), Duration.ofSeconds(5)));
+        assertEquals("vm-no-agent", missing.code());
+        assertFalse(missing.getMessage().contains("\u001b"), "the guest's text never carries control characters: " + missing.getMessage());
+        assertEquals("invalid-command", assertThrows(HangarException.class, () -> service.exec(vm.id(), List.of(), Duration.ofSeconds(5))).code());
+        assertEquals("invalid-timeout", assertThrows(HangarException.class, () -> service.exec(vm.id(), List.of("echo"), Duration.ofHours(1))).code());
+        service.suspend(vm.id());
+        assertEquals("vm-not-running", assertThrows(HangarException.class, () -> service.exec(vm.id(), List.of("echo"), Duration.ofSeconds(5))).code());
+    }
+
+    @Test
     void userDataBecomesASeedAttachedLastWithTheVmsIdAndName() throws Exception {
         Vm named = service.create(VmRequest.builder().image(IMAGE).name("web-1").userData("#!/bin/sh\necho hi\n").build());
         await(named.id(), v -> v.status() == VmStatus.POWERED_ON);
@@ -410,6 +424,13 @@ public class VmServiceTest {
 
         @Override
         public void pause(Path dir) { states.put(dir.getFileName().toString(), MachineState.PAUSED); }
+
+        /** A guest whose agent runs echo and nothing else. */
+        @Override
+        public GuestExit exec(Path dir, List<String> argv, Duration timeout) throws java.io.IOException {
+            if (!argv.getFirst().equals("echo")) throw new java.io.IOException("guest-exec: Failed to execute child process \u001b[31m" + argv.getFirst());
+            return new GuestExit(0, String.join(" ", argv.subList(1, argv.size())) + "\n", "");
+        }
 
         @Override
         public void resume(Path dir) { states.put(dir.getFileName().toString(), MachineState.RUNNING); }
