@@ -42,8 +42,14 @@ public final class VmsFace {
                 .route("GET", "/vms/:id/vnc/ws", this::screenSocket)
                 .route("PUT", "/vms/:id/tags", this::retag)
                 .route("POST", "/vms/:id/start", ex -> ex.json(200, VmJson.render(service.start(id(ex)))))
-                .route("POST", "/vms/:id/stop", ex -> accepted(ex, service.stop(id(ex), force(ex), timeout(ex))))
-                .route("POST", "/vms/:id/restart", ex -> accepted(ex, service.restart(id(ex), force(ex), timeout(ex))))
+                .route("POST", "/vms/:id/stop", ex -> {
+                    PowerOff p = PowerOff.of(ex);
+                    accepted(ex, service.stop(id(ex), p.force(), p.timeout()));
+                })
+                .route("POST", "/vms/:id/restart", ex -> {
+                    PowerOff p = PowerOff.of(ex);
+                    accepted(ex, service.restart(id(ex), p.force(), p.timeout()));
+                })
                 .route("POST", "/vms/:id/suspend", ex -> ex.json(200, VmJson.render(service.suspend(id(ex)))))
                 .route("POST", "/vms/:id/resume", ex -> ex.json(200, VmJson.render(service.resume(id(ex)))))
                 .route("POST", "/vms/:id/exec", this::exec);
@@ -116,21 +122,16 @@ public final class VmsFace {
         ex.json(200, Json.MAPPER.createObjectNode().put("exit_code", exit.exitCode()).put("stdout", exit.stdout()).put("stderr", exit.stderr()));
     }
 
-    /** A stop's body, all optional: {@code {"force": false, "timeout": 30}} (seconds of grace after the power button). */
-    private static final int DEFAULT_STOP_TIMEOUT = 30;
+    /** A stop's or restart's body, all optional, the body too: {@code {"force": false, "timeout": 30}} (seconds of grace after the power button). */
+    private record PowerOff(boolean force, Duration timeout) {
+        static final int DEFAULT_TIMEOUT = 30;
 
-    private static JsonNode stopBody(Exchange ex) throws IOException {
-        return ex.bodyBytes("invalid-json").length == 0 ? Json.MAPPER.createObjectNode() : ex.jsonObject("invalid-json");
-    }
-
-    private static boolean force(Exchange ex) throws IOException {
-        Boolean force = Fields.optionalBoolean(stopBody(ex), "force", "invalid-force");
-        return force != null && force;
-    }
-
-    private static Duration timeout(Exchange ex) throws IOException {
-        Integer seconds = Fields.optionalInt(stopBody(ex), "timeout", "invalid-timeout");
-        return Duration.ofSeconds(seconds == null ? DEFAULT_STOP_TIMEOUT : seconds);
+        static PowerOff of(Exchange ex) throws IOException {
+            JsonNode body = ex.bodyBytes("invalid-json").length == 0 ? Json.MAPPER.createObjectNode() : ex.jsonObject("invalid-json");
+            Boolean force = Fields.optionalBoolean(body, "force", "invalid-force");
+            Integer seconds = Fields.optionalInt(body, "timeout", "invalid-timeout");
+            return new PowerOff(force != null && force, Duration.ofSeconds(seconds == null ? DEFAULT_TIMEOUT : seconds));
+        }
     }
 
     /** 202 with the operation doing the work, and where to wait for it. */
