@@ -19,8 +19,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * guest-sync and a fresh id, skipping anything until that id comes back.
  */
 final class GuestAgentClient implements AutoCloseable {
-    /** What a program run in the guest left: its exit code and its output, both streams and each alone. */
-    record Exit(int code, String output, String stdout, String stderr) {}
+    /** What a program run in the guest left: its exit code and its two streams. */
+    record Exit(int code, String stdout, String stderr) {}
 
     private final JsonLineSocket socket;
 
@@ -83,7 +83,7 @@ final class GuestAgentClient implements AutoCloseable {
             if (status.path("exited").asBoolean(false)) {
                 String out = decode(status.path("out-data").asText(""));
                 String err = decode(status.path("err-data").asText(""));
-                return new Exit(status.path("exitcode").asInt(-1), out + err, out, err);
+                return new Exit(status.path("exitcode").asInt(-1), out, err);
             }
             if (Instant.now().isAfter(until)) throw new IOException(path + " did not end within " + timeout);
             try {

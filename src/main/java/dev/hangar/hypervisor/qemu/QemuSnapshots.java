@@ -243,7 +243,7 @@ final class QemuSnapshots implements MemorySnapshots {
             GuestAgentClient.Exit exit = agent.exec("/bin/sh", args, Duration.ofSeconds(20));
             if (exit.code() != 0) {
                 // The output is the guest's: the log has it, the error (which clients see) does not.
-                log.warn("re-identifying {} exited {}: {}", dir.getFileName(), exit.code(), exit.output().strip());
+                log.warn("re-identifying {} exited {}: {}", dir.getFileName(), exit.code(), (exit.stdout() + exit.stderr()).strip());
                 throw new IOException("the guest's re-identification exited " + exit.code());
             }
         }
