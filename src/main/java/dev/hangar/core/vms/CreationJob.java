@@ -205,19 +205,8 @@ final class CreationJob {
     private boolean warmWithoutAddress(UUID id) {
         Vm vm = vms.find(id).orElse(null);
         if (vm == null || !Vm.START_WARM.equals(vm.start())) return false;
-        Instant until = clock.instant().plus(WARM_ADDRESS);
-        try (LeaseChanges leases = guests.watchLeases(vm)) {
-            while (clock.instant().isBefore(until) && running.getAsBoolean()) {
-                if (!guests.observe(vm, false).ipAddress().isEmpty()) return false;
-                try {
-                    leases.await(Duration.ofMillis(200));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
-            }
-        }
-        return running.getAsBoolean();
+        // Leases only: the agent could still report the template's address before DHCP has run again.
+        return !guests.awaitAddress(vm, WARM_ADDRESS, false, running) && running.getAsBoolean();
     }
 
     /** The warm machine goes, with its disks, and the VM boots cold; false when the VM was deleted meanwhile. */

@@ -38,6 +38,25 @@ final class GuestObserver {
         return vm.toBuilder().ipAddress(ip.isEmpty() ? vm.ipAddress() : ip).guestOs(os).build();
     }
 
+    /**
+     * Waits until the VM shows an address or {@code limit} has passed (or {@code keepGoing} says stop),
+     * woken by its networks' lease changes; with {@code askAgent}, its guest agent is asked too, about
+     * once a second (where no lease is seen: user mode). Whether it showed one.
+     */
+    boolean awaitAddress(Vm vm, java.time.Duration limit, boolean askAgent, java.util.function.BooleanSupplier keepGoing) {
+        long until = System.nanoTime() + limit.toNanos();
+        int round = 0;
+        try (LeaseChanges leases = watchLeases(vm)) {
+            while (System.nanoTime() < until && keepGoing.getAsBoolean()) {
+                if (!observe(vm, askAgent && ++round % 5 == 0).ipAddress().isEmpty()) return true;
+                leases.await(java.time.Duration.ofMillis(200));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return false;
+    }
+
     /** A watch on the leases of the VM's networks, to wait on for its address. */
     LeaseChanges watchLeases(Vm vm) {
         return fabric.watchLeases(vm.nics().stream().map(nic -> networks.find(nic.network())).flatMap(Optional::stream).toList());

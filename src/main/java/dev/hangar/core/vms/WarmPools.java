@@ -4,13 +4,11 @@ import dev.hangar.core.FileTrees;
 import dev.hangar.core.images.GoldImage;
 import dev.hangar.core.images.GoldImages;
 import dev.hangar.core.images.WarmTemplates;
-import dev.hangar.core.networks.LeaseChanges;
 import dev.hangar.core.networks.Network;
 import dev.hangar.core.networks.Nic;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
@@ -159,7 +157,8 @@ final class WarmPools implements AutoCloseable {
                 discard(new Spare(id, nic, gold.key(), shape.cpus(), shape.memoryMib()));
                 return Optional.empty();
             }
-            if (!awaitAddress(started)) throw new IOException("no address within " + ADDRESS_WAIT);
+            // Its lease, or (user mode, where no lease is seen) what its agent says.
+            if (!guests.awaitAddress(started, ADDRESS_WAIT, true, running)) throw new IOException("no address within " + ADDRESS_WAIT);
             driver.pause(launcher.dir(id));
             return Optional.of(new Spare(id, nic, gold.key(), shape.cpus(), shape.memoryMib()));
         } catch (IOException | RuntimeException e) {
@@ -172,21 +171,6 @@ final class WarmPools implements AutoCloseable {
     private boolean isSpareMac(String mac) {
         return ready.values().stream().flatMap(Deque::stream).anyMatch(s -> s.nic().mac().equals(mac))
                 || taken.values().stream().anyMatch(s -> s.nic().mac().equals(mac));
-    }
-
-    /** Until the spare has an address: its lease, or (user mode, where no lease is seen) what its agent says. */
-    private boolean awaitAddress(Vm vm) {
-        Instant until = clock.instant().plus(ADDRESS_WAIT);
-        int round = 0;
-        try (LeaseChanges leases = guests.watchLeases(vm)) {
-            while (clock.instant().isBefore(until) && running.getAsBoolean()) {
-                if (!guests.observe(vm, ++round % 5 == 0).ipAddress().isEmpty()) return true;
-                leases.await(Duration.ofMillis(200));
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return false;
     }
 
     /**
