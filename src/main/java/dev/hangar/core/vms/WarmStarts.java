@@ -245,7 +245,8 @@ public final class WarmStarts implements AutoCloseable {
             return;
         }
         List<MemorySnapshots.MacChange> macs = vm.nics().stream().map(n -> new MemorySnapshots.MacChange(n.mac(), n.mac())).toList();
-        s.reidentify(dir, new MemorySnapshots.Identity(vm.name(), "unchanged", macs));
+        // Its generation id was new when the spare was made and stays: the hook is told none ("").
+        s.reidentify(dir, new MemorySnapshots.Identity(vm.name(), "", macs));
     }
 
     /** What a template is made for: its size, its NICs' models, its disks' bus. */
